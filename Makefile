@@ -1,0 +1,49 @@
+# Two commands for a newcomer: `make run` (the demo) and `make test` (the whole suite).
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format install demo bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip==25.3"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,browser]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+.env:
+	printf 'DEBUG=true\n' > .env
+
+# The demo on embedded defaults: SQLite, tasks in process, email files in ./outbox.
+run: $(STAMP) .env
+	$(PY) manage.py migrate --verbosity 0
+	$(PY) manage.py setup_demo
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+demo: $(STAMP) .env
+	$(PY) manage.py migrate --verbosity 0
+	$(PY) manage.py setup_demo
+
+# The whole suite. Set DATABASE_URL and REDIS_URL to use PostgreSQL and Redis
+# (.ci/run always does); with CI=true a missing service fails the run.
+test: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	DEBUG=true $(PY) manage.py makemigrations --check --dry-run --verbosity 0
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(STAMP)
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+clean:
+	rm -rf $(VENV) db.sqlite3 outbox staticfiles

@@ -1,0 +1,73 @@
+import datetime
+import json
+
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from survey_site.roles import ANALYSTS, SURVEY_ADMINISTRATORS
+from surveys.choices import PopulationKind, SurveyStatus
+from surveys.models import Survey
+from surveys.questionnaires import questionnaire_load
+
+FIXTURES = settings.BASE_DIR / "fixtures"
+DEMO_SURVEY_SLUG = "demo-2015"
+# Well-known passwords are acceptable only for the local demo: the command refuses to
+# run unless DEBUG is on.
+DEMO_USERS = {
+    "admin": ("demo-admin-password", True, [SURVEY_ADMINISTRATORS]),
+    "analyst": ("demo-analyst-password", False, [ANALYSTS]),
+}
+
+
+class Command(BaseCommand):
+    help = "Load councils, the 2015 questionnaire and an open demo round (DEBUG only)."
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError(
+                "setup_demo creates well-known passwords: it runs only with DEBUG on"
+            )
+        call_command("import_authorities", FIXTURES / "authorities" / "england_councils.csv")
+        data = json.loads((FIXTURES / "questionnaire-2015.json").read_text(encoding="utf-8"))
+        questionnaire, outcome = questionnaire_load(data=data)
+        self.stdout.write(f"Questionnaire {questionnaire.version}: {outcome}")
+        now = timezone.now()
+        survey, created = Survey.objects.get_or_create(
+            slug=DEMO_SURVEY_SLUG,
+            defaults={
+                "name": "Channel baseline 2015 (demo round)",
+                "questionnaire": questionnaire,
+                "opens_at": now - datetime.timedelta(days=1),
+                "closes_at": (now + datetime.timedelta(days=21)).replace(
+                    hour=17, minute=0, second=0, microsecond=0
+                ),
+                "population": PopulationKind.ENGLAND_2015,
+                "status": SurveyStatus.OPEN,
+            },
+        )
+        self.stdout.write(f"Demo round {survey.slug}: {'created' if created else 'kept'}")
+        for username, (password, superuser, groups) in DEMO_USERS.items():
+            user, _ = User.objects.get_or_create(username=username)
+            user.is_staff = True
+            user.is_superuser = superuser
+            user.set_password(password)
+            user.save()
+            user.groups.set(Group.objects.filter(name__in=groups))
+        base = settings.SURVEY_BASE_URL
+        outbox = getattr(settings, "EMAIL_FILE_PATH", settings.EMAIL_BACKEND)
+        self.stdout.write(
+            self.style.SUCCESS(
+                "\nDemo ready.\n"
+                f"  Start page:      {base}/\n"
+                f"  Administrators:  {base}/admin/  user admin, password "
+                f"{DEMO_USERS['admin'][0]}\n"
+                f"  Analysts:        {base}/admin/  user analyst, password "
+                f"{DEMO_USERS['analyst'][0]}\n"
+                "                   (dashboards arrive with the reporting work)\n"
+                "  Council links:   arrive with the respondent journey (issue_links command)\n"
+                f"  Outbox:          {outbox}\n"
+            )
+        )

@@ -1,0 +1,276 @@
+"""Django settings. Every environment variable is read here, through survey_site.env.
+
+Embedded defaults (no variable set, DEBUG on) give SQLite, Celery tasks run in process
+and email written to ./outbox. Production is safe by default: DEBUG is off unless set,
+and SECRET_KEY, SURVEY_LINK_KEY, SURVEY_BASE_URL and ALLOWED_HOSTS must then be given.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+from survey_site.env import Environment
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+# A local .env file (written by `make run` for the demo) fills in unset variables.
+env = Environment(dotenv=BASE_DIR / ".env")
+
+DEBUG = env.bool("DEBUG", default=False)
+
+
+def _required_in_production(name: str, development_default: str) -> str:
+    value = env.str(name)
+    if value:
+        return value
+    if DEBUG:
+        return development_default
+    raise ImproperlyConfigured(f"{name} must be set when DEBUG is off")
+
+
+SECRET_KEY = _required_in_production("SECRET_KEY", "insecure-development-key-" + "x" * 40)
+SURVEY_LINK_KEY = _required_in_production("SURVEY_LINK_KEY", "insecure-development-link-key")
+SURVEY_BASE_URL = _required_in_production("SURVEY_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+SURVEY_TEAM_EMAIL = env.str("SURVEY_TEAM_EMAIL", "survey-team@localdigital.example")
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else []
+)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "crispy_forms",
+    "crispy_forms_gds",
+    "csp",
+    "survey_site",
+    "authorities",
+    "surveys",
+    "reporting",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+if not DEBUG:
+    # Static files from gunicorn in production; runserver and the test server serve them
+    # themselves in development.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+
+ROOT_URLCONF = "survey_site.urls"
+WSGI_APPLICATION = "survey_site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "survey_site.context_processors.service",
+            ],
+        },
+    },
+]
+
+# Database: PostgreSQL in production and CI (psycopg 3), SQLite for the embedded demo.
+DATABASES = {
+    "default": environ.Env.db_url_config(
+        env.str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+    )
+}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES["default"].setdefault("CONN_MAX_AGE", 0)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Redis: the Celery broker and the cache (rate limits). Sessions stay in the database,
+# so saving answers never depends on Redis being up.
+REDIS_URL = env.str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "survey",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+CELERY_TASK_EAGER_PROPAGATES = True
+# At-least-once delivery: a task may run twice, so every task is idempotent through the
+# database. Late acks and one message at a time keep a killed worker from losing work.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+
+# Email: django-environ's EMAIL_URL form (smtp://, smtp+tls://, filemail://, consolemail://).
+EMAIL_URL = env.str("EMAIL_URL", "filemail://")
+_email = environ.Env.email_url_config(EMAIL_URL)
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+vars().update({k: v for k, v in _email.items() if v not in (None, "")})
+if EMAIL_BACKEND.endswith("filebased.EmailBackend") and not _email.get("EMAIL_FILE_PATH"):
+    EMAIL_FILE_PATH = str(BASE_DIR / "outbox")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "survey@localdigital.example")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = 30
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "admin:login"
+
+LANGUAGE_CODE = "en-gb"
+# Stored in UTC (USE_TZ); shown in Europe/London, where the councils are.
+TIME_ZONE = "Europe/London"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]
+CRISPY_TEMPLATE_PACK = "gds"
+
+# Requests: small bodies (the questionnaire's largest page is a few kB; uploads have
+# their own limit), and no more fields than a page can have.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+SURVEY_UPLOAD_MAX_BYTES = 2 * 1024 * 1024
+
+# Sessions: an idle timeout and an absolute limit (OWASP ASVS 7.3). Nothing is lost when
+# one ends: every accepted answer is already saved against the council's response.
+RESPONDENT_SESSION_IDLE_MINUTES = env.int(
+    "RESPONDENT_SESSION_IDLE_MINUTES", 45, minimum=5, maximum=24 * 60
+)
+RESPONDENT_SESSION_MAX_HOURS = env.int("RESPONDENT_SESSION_MAX_HOURS", 12, minimum=1, maximum=24)
+SESSION_COOKIE_AGE = RESPONDENT_SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "survey_site.views.csrf_failure"
+
+# Headers.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 31_536_000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # Preloading commits the whole parent domain to HTTPS in browsers for good: a decision
+    # for the domain's owner, not this app, so the preload warning is silenced.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # __Host- cookies are only accepted over HTTPS, with no Domain and Path=/.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+else:
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+
+# Disclosure control. These parameters are confidential: never printed on outputs.
+DISCLOSURE_MIN_CONTRIBUTORS = env.int("DISCLOSURE_MIN_CONTRIBUTORS", 3, minimum=2, maximum=100)
+DISCLOSURE_P_PERCENT = env.int("DISCLOSURE_P_PERCENT", 10, minimum=1, maximum=99)
+_nk = env.str("DISCLOSURE_NK", "")
+if _nk:
+    try:
+        _n, _k = (int(part) for part in _nk.split(","))
+    except ValueError:
+        raise ImproperlyConfigured(f"DISCLOSURE_NK={_nk!r} must look like '2,85'") from None
+    if not (_n >= 1 and 0 < _k <= 100):
+        raise ImproperlyConfigured(f"DISCLOSURE_NK={_nk!r}: n must be >= 1 and k in 1..100")
+    DISCLOSURE_NK: tuple[int, int] | None = (_n, _k)
+else:
+    DISCLOSURE_NK = None
+
+LOG_LEVEL = env.str("LOG_LEVEL", "INFO").upper()
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ImproperlyConfigured(f"LOG_LEVEL={LOG_LEVEL!r} is not a logging level")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        # Access links carry a bearer token in the path: scrub it from every record.
+        "scrub_tokens": {"()": "survey_site.logging.ScrubTokensFilter"},
+    },
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["scrub_tokens"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "authorities": {"level": LOG_LEVEL},
+        "surveys": {"level": LOG_LEVEL},
+        "reporting": {"level": LOG_LEVEL},
+    },
+}
+
+SERVICE_NAME = "Council digital channels survey"

@@ -1,0 +1,63 @@
+"""Every page carries the security headers; errors are GOV.UK pages, never a stack trace."""
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.test import Client
+
+from survey_site.roles import ANALYSTS, SURVEY_ADMINISTRATORS
+
+
+@pytest.mark.django_db
+def test_start_page_explains_the_survey_with_security_headers(client: Client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert b"Council digital channels survey" in response.content
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    policy = response["Content-Security-Policy"]
+    for directive in ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"):
+        assert directive in policy
+    assert "unsafe-inline" not in policy
+    assert "Server" not in response
+
+
+@pytest.mark.django_db
+def test_unknown_page_is_a_govuk_404(client: Client, settings):
+    settings.DEBUG = False
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert b"Page not found" in response.content
+
+
+@pytest.mark.django_db
+def test_csrf_failure_is_a_govuk_page(settings):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/admin/login/", {"username": "x", "password": "y"})
+    assert response.status_code == 403
+    assert b"govuk-heading-l" in response.content
+    assert b"CSRF verification failed" not in response.content
+
+
+@pytest.mark.django_db
+def test_oversized_body_is_refused_cleanly(client: Client, settings):
+    settings.DEBUG = False
+    response = client.post(
+        "/admin/login/",
+        data="next=" + "x" * (300 * 1024),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_roles_exist_after_migrate_with_their_permissions():
+    administrators = Group.objects.get(name=SURVEY_ADMINISTRATORS)
+    analysts = Group.objects.get(name=ANALYSTS)
+    admin_perms = set(administrators.permissions.values_list("codename", flat=True))
+    assert {"change_authority", "change_survey", "view_tracker"} <= admin_perms
+    assert "view_dashboards" not in admin_perms
+    assert set(analysts.permissions.values_list("codename", flat=True)) == {"view_dashboards"}
+    # No role sees individual answers by default.
+    individual = Permission.objects.get(codename="view_individual_responses")
+    assert not individual.group_set.exists()

@@ -1,0 +1,121 @@
+"""Settings: production is safe by default, and a mistyped setting never passes silently."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from survey_site.env import VARIABLES, Environment
+
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "production-secret-key-for-tests-" + "k" * 40,
+    "SURVEY_LINK_KEY": "production-link-key-for-tests-" + "l" * 40,
+    "SURVEY_BASE_URL": "https://survey.localdigital.example",
+    "ALLOWED_HOSTS": "survey.localdigital.example",
+    "DATABASE_URL": "postgres://survey@127.0.0.1:5432/survey",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "EMAIL_URL": "smtp+tls://mailer:secret@relay.localdigital.example:587",
+}
+
+
+def manage(*args: str, **environ: str) -> subprocess.CompletedProcess:
+    """Run manage.py with only the given variables (and PATH) in its environment."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", str(settings.BASE_DIR)),
+        **environ,
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    environ = {k: v for k, v in PRODUCTION.items() if k != "SECRET_KEY"}
+    result = manage("check", **environ)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_debug_is_off_unless_set():
+    result = manage(
+        "shell", "-c", "from django.conf import settings; print(settings.DEBUG)",
+        **{k: v for k, v in PRODUCTION.items() if k != "DEBUG"},
+    )  # fmt: skip
+    assert result.stdout.strip().splitlines()[-1] == "False", result.stderr
+
+
+def test_production_links_must_use_https():
+    result = manage("check", **(PRODUCTION | {"SURVEY_BASE_URL": "http://survey.example"}))
+    assert result.returncode != 0
+    assert "survey_site.E002" in result.stderr
+
+
+def test_demo_defaults_warn_under_check_deploy():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", DEBUG="true")
+    assert result.returncode != 0
+    for warning in ("survey_site.W001", "survey_site.W002", "survey_site.W003"):
+        assert warning in result.stderr
+
+
+def test_a_misspelt_variable_stops_start_up():
+    result = manage("check", **(PRODUCTION | {"DATABSE_URL": "postgres://x@y/z"}))
+    assert result.returncode != 0
+    assert "DATABSE_URL (did you mean DATABASE_URL?)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"DEBUG": "ture"}, "DEBUG='ture' is not a yes/no value"),
+        ({"RESPONDENT_SESSION_IDLE_MINUTES": "forty"}, "is not a whole number"),
+        ({"RESPONDENT_SESSION_IDLE_MINUTES": "0"}, "must be between 5 and 1440"),
+        ({"DISCLOSURE_P_PERCENT": "100"}, "must be between 1 and 99"),
+        ({"SURVEY_LINK_KEYS": "x"}, "did you mean SURVEY_LINK_KEY?"),
+    ],
+)
+def test_environment_rejects_bad_values(environ, message):
+    with pytest.raises(ImproperlyConfigured, match=message):
+        env = Environment(environ)
+        env.bool("DEBUG", default=False)
+        env.int("RESPONDENT_SESSION_IDLE_MINUTES", 45, minimum=5, maximum=1440)
+        env.int("DISCLOSURE_P_PERCENT", 10, minimum=1, maximum=99)
+
+
+def test_bad_disclosure_rule_fails_start_up():
+    result = manage("check", DEBUG="true", DISCLOSURE_NK="85")
+    assert result.returncode != 0
+    assert "DISCLOSURE_NK='85' must look like '2,85'" in result.stderr
+
+
+def test_reading_an_unlisted_variable_is_a_programming_error():
+    with pytest.raises(ImproperlyConfigured, match="not listed"):
+        Environment({}).str("SOME_NEW_SETTING")
+
+
+def test_readme_documents_every_variable():
+    readme = (settings.BASE_DIR / "README.md").read_text(encoding="utf-8")
+    missing = [v.name for v in VARIABLES if f"`{v.name}`" not in readme]
+    assert missing == []
+
+
+def test_test_suite_uses_postgres_and_redis_in_ci():
+    if os.environ.get("CI") != "true":
+        pytest.skip("outside CI the suite may run on SQLite")
+    assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    assert settings.CACHES["default"]["BACKEND"].endswith("RedisCache")

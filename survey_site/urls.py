@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import path
+
+from survey_site import views
+
+admin.site.site_header = "Council digital channels survey: administration"
+admin.site.site_title = "Survey administration"
+admin.site.index_title = "Administration"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("admin/", admin.site.urls),
+]
