@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import datetime
+
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from authorities.choices import TIER_BY_KIND, AuthorityKind, Region, Tier
+
+GSS_CODE_PATTERN = r"^E(06|07|08|09|10)\d{6}$"
+gss_code_validator = RegexValidator(
+    GSS_CODE_PATTERN, "Enter a GSS code like E06000001 (E06, E07, E08, E09 or E10 and 6 digits)"
+)
+three_letter_code_validator = RegexValidator(r"^[A-Z]{3}$", "Enter a three-letter code like HPL")
+
+
+class AuthorityQuerySet(models.QuerySet):
+    def existing_on(self, day: datetime.date) -> AuthorityQuerySet:
+        """Councils that existed on a day (start and end dates inclusive)."""
+        return self.filter(
+            Q(start_date__isnull=True) | Q(start_date__lte=day),
+            Q(end_date__isnull=True) | Q(end_date__gte=day),
+        )
+
+    def current(self) -> AuthorityQuerySet:
+        return self.filter(end_date__isnull=True)
+
+
+class Authority(models.Model):
+    """An English principal council (reference data: mySociety CC BY 4.0, OGL v3)."""
+
+    code = models.CharField(
+        "three-letter code", max_length=3, unique=True, validators=[three_letter_code_validator]
+    )
+    gss_code = models.CharField(
+        "GSS code", max_length=9, unique=True, validators=[gss_code_validator]
+    )
+    former_gss_codes = models.JSONField("former GSS codes", default=list, blank=True)
+    official_name = models.CharField(max_length=200)
+    short_name = models.CharField(max_length=100)
+    name_2015 = models.CharField(
+        "name in 2015", max_length=200, blank=True, help_text="Where it differs from today's."
+    )
+    kind = models.CharField("type", max_length=20, choices=AuthorityKind.choices)
+    region = models.CharField(max_length=20, choices=Region.choices)
+    website = models.URLField(max_length=300, blank=True)
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(
+        null=True, blank=True, help_text="Last day of existence; empty while it exists."
+    )
+    county = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="districts",
+        limit_choices_to={"kind": AuthorityKind.COUNTY},
+    )
+    chief_executive_name = models.CharField(max_length=200, blank=True)
+    chief_executive_email = models.EmailField(max_length=254, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AuthorityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "council"
+        verbose_name_plural = "councils"
+        ordering = ["official_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True)
+                | Q(start_date__isnull=True)
+                | Q(end_date__gte=models.F("start_date")),
+                name="authority_ends_after_it_starts",
+            ),
+            models.CheckConstraint(
+                condition=Q(county__isnull=True) | Q(kind=AuthorityKind.DISTRICT),
+                name="authority_only_districts_have_a_county",
+            ),
+        ]
+        indexes = [models.Index(fields=["kind", "region"])]
+
+    def __str__(self) -> str:
+        return self.official_name
+
+    @property
+    def tier(self) -> str:
+        return TIER_BY_KIND.get(self.kind, Tier.UNITARY)
+
+    @property
+    def has_contact(self) -> bool:
+        return bool(self.chief_executive_email)
+
+    def existed_on(self, day: datetime.date) -> bool:
+        return (self.start_date is None or self.start_date <= day) and (
+            self.end_date is None or self.end_date >= day
+        )
