@@ -1,0 +1,26 @@
+import json
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from surveys.questionnaires import questionnaire_load
+
+QUESTIONNAIRE_2015 = settings.BASE_DIR / "fixtures" / "questionnaire-2015.json"
+REFERENCE_CSV = settings.BASE_DIR / "fixtures" / "authorities" / "england_councils.csv"
+
+
+@pytest.fixture
+def questionnaire_data() -> dict:
+    return json.loads(QUESTIONNAIRE_2015.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def questionnaire(db, questionnaire_data):
+    loaded, _ = questionnaire_load(data=questionnaire_data)
+    return loaded
+
+
+@pytest.fixture
+def councils(db):
+    call_command("import_authorities", REFERENCE_CSV, verbosity=0)
