@@ -10,4 +10,4 @@ os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
 os.environ.setdefault("EMAIL_URL", "memorymail://")
 
-from survey_site.settings import *  # noqa: E402, F403
+from survey_site.settings import *  # noqa: F403
