@@ -39,3 +39,8 @@ TIER_BY_KIND = {
     AuthorityKind.COUNTY: Tier.COUNTY,
     AuthorityKind.DISTRICT: Tier.DISTRICT,
 }
+
+
+class LinkKind(models.TextChoices):
+    COUNCIL = "council", "Council link (chief executive)"
+    CONTRIBUTOR = "contributor", "Contributor link"

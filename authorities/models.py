@@ -6,7 +6,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
-from authorities.choices import TIER_BY_KIND, AuthorityKind, Region, Tier
+from authorities.choices import TIER_BY_KIND, AuthorityKind, LinkKind, Region, Tier
 
 GSS_CODE_PATTERN = r"^E(06|07|08|09|10)\d{6}$"
 gss_code_validator = RegexValidator(
@@ -97,3 +97,41 @@ class Authority(models.Model):
         return (self.start_date is None or self.start_date <= day) and (
             self.end_date is None or self.end_date >= day
         )
+
+
+class AccessLink(models.Model):
+    """A bearer link to one council's response; the token itself is never stored.
+
+    See authorities.tokens: the token is derived from `nonce` and a key kept outside the
+    database, and requests are looked up by `token_hash`. A re-issued link gets a new row
+    (the next generation) and the old one is revoked; the response and its history stay.
+    """
+
+    response = models.ForeignKey("surveys.Response", on_delete=models.CASCADE, related_name="links")
+    kind = models.CharField(max_length=20, choices=LinkKind.choices, default=LinkKind.COUNCIL)
+    generation = models.PositiveSmallIntegerField(default=1)
+    nonce = models.CharField(max_length=64, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    first_used_at = models.DateTimeField(
+        null=True, blank=True, help_text="First time someone continued from the link."
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["response"],
+                condition=Q(kind=LinkKind.COUNCIL, revoked_at__isnull=True),
+                name="access_link_one_live_council_link",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.generation}"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

@@ -126,7 +126,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "email-requeue-pending": {
+        "task": "surveys.tasks.email_requeue_pending_task",
+        "schedule": 300.0,
+    },
+    "responses-close-due": {
+        "task": "surveys.tasks.responses_close_due_task",
+        "schedule": 300.0,
+    },
+}
 
 # Email: django-environ's EMAIL_URL form (smtp://, smtp+tls://, filemail://, consolemail://).
 EMAIL_URL = env.str("EMAIL_URL", "filemail://")

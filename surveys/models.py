@@ -199,6 +199,11 @@ class Question(QuestionnairePart):
     kind = models.CharField(max_length=20, choices=QuestionKind.choices)
     choices = models.JSONField(default=list, blank=True, help_text="[[value, label], ...]")
     required = models.BooleanField(default=False)
+    required_error = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text='GOV.UK error when unanswered, e.g. "Enter your name".',
+    )
     default = models.JSONField(null=True, blank=True, help_text="Pre-filled answer, if any.")
     free_text = models.BooleanField(
         default=False,
@@ -266,6 +271,8 @@ class Response(models.Model):
     reference = models.CharField(max_length=20, blank=True, help_text="Given on submission.")
     started_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.CharField(max_length=200, blank=True)
+    submission_count = models.PositiveSmallIntegerField(default=0)
     deadline_extended_to = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -312,6 +319,9 @@ class TransactionAnswer(Answered):
     provision = models.CharField(max_length=20, choices=Provision.choices, blank=True)
     channels_offered = models.JSONField(default=list, blank=True)
     end_to_end = models.CharField(max_length=10, choices=EndToEnd.choices, blank=True)
+    confirmed_figures = models.CharField(
+        max_length=64, blank=True, help_text="Fingerprint of figures confirmed despite warnings."
+    )
 
     class Meta:
         constraints = [
@@ -370,6 +380,48 @@ class Answer(Answered):
 
     def __str__(self) -> str:
         return f"{self.response}: {self.question.slug}"
+
+
+class EmailKind(models.TextChoices):
+    INVITATION = "invitation", "Invitation"
+    REMINDER = "reminder", "Reminder"
+    EXTENSION = "extension", "Deadline extension"
+    SUBMISSION_COPY = "submission_copy", "Copy of submitted answers"
+
+
+class EmailStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class OutboundEmail(models.Model):
+    """One email to send, exactly once: the unique key makes a second enqueue a no-op.
+
+    Celery delivers at least once, so the send claims the row with
+    select_for_update(skip_locked=True) and sends only while it is pending.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="emails")
+    kind = models.CharField(max_length=20, choices=EmailKind.choices)
+    to_address = models.EmailField(max_length=254)
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.response.authority}"
 
 
 class ChangeRecord(models.Model):

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass, field
+from typing import Any
 
 from authorities.models import Authority, AuthorityQuerySet
-from surveys.choices import PopulationKind
-from surveys.models import Survey
+from surveys.choices import PopulationKind, Provision, SectionKind
+from surveys.models import (
+    Answer,
+    Channel,
+    Figure,
+    KeyTransaction,
+    Question,
+    Response,
+    Section,
+    Survey,
+    TransactionAnswer,
+)
 
 # The 2015 round's fieldwork date: the population is the councils existing that day.
 ENGLAND_2015_DATE = datetime.date(2015, 7, 1)
@@ -19,3 +31,191 @@ def survey_population(*, survey: Survey) -> AuthorityQuerySet:
     if survey.population == PopulationKind.CURRENT:
         return Authority.objects.current()
     return Authority.objects.filter(pk__in=survey.chosen_authorities.values("pk"))
+
+
+# --- The respondent's view of a response ------------------------------------------
+
+NOT_STARTED = "not_started"
+IN_PROGRESS = "in_progress"
+COMPLETED = "completed"
+OPTIONAL = "optional"
+STATUS_LABELS = {
+    NOT_STARTED: "Not yet started",
+    IN_PROGRESS: "In progress",
+    COMPLETED: "Completed",
+    OPTIONAL: "Optional",
+}
+
+
+@dataclass
+class PageState:
+    """One page of the questionnaire: a transaction or a group of questions."""
+
+    slug: str
+    title: str
+    status: str
+    missing: list[str] = field(default_factory=list)
+    last_changed_by: str = ""
+    last_changed_at: datetime.datetime | None = None
+
+
+@dataclass
+class SectionState:
+    section: Section
+    pages: list[PageState]
+    status: str
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+
+@dataclass
+class Progress:
+    sections: list[SectionState]
+
+    @property
+    def missing(self) -> list[str]:
+        return [
+            item
+            for s in self.sections
+            if not s.section.optional
+            for page in s.pages
+            for item in page.missing
+        ]
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    @property
+    def completed_sections(self) -> int:
+        return sum(1 for s in self.sections if s.status == COMPLETED)
+
+
+@dataclass
+class ResponseData:
+    """Everything about one response, loaded in a fixed number of queries."""
+
+    response: Response
+    transactions: list[KeyTransaction]
+    channels: list[Channel]
+    sections: list[Section]
+    questions: dict[int, list[Question]]  # section id -> questions in order
+    transaction_answers: dict[int, TransactionAnswer]  # transaction id -> answer
+    figures: dict[tuple[int, str], Figure]  # (transaction id, channel code) -> figure
+    answers: dict[str, Answer]  # question slug -> answer
+
+    def question_groups(self, section: Section) -> list[tuple[str, list[Question]]]:
+        groups: dict[str, list[Question]] = {}
+        for question in self.questions.get(section.pk, []):
+            groups.setdefault(question.group or question.slug, []).append(question)
+        return list(groups.items())
+
+
+def response_data(*, response: Response) -> ResponseData:
+    questionnaire = response.survey.questionnaire
+    sections = list(questionnaire.sections.order_by("order"))
+    questions: dict[int, list[Question]] = {}
+    for question in Question.objects.filter(section__questionnaire=questionnaire).order_by(
+        "section__order", "order"
+    ):
+        questions.setdefault(question.section_id, []).append(question)
+    return ResponseData(
+        response=response,
+        transactions=list(questionnaire.transactions.order_by("number")),
+        channels=list(questionnaire.channels.order_by("order")),
+        sections=sections,
+        questions=questions,
+        transaction_answers={
+            a.transaction_id: a for a in TransactionAnswer.objects.filter(response=response)
+        },
+        figures={
+            (f.transaction_id, f.channel.code): f
+            for f in Figure.objects.filter(response=response).select_related("channel")
+        },
+        answers={
+            a.question.slug: a
+            for a in Answer.objects.filter(response=response).select_related("question")
+        },
+    )
+
+
+def _filled(value: Any) -> bool:
+    return value not in (None, "", [])
+
+
+def transaction_state(data: ResponseData, key_transaction: KeyTransaction) -> PageState:
+    from surveys.services import PREFILLED_BY, FigureInput, figure_warnings, figures_fingerprint
+
+    answer = data.transaction_answers.get(key_transaction.pk)
+    page = PageState(key_transaction.slug, key_transaction.name, NOT_STARTED)
+    if answer is not None:
+        page.last_changed_by, page.last_changed_at = answer.updated_by, answer.updated_at
+    if answer is None or not answer.provision:
+        page.missing.append(f"{key_transaction.name}: whether you provide it")
+        return page
+    if answer.provision != Provision.YES:
+        page.status = COMPLETED
+        if answer.updated_by == PREFILLED_BY:
+            page.last_changed_by = ""
+        return page
+    page.status = IN_PROGRESS
+    if not answer.channels_offered:
+        page.missing.append(f"{key_transaction.name}: the channels you offer")
+    if not answer.end_to_end:
+        page.missing.append(f"{key_transaction.name}: whether it can be done end to end online")
+    offered = {}
+    for code in answer.channels_offered:
+        figure = data.figures.get((key_transaction.pk, code))
+        if figure is None or (figure.value is None and not figure.not_recorded):
+            page.missing.append(f"{key_transaction.name}: the number of {code} transactions")
+        else:
+            offered[code] = FigureInput(figure.value, figure.not_recorded, figure.estimate)
+        if figure is not None and (
+            page.last_changed_at is None or figure.updated_at > page.last_changed_at
+        ):
+            page.last_changed_by, page.last_changed_at = figure.updated_by, figure.updated_at
+    names = {c.code: c.name for c in data.channels}
+    if figure_warnings(offered, names) and answer.confirmed_figures != figures_fingerprint(offered):
+        page.missing.append(f"{key_transaction.name}: confirm the figures flagged for checking")
+    if not page.missing:
+        page.status = COMPLETED
+    return page
+
+
+def question_group_state(data: ResponseData, slug: str, questions: list[Question]) -> PageState:
+    answered = [
+        q for q in questions if q.slug in data.answers and _filled(data.answers[q.slug].value)
+    ]
+    page = PageState(slug, questions[0].text, NOT_STARTED)
+    page.missing = [q.text for q in questions if q.required and q not in answered]
+    if answered:
+        latest = max((data.answers[q.slug] for q in answered), key=lambda a: a.updated_at)
+        page.last_changed_by, page.last_changed_at = latest.updated_by, latest.updated_at
+        page.status = IN_PROGRESS if page.missing else COMPLETED
+    elif not page.missing and not any(q.required for q in questions):
+        page.status = NOT_STARTED
+    return page
+
+
+def response_progress(*, data: ResponseData) -> Progress:
+    """Each section's pages and status, for the task list and the submit check."""
+    states = []
+    for section in data.sections:
+        if section.kind == SectionKind.TRANSACTIONS:
+            pages = [transaction_state(data, t) for t in data.transactions]
+        else:
+            pages = [
+                question_group_state(data, slug, questions)
+                for slug, questions in data.question_groups(section)
+            ]
+        touched = any(p.status != NOT_STARTED and p.last_changed_by for p in pages)
+        if pages and all(p.status == COMPLETED for p in pages):
+            status = COMPLETED
+        elif touched or any(p.status == IN_PROGRESS for p in pages):
+            status = IN_PROGRESS
+        else:
+            status = OPTIONAL if section.optional else NOT_STARTED
+        states.append(SectionState(section, pages, status))
+    return Progress(states)

@@ -24,3 +24,32 @@ def questionnaire(db, questionnaire_data):
 @pytest.fixture
 def councils(db):
     call_command("import_authorities", REFERENCE_CSV, verbosity=0)
+
+
+@pytest.fixture
+def survey(questionnaire):
+    from .factories import make_survey
+
+    return make_survey(questionnaire)
+
+
+@pytest.fixture
+def hartlepool(db):
+    from .factories import make_authority
+
+    return make_authority("E06000001", official_name="Hartlepool Borough Council")
+
+
+@pytest.fixture
+def response(survey, hartlepool):
+    from .factories import new_response
+
+    return new_response(survey, hartlepool)
+
+
+@pytest.fixture(autouse=True)
+def _clear_rate_limits():
+    """Rate-limit counters live in the cache (Redis in CI): start each test clean."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -1,0 +1,298 @@
+"""Forms of the respondent journey, with GOV.UK error wording.
+
+Every number field accepts thousands separators and surrounding spaces ("1,250 ").
+A page's loaded values travel in a signed `state` field so that saving can merge with
+changes made by someone else meanwhile, field by field (see services._merge).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from crispy_forms_gds.fields import DateInputField
+from crispy_forms_gds.helper import FormHelper
+from crispy_forms_gds.layout import Field, Fieldset, Layout, Size
+from django import forms
+from django.core import signing
+from django.core.exceptions import ValidationError
+
+from surveys.choices import EndToEnd, Provision, QuestionKind
+from surveys.models import MAX_FIGURE, Channel, Question
+
+WHOLE_NUMBER = re.compile(r"^(\d{1,3}(,\d{3})+|\d+)$")
+MONEY = re.compile(r"^£?\s*(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?$")
+PHONE = re.compile(r"^\+?[\d\s()-]{10,20}$")
+MAX_UNIT_COST = Decimal("10000")
+STATE_SALT = "surveys.page-state"
+
+
+def lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def parse_whole_number(text: str, what: str) -> int:
+    """A figure as typed: "1,250" and " 1250 " are 1250; anything else is explained."""
+    cleaned = text.strip().replace(" ", "")
+    if cleaned.startswith("-") and WHOLE_NUMBER.match(cleaned[1:]):
+        raise ValidationError(f"The number of {what} must be 0 or more")
+    if re.match(r"^[\d,]*\.\d+$", cleaned):
+        raise ValidationError(f"The number of {what} must be a whole number")
+    if not WHOLE_NUMBER.match(cleaned):
+        raise ValidationError(f"Enter the number of {what} as a whole number, like 1,250")
+    number = int(cleaned.replace(",", ""))
+    if number > MAX_FIGURE:
+        raise ValidationError(f"The number of {what} must be {MAX_FIGURE:,} or fewer")
+    return number
+
+
+def format_number(value: int | None) -> str:
+    return "" if value is None else f"{value:,}"
+
+
+def sign_state(state: dict[str, Any]) -> str:
+    return signing.dumps(state, salt=STATE_SALT, compress=True)
+
+
+def unsign_state(value: str) -> dict[str, Any] | None:
+    try:
+        state = signing.loads(value, salt=STATE_SALT)
+    except signing.BadSignature:
+        return None
+    return state if isinstance(state, dict) else None
+
+
+class StateForm(forms.Form):
+    """A form carrying the signed values the page was loaded with."""
+
+    state = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def loaded_state(self) -> dict[str, Any]:
+        """The page's loaded values; a missing or tampered state merges as 'no base'."""
+        return unsign_state(self.cleaned_data.get("state") or "") or {}
+
+
+class TransactionForm(StateForm):
+    provision = forms.ChoiceField(
+        label="Does your council provide this?",
+        choices=Provision.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select whether your council provides this"},
+    )
+    channels = forms.MultipleChoiceField(
+        label="Which channels do you offer for it?",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Select channels from the list"},
+    )
+    end_to_end = forms.ChoiceField(
+        label="Can a resident complete it end to end online, with no re-keying by staff?",
+        choices=EndToEnd.choices,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    confirm_figures = forms.BooleanField(
+        label="I have checked these figures and they are right", required=False
+    )
+
+    def __init__(self, *args: Any, channels: list[Channel], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.channel_list = channels
+        self.fields["channels"].choices = [(c.code, c.name) for c in channels]
+        for channel in channels:
+            code = channel.code
+            self.fields[f"figure_{code}"] = forms.CharField(
+                label=f"Number of {lower_first(channel.name)} transactions",
+                required=False,
+                max_length=30,
+                widget=forms.TextInput(
+                    attrs={"inputmode": "numeric", "spellcheck": "false", "autocomplete": "off"}
+                ),
+                error_messages={
+                    "max_length": f"Enter the number of {lower_first(channel.name)} "
+                    "transactions as a whole number, like 1,250"
+                },
+            )
+            self.fields[f"not_recorded_{code}"] = forms.BooleanField(
+                label="Not recorded", required=False
+            )
+            self.fields[f"estimate_{code}"] = forms.BooleanField(label="Estimate", required=False)
+
+    def channel_rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "channel": c,
+                "figure": self[f"figure_{c.code}"],
+                "not_recorded": self[f"not_recorded_{c.code}"],
+                "estimate": self[f"estimate_{c.code}"],
+            }
+            for c in self.channel_list
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("provision") != Provision.YES:
+            return data
+        offered = data.get("channels") or []
+        if not offered:
+            self.add_error("channels", "Select the channels you offer for this transaction")
+        if not data.get("end_to_end"):
+            self.add_error(
+                "end_to_end", "Select whether a resident can complete it end to end online"
+            )
+        figures = {}
+        for channel in self.channel_list:
+            code, what = channel.code, f"{lower_first(channel.name)} transactions"
+            text = (data.get(f"figure_{code}") or "").strip()
+            not_recorded = data.get(f"not_recorded_{code}", False)
+            estimate = data.get(f"estimate_{code}", False)
+            if code not in offered:
+                if text or not_recorded:
+                    self.add_error(
+                        f"figure_{code}",
+                        f"You gave a figure for {lower_first(channel.name)}: select it as a "
+                        "channel you offer, or remove the figure",
+                    )
+                continue
+            if text and not_recorded:
+                self.add_error(
+                    f"figure_{code}",
+                    f"Enter the number of {what} or select 'Not recorded', not both",
+                )
+            elif not text and not not_recorded:
+                self.add_error(
+                    f"figure_{code}",
+                    f"Enter the number of {what}, or select 'Not recorded'",
+                )
+            elif text:
+                try:
+                    figures[code] = (parse_whole_number(text, what), False, estimate)
+                except ValidationError as error:
+                    self.add_error(f"figure_{code}", error)
+            else:
+                figures[code] = (None, True, estimate)
+        data["figures"] = figures
+        return data
+
+
+def _question_field(question: Question) -> forms.Field:
+    required_error = question.required_error or f"Enter {lower_first(question.text)}"
+    common: dict[str, Any] = {
+        "label": question.text,
+        "help_text": question.hint,
+        "required": question.required,
+        "error_messages": {"required": required_error},
+    }
+    kind = question.kind
+    if kind in (QuestionKind.CHOICE, QuestionKind.SCALE):
+        return forms.ChoiceField(
+            choices=[tuple(c) for c in question.choices], widget=forms.RadioSelect, **common
+        )
+    if kind == QuestionKind.MULTICHOICE:
+        return forms.MultipleChoiceField(
+            choices=[tuple(c) for c in question.choices],
+            widget=forms.CheckboxSelectMultiple,
+            **common,
+        )
+    if kind == QuestionKind.DATE:
+        messages = common.pop("error_messages")
+        field = DateInputField(require_all_fields=False, **common)
+        field.error_messages["required"] = messages["required"]
+        field.error_messages["incomplete"] = messages["required"]
+        field.error_messages["invalid"] = f"{question.text} must be a real date"
+        return field
+    if kind == QuestionKind.EMAIL:
+        common["error_messages"]["invalid"] = (
+            "Enter an email address in the correct format, like name@example.gov.uk"
+        )
+        return forms.EmailField(max_length=254, **common)
+    if kind == QuestionKind.TEXTAREA:
+        common["error_messages"]["max_length"] = (
+            f"{question.text.split(':')[0]} must be 2,000 characters or fewer"
+        )
+        return forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 5}), **common)
+    common["error_messages"]["max_length"] = "Answer must be 200 characters or fewer"
+    return forms.CharField(max_length=200, **common)
+
+
+class QuestionsForm(StateForm):
+    """One page of questions, built from the questionnaire definition."""
+
+    def __init__(self, *args: Any, questions: list[Question], title: str, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.questions = questions
+        for question in questions:
+            self.fields[question.slug] = _question_field(question)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.label_size = Size.SMALL
+        self.helper.legend_size = Size.SMALL
+        fields = []
+        for question in questions:
+            field = Field(question.slug)
+            if question.kind in (QuestionKind.TEXT, QuestionKind.PHONE):
+                field = Field.text(question.slug)
+            fields.append(field)
+        self.helper.layout = Layout(*fields)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for question in self.questions:
+            value = data.get(question.slug)
+            if question.kind == QuestionKind.PHONE and value and not PHONE.match(value):
+                self.add_error(
+                    question.slug,
+                    "Enter a telephone number, like 01632 960 001 or +44 808 157 0192",
+                )
+            if question.kind == QuestionKind.MONEY and value:
+                try:
+                    data[question.slug] = parse_money(value, question.text.split(":")[0])
+                except ValidationError as error:
+                    self.add_error(question.slug, error)
+        return data
+
+    def values(self) -> dict[str, Any]:
+        """Answers as stored (JSON): dates as ISO strings, text stripped."""
+        out = {}
+        for question in self.questions:
+            value = self.cleaned_data.get(question.slug)
+            if hasattr(value, "isoformat"):
+                value = value.isoformat()
+            elif isinstance(value, str):
+                value = value.strip()
+            out[question.slug] = value
+        return out
+
+
+def parse_money(text: str, what: str) -> str:
+    cleaned = text.strip().replace(" ", "")
+    if cleaned.startswith("-"):
+        raise ValidationError(f"{what} cost must be 0 or more")
+    if not MONEY.match(cleaned):
+        raise ValidationError(f"Enter {lower_first(what)} cost in pounds, like 2.83")
+    try:
+        amount = Decimal(cleaned.lstrip("£").replace(",", ""))
+    except InvalidOperation:
+        raise ValidationError(f"Enter {lower_first(what)} cost in pounds, like 2.83") from None
+    if amount > MAX_UNIT_COST:
+        raise ValidationError(f"{what} cost must be £10,000 or less")
+    return str(amount.quantize(Decimal("0.01")))
+
+
+class SubmitForm(forms.Form):
+    declaration = forms.BooleanField(
+        label=(
+            "I confirm that, to the best of my knowledge, these answers are correct and that "
+            "I am submitting them on behalf of my council's chief executive"
+        ),
+        error_messages={"required": "Confirm the declaration to submit your answers"},
+    )
+    submitted_by = forms.CharField(
+        label="Your full name",
+        max_length=200,
+        error_messages={"required": "Enter your full name"},
+    )
+
+
+__all__ = ["Fieldset", "QuestionsForm", "SubmitForm", "TransactionForm"]

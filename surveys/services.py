@@ -1,0 +1,662 @@
+"""Writes for the respondent journey: links, saving answers, the response state machine.
+
+The response's states and their only transitions:
+
+    not started --first save--> in progress --submit--> submitted --reopen--> reopened
+    reopened --submit--> submitted
+    not started / in progress --deadline passes--> closed
+    reopened --deadline passes--> submitted (if complete) or closed
+
+Every accepted change is written at once against the council's response (never only in
+the HTTP session), with a ChangeRecord holding who, when, the old and the new value.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from authorities.choices import LinkKind
+from authorities.models import AccessLink, Authority
+from authorities.tokens import derive_token, hash_token, looks_like_token, new_nonce
+from survey_site.queue import enqueue_on_commit
+from surveys.choices import ChangeKind, Provision, ResponseStatus, SurveyStatus
+from surveys.models import (
+    Answer,
+    ChangeRecord,
+    Channel,
+    EmailKind,
+    Figure,
+    KeyTransaction,
+    OutboundEmail,
+    Question,
+    Response,
+    Survey,
+    TransactionAnswer,
+)
+
+PREFILLED_BY = "Pre-filled from the council's type"
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
+
+
+class ResponseNotEditable(Exception):
+    """The response is submitted, closed, or past its deadline."""
+
+
+class ResponseIncomplete(Exception):
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__(f"{len(missing)} answers are missing")
+        self.missing = missing
+
+
+# --- Deadlines --------------------------------------------------------------------
+
+
+def response_deadline(response: Response) -> datetime.datetime:
+    """The council's own deadline: the round's, or a later per-council extension."""
+    closes = response.survey.closes_at
+    extended = response.deadline_extended_to
+    return max(closes, extended) if extended else closes
+
+
+def response_is_open(response: Response, now: datetime.datetime) -> bool:
+    survey = response.survey
+    return survey.status == SurveyStatus.OPEN and survey.opens_at <= now < response_deadline(
+        response
+    )
+
+
+def response_is_editable(response: Response, now: datetime.datetime) -> bool:
+    return response_is_open(response, now) and response.status in (
+        ResponseStatus.NOT_STARTED,
+        ResponseStatus.IN_PROGRESS,
+        ResponseStatus.REOPENED,
+    )
+
+
+# --- Responses and links ----------------------------------------------------------
+
+
+@transaction.atomic
+def response_get_or_create(*, survey: Survey, authority: Authority) -> Response:
+    """The council's response to a round; new ones get their tier's pre-answers."""
+    response, created = Response.objects.get_or_create(survey=survey, authority=authority)
+    if created:
+        tier = authority.tier
+        TransactionAnswer.objects.bulk_create(
+            TransactionAnswer(
+                response=response,
+                transaction=key_transaction,
+                provision=Provision.NOT_RESPONSIBLE,
+                updated_by=PREFILLED_BY,
+            )
+            for key_transaction in survey.questionnaire.transactions.all()
+            if not key_transaction.normally_delivered_by(tier)
+        )
+    return response
+
+
+def link_url(link: AccessLink) -> str:
+    """The full link to email: built from SURVEY_BASE_URL, never from a request's Host."""
+    token = derive_token(purpose=link.kind, nonce=link.nonce)
+    return f"{settings.SURVEY_BASE_URL}/s/{token}"
+
+
+def _new_link(response: Response, generation: int) -> AccessLink:
+    nonce = new_nonce()
+    token = derive_token(purpose=LinkKind.COUNCIL, nonce=nonce)
+    return AccessLink.objects.create(
+        response=response,
+        kind=LinkKind.COUNCIL,
+        generation=generation,
+        nonce=nonce,
+        token_hash=hash_token(token),
+    )
+
+
+@transaction.atomic
+def link_issue(*, response: Response) -> AccessLink:
+    """The council's live link, created if it has none. Issuing twice gives the same link."""
+    Response.objects.select_for_update().filter(pk=response.pk).first()
+    live = response.links.filter(kind=LinkKind.COUNCIL, revoked_at__isnull=True).first()
+    if live is not None:
+        return live
+    last = response.links.filter(kind=LinkKind.COUNCIL).order_by("-generation").first()
+    return _new_link(response, (last.generation + 1) if last else 1)
+
+
+@transaction.atomic
+def link_reissue(*, response: Response, reason: str, actor: str) -> AccessLink:
+    """Revoke the council's link and issue the next one; the draft and history stay."""
+    Response.objects.select_for_update().filter(pk=response.pk).first()
+    now = timezone.now()
+    live = list(response.links.filter(kind=LinkKind.COUNCIL, revoked_at__isnull=True))
+    for link in live:
+        link.revoked_at = now
+        link.revoked_reason = reason[:200]
+        link.save(update_fields=["revoked_at", "revoked_reason"])
+    last = response.links.filter(kind=LinkKind.COUNCIL).order_by("-generation").first()
+    link = _new_link(response, (last.generation + 1) if last else 1)
+    ChangeRecord.objects.create(
+        response=response,
+        changed_by=actor,
+        kind=ChangeKind.STATUS,
+        key="link",
+        old_value={"generation": live[0].generation} if live else None,
+        new_value={"generation": link.generation, "reason": reason[:200]},
+    )
+    return link
+
+
+def links_issue_for_survey(
+    *, survey: Survey, authorities: Iterable[Authority]
+) -> list[tuple[Authority, AccessLink]]:
+    """Create any missing responses and links for these councils of a round."""
+    issued = []
+    for authority in authorities:
+        response = response_get_or_create(survey=survey, authority=authority)
+        issued.append((authority, link_issue(response=response)))
+    return issued
+
+
+def link_find(token: str) -> AccessLink | None:
+    """The link a token opens, whatever its state; None for anything unknown."""
+    if not looks_like_token(token):
+        return None
+    return (
+        AccessLink.objects.select_related("response__survey", "response__authority")
+        .filter(token_hash=hash_token(token))
+        .first()
+    )
+
+
+def link_is_usable(link: AccessLink, now: datetime.datetime) -> bool:
+    return not link.is_revoked and response_is_open(link.response, now)
+
+
+@transaction.atomic
+def link_redeem(*, link: AccessLink, now: datetime.datetime) -> AccessLink:
+    """Record that someone continued from the link (the tracker's "link opened")."""
+    locked = AccessLink.objects.select_for_update().get(pk=link.pk)
+    if locked.first_used_at is None:
+        locked.first_used_at = now
+    locked.last_used_at = now
+    locked.save(update_fields=["first_used_at", "last_used_at"])
+    return locked
+
+
+# --- Saving answers ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FigureInput:
+    value: int | None = None
+    not_recorded: bool = False
+    estimate: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {"value": self.value, "not_recorded": self.not_recorded, "estimate": self.estimate}
+
+
+@dataclass
+class TransactionInput:
+    provision: str
+    channels_offered: list[str] = field(default_factory=list)
+    end_to_end: str = ""
+    figures: dict[str, FigureInput] = field(default_factory=dict)
+    confirm_figures: bool = False
+
+
+@dataclass
+class Conflict:
+    """Someone else changed a field since this person loaded the page."""
+
+    key: str
+    theirs: Any
+    mine: Any
+    changed_by: str
+    changed_at: datetime.datetime | None
+
+
+@dataclass
+class SaveResult:
+    changed: list[str] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    needs_confirmation: bool = False
+
+
+def figures_fingerprint(figures: Mapping[str, FigureInput]) -> str:
+    data = json.dumps({k: v.as_json() for k, v in sorted(figures.items())}, sort_keys=True)
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def figure_warnings(figures: Mapping[str, FigureInput], names: Mapping[str, str]) -> list[str]:
+    """Soft warnings for implausible figures; the respondent can confirm them."""
+    values = {code: f.value for code, f in figures.items() if f.value is not None}
+    if not values:
+        return []
+    if len(values) >= 2 and all(v == 0 for v in values.values()):
+        return ["Every figure is 0. Check that the period and the figures are right."]
+    warnings = []
+    for code, value in values.items():
+        others = sorted(v for c, v in values.items() if c != code and v > 0)
+        if not others or value < 10_000:
+            continue
+        median = others[len(others) // 2]
+        if value > 100 * median:
+            warnings.append(
+                f"{names.get(code, code)}: {value:,} is more than 100 times your other "
+                "channels. Check it is not a typing error."
+            )
+    return warnings
+
+
+def _ensure_editable(response: Response, now: datetime.datetime) -> Response:
+    locked = Response.objects.select_for_update().select_related("survey").get(pk=response.pk)
+    if not response_is_editable(locked, now):
+        raise ResponseNotEditable
+    return locked
+
+
+def _mark_started(response: Response, now: datetime.datetime, actor: str) -> None:
+    if response.status == ResponseStatus.NOT_STARTED:
+        response.status = ResponseStatus.IN_PROGRESS
+        response.started_at = now
+        response.save(update_fields=["status", "started_at", "updated_at"])
+        ChangeRecord.objects.create(
+            response=response,
+            changed_by=actor,
+            kind=ChangeKind.STATUS,
+            key="status",
+            old_value=ResponseStatus.NOT_STARTED,
+            new_value=ResponseStatus.IN_PROGRESS,
+        )
+
+
+def _merge(
+    key: str,
+    *,
+    loaded: Mapping[str, Any],
+    current: Any,
+    mine: Any,
+    who: str,
+    when: datetime.datetime | None,
+    conflicts: list[Conflict],
+) -> bool:
+    """Three-way merge of one field: True when `mine` should be written.
+
+    A field the person did not change keeps whatever is stored now (so two people
+    editing different figures of one page both keep their work); a field they changed
+    that someone else also changed since the page was loaded is a conflict, shown to
+    the person with both values, never silently overwritten.
+    """
+    if key not in loaded:
+        return mine != current
+    original = loaded[key]
+    if mine in (original, current):
+        return False
+    if current != original:
+        conflicts.append(Conflict(key, current, mine, who, when))
+        return False
+    return True
+
+
+@transaction.atomic
+def response_save_transaction(
+    *,
+    response: Response,
+    key_transaction: KeyTransaction,
+    data: TransactionInput,
+    loaded: Mapping[str, Any],
+    actor: str,
+    channel_names: Mapping[str, str],
+) -> SaveResult:
+    """Save one transaction page: provision, channels, end to end and figures."""
+    now = timezone.now()
+    response = _ensure_editable(response, now)
+    result = SaveResult()
+    answer, _ = TransactionAnswer.objects.select_for_update().get_or_create(
+        response=response, transaction=key_transaction
+    )
+    channels = {c.code: c for c in key_transaction.questionnaire.channels.all()}
+    figures = {
+        f.channel.code: f
+        for f in Figure.objects.select_for_update()
+        .select_related("channel")
+        .filter(response=response, transaction=key_transaction)
+    }
+    prefix = key_transaction.slug
+    records: list[ChangeRecord] = []
+
+    def record(kind: str, key: str, old: Any, new: Any) -> None:
+        records.append(
+            ChangeRecord(
+                response=response,
+                changed_by=actor,
+                kind=kind,
+                key=key,
+                old_value=old,
+                new_value=new,
+            )
+        )
+        result.changed.append(key)
+
+    answer_changed = False
+    for attribute in ("provision", "channels_offered", "end_to_end"):
+        key = f"{prefix}/{attribute}"
+        current = getattr(answer, attribute)
+        mine = getattr(data, attribute)
+        if _merge(
+            key,
+            loaded=loaded,
+            current=current,
+            mine=mine,
+            who=answer.updated_by,
+            when=answer.updated_at,
+            conflicts=result.conflicts,
+        ):
+            record(ChangeKind.TRANSACTION, key, current, mine)
+            setattr(answer, attribute, mine)
+            answer_changed = True
+
+    for code, mine in data.figures.items():
+        if code not in channels:
+            continue
+        figure = figures.get(code)
+        current = (
+            FigureInput(figure.value, figure.not_recorded, figure.estimate).as_json()
+            if figure
+            else FigureInput().as_json()
+        )
+        key = f"{prefix}/{code}"
+        if not _merge(
+            key,
+            loaded=loaded,
+            current=current,
+            mine=mine.as_json(),
+            who=figure.updated_by if figure else "",
+            when=figure.updated_at if figure else None,
+            conflicts=result.conflicts,
+        ):
+            continue
+        record(ChangeKind.FIGURE, key, current, mine.as_json())
+        if figure is None:
+            figure = Figure(response=response, transaction=key_transaction, channel=channels[code])
+            figures[code] = figure
+        else:
+            figure.version += 1
+        figure.value, figure.not_recorded, figure.estimate = (
+            mine.value,
+            mine.not_recorded,
+            mine.estimate,
+        )
+        figure.updated_by = actor
+        figure.save()
+
+    if answer.provision == Provision.YES:
+        offered = {
+            code: FigureInput(f.value, f.not_recorded, f.estimate)
+            for code, f in figures.items()
+            if code in answer.channels_offered
+        }
+        result.warnings = figure_warnings(offered, channel_names)
+        fingerprint = figures_fingerprint(offered)
+        if (
+            result.warnings
+            and data.confirm_figures
+            and not result.conflicts
+            and answer.confirmed_figures != fingerprint
+        ):
+            answer.confirmed_figures = fingerprint
+            record(ChangeKind.TRANSACTION, f"{prefix}/confirmed", None, result.warnings)
+            answer_changed = True
+        result.needs_confirmation = bool(result.warnings) and answer.confirmed_figures != (
+            fingerprint
+        )
+    if answer_changed:
+        answer.version += 1
+        answer.updated_by = actor
+        answer.save()
+    if records:
+        ChangeRecord.objects.bulk_create(records)
+        _mark_started(response, now, actor)
+    return result
+
+
+def _answer_text(value: Any) -> Any:
+    return value if value not in ("", [], None) else None
+
+
+@transaction.atomic
+def response_save_answers(
+    *,
+    response: Response,
+    questions: list[Question],
+    values: Mapping[str, Any],
+    loaded: Mapping[str, Any],
+    actor: str,
+) -> SaveResult:
+    """Save the answers of one page of questions (slug -> value)."""
+    now = timezone.now()
+    response = _ensure_editable(response, now)
+    result = SaveResult()
+    existing = {
+        a.question_id: a
+        for a in Answer.objects.select_for_update().filter(
+            response=response, question__in=questions
+        )
+    }
+    records = []
+    for question in questions:
+        if question.slug not in values:
+            continue
+        answer = existing.get(question.pk)
+        current = answer.value if answer else None
+        mine = _answer_text(values[question.slug])
+        if not _merge(
+            question.slug,
+            loaded=loaded,
+            current=current,
+            mine=mine,
+            who=answer.updated_by if answer else "",
+            when=answer.updated_at if answer else None,
+            conflicts=result.conflicts,
+        ):
+            continue
+        if answer is None:
+            answer = Answer(response=response, question=question)
+        else:
+            answer.version += 1
+        answer.value = mine
+        answer.updated_by = actor
+        answer.save()
+        records.append(
+            ChangeRecord(
+                response=response,
+                changed_by=actor,
+                kind=ChangeKind.ANSWER,
+                key=question.slug,
+                old_value=current,
+                new_value=mine,
+            )
+        )
+        result.changed.append(question.slug)
+    if records:
+        ChangeRecord.objects.bulk_create(records)
+        _mark_started(response, now, actor)
+    return result
+
+
+# --- Submission -------------------------------------------------------------------
+
+
+def _new_reference() -> str:
+    return "LDA-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+
+
+@transaction.atomic
+def response_submit(*, response: Response, actor: str, missing: list[str]) -> tuple[Response, bool]:
+    """Submit the response. Submitting again (double click, two tabs, replay) is a no-op.
+
+    `missing` is what the progress selector found unanswered; the caller computes it
+    inside this transaction's lock so that two tabs cannot both see it complete.
+    """
+    now = timezone.now()
+    locked = (
+        Response.objects.select_for_update()
+        .select_related("survey", "authority")
+        .get(pk=response.pk)
+    )
+    if locked.status == ResponseStatus.SUBMITTED:
+        return locked, False
+    if not response_is_editable(locked, now):
+        raise ResponseNotEditable
+    if missing:
+        raise ResponseIncomplete(missing)
+    previous = locked.status
+    locked.status = ResponseStatus.SUBMITTED
+    locked.submitted_at = now
+    locked.submitted_by = actor
+    locked.submission_count += 1
+    while not locked.reference:
+        candidate = _new_reference()
+        if not Response.objects.filter(reference=candidate).exists():
+            locked.reference = candidate
+    locked.save()
+    ChangeRecord.objects.create(
+        response=locked,
+        changed_by=actor,
+        kind=ChangeKind.STATUS,
+        key="status",
+        old_value=previous,
+        new_value=ResponseStatus.SUBMITTED,
+    )
+    return locked, True
+
+
+@transaction.atomic
+def response_reopen(*, response: Response, actor: str) -> Response:
+    """Reopen a submitted response to correct it, allowed until the deadline."""
+    now = timezone.now()
+    locked = Response.objects.select_for_update().select_related("survey").get(pk=response.pk)
+    if locked.status == ResponseStatus.REOPENED:
+        return locked
+    if locked.status != ResponseStatus.SUBMITTED or not response_is_open(locked, now):
+        raise ResponseNotEditable
+    locked.status = ResponseStatus.REOPENED
+    locked.save(update_fields=["status", "updated_at"])
+    ChangeRecord.objects.create(
+        response=locked,
+        changed_by=actor,
+        kind=ChangeKind.STATUS,
+        key="status",
+        old_value=ResponseStatus.SUBMITTED,
+        new_value=ResponseStatus.REOPENED,
+    )
+    return locked
+
+
+# --- Email ------------------------------------------------------------------------
+
+
+def email_enqueue(
+    *,
+    response: Response,
+    kind: str,
+    key: str,
+    to_address: str,
+    subject: str,
+    body_text: str,
+    body_html: str = "",
+) -> OutboundEmail | None:
+    """Record an email to send once, and queue its sending after commit.
+
+    The unique key makes enqueueing the same event twice a no-op (None is returned).
+    """
+    from surveys.tasks import email_send_task
+
+    try:
+        with transaction.atomic():
+            email = OutboundEmail.objects.create(
+                response=response,
+                kind=kind,
+                key=key,
+                to_address=to_address,
+                subject=subject,
+                body_text=body_text,
+                body_html=body_html,
+            )
+    except IntegrityError:
+        return None
+    enqueue_on_commit(email_send_task, email.pk)
+    return email
+
+
+def submission_copy_enqueue(*, response: Response, to_address: str, text: str, html: str) -> None:
+    email_enqueue(
+        response=response,
+        kind=EmailKind.SUBMISSION_COPY,
+        key=f"{EmailKind.SUBMISSION_COPY}:{response.pk}:{response.submission_count}",
+        to_address=to_address,
+        subject=f"Your survey answers: reference {response.reference}",
+        body_text=text,
+        body_html=html,
+    )
+
+
+def channel_names(channels: Iterable[Channel]) -> dict[str, str]:
+    return {c.code: c.name for c in channels}
+
+
+# --- Closing ----------------------------------------------------------------------
+
+
+def responses_close_due(*, now: datetime.datetime, is_complete) -> int:
+    """Close responses whose deadline has passed; returns how many changed.
+
+    Not started or in progress: closed (nothing is deleted). Reopened: submitted again
+    if complete (its earlier submission stood and its corrections are kept), else closed.
+    `is_complete(response)` is the progress selector, passed in to keep reads out of here.
+    """
+    changed = 0
+    candidates = Response.objects.filter(
+        status__in=[
+            ResponseStatus.NOT_STARTED,
+            ResponseStatus.IN_PROGRESS,
+            ResponseStatus.REOPENED,
+        ],
+        survey__opens_at__lte=now,
+    ).select_related("survey")
+    for candidate in candidates:
+        if now < response_deadline(candidate):
+            continue
+        with transaction.atomic():
+            locked = Response.objects.select_for_update().get(pk=candidate.pk)
+            if locked.status in (ResponseStatus.SUBMITTED, ResponseStatus.CLOSED):
+                continue  # submitted a moment before the deadline: leave it
+            previous = locked.status
+            if previous == ResponseStatus.REOPENED and is_complete(locked):
+                locked.status = ResponseStatus.SUBMITTED
+            else:
+                locked.status = ResponseStatus.CLOSED
+            locked.save(update_fields=["status", "updated_at"])
+            ChangeRecord.objects.create(
+                response=locked,
+                changed_by="Deadline",
+                kind=ChangeKind.STATUS,
+                key="status",
+                old_value=previous,
+                new_value=locked.status,
+            )
+            changed += 1
+    return changed

@@ -1,0 +1,502 @@
+"""The questionnaire journey through views: saving, validation, submission, re-entry."""
+
+import datetime
+import html
+import re
+
+import pytest
+import time_machine
+from django.core import mail
+from django.test import Client
+
+from authorities.choices import AuthorityKind
+from surveys.choices import Provision, ResponseStatus
+from surveys.forms import parse_whole_number
+from surveys.models import ChangeRecord, Figure, OutboundEmail, Response, TransactionAnswer
+from surveys.services import (
+    ResponseNotEditable,
+    TransactionInput,
+    response_deadline,
+    response_save_transaction,
+)
+
+from .factories import fill_everything, make_authority, new_response, open_link
+
+PAY = "/survey/transactions/pay-council-tax/"
+
+
+@pytest.fixture
+def client_in(response) -> Client:
+    client = Client()
+    open_link(client, response)
+    return client
+
+
+def state_of(page) -> str:
+    return re.search(r'name="state" value="([^"]*)"', page.content.decode()).group(1)
+
+
+def errors_of(page) -> list[str]:
+    found = re.findall(r'<li><a href="#[^"]*">(.*?)</a></li>', page.content.decode())
+    return [html.unescape(error) for error in found]
+
+
+def post_pay(client: Client, **fields) -> object:
+    page = client.get(PAY)
+    data = {"state": state_of(page), "action": "continue", **fields}
+    return client.post(PAY, data)
+
+
+def figures(response) -> dict:
+    return {
+        f.channel.code: (f.value, f.not_recorded, f.estimate)
+        for f in Figure.objects.filter(response=response, transaction__slug="pay-council-tax")
+    }
+
+
+def test_saving_a_transaction_page_persists_figures_and_audit_trail(client_in, response):
+    saved = post_pay(
+        client_in,
+        provision="yes",
+        channels=["WEB", "PHONE"],
+        end_to_end="partly",
+        figure_WEB=" 12,500 ",
+        not_recorded_PHONE="on",
+        estimate_WEB="on",
+    )
+    assert saved.status_code == 303
+    assert saved["Location"] == "/survey/transactions/council-tax-discount/"
+    assert figures(response) == {"WEB": (12500, False, True), "PHONE": (None, True, False)}
+    response.refresh_from_db()
+    assert response.status == ResponseStatus.IN_PROGRESS
+    record = ChangeRecord.objects.get(response=response, key="pay-council-tax/WEB")
+    assert record.changed_by == "Council link holder"
+    assert record.old_value["value"] is None
+    assert record.new_value == {"value": 12500, "not_recorded": False, "estimate": True}
+    # Going back shows the saved answers.
+    again = client_in.get(PAY)
+    assert 'value="12,500"' in again.content.decode()
+
+
+def test_save_and_come_back_later_goes_to_the_task_list_with_a_message(client_in, response):
+    saved = post_pay(client_in, provision="not_responsible", action="later")
+    assert saved["Location"] == "/survey/"
+    tasks = client_in.get("/survey/")
+    assert b"Your answers have been saved" in tasks.content
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({}, "Select whether your council provides this"),
+        ({"provision": "maybe"}, "Select a valid choice"),
+        ({"provision": "yes", "end_to_end": "yes"}, "Select the channels you offer"),
+        (
+            {"provision": "yes", "channels": ["WEB"], "figure_WEB": "5"},
+            "Select whether a resident can complete it end to end online",
+        ),
+        (
+            {"provision": "yes", "channels": ["WEB"], "end_to_end": "no"},
+            "Enter the number of online self-service transactions, or select 'Not recorded'",
+        ),
+        (
+            {"provision": "yes", "channels": ["WEB"], "end_to_end": "no", "figure_WEB": "-4"},
+            "The number of online self-service transactions must be 0 or more",
+        ),
+        (
+            {"provision": "yes", "channels": ["WEB"], "end_to_end": "no", "figure_WEB": "lots"},
+            "Enter the number of online self-service transactions as a whole number, like 1,250",
+        ),
+        (
+            {"provision": "yes", "channels": ["WEB"], "end_to_end": "no", "figure_WEB": "2.5"},
+            "The number of online self-service transactions must be a whole number",
+        ),
+        (
+            {
+                "provision": "yes",
+                "channels": ["WEB"],
+                "end_to_end": "no",
+                "figure_WEB": "1" * 40,
+            },
+            "Enter the number of online self-service transactions as a whole number",
+        ),
+        (
+            {
+                "provision": "yes",
+                "channels": ["WEB"],
+                "end_to_end": "no",
+                "figure_WEB": "999,999,999",
+            },
+            "must be 100,000,000 or fewer",
+        ),
+        (
+            {
+                "provision": "yes",
+                "channels": ["WEB"],
+                "end_to_end": "no",
+                "figure_WEB": "10",
+                "not_recorded_WEB": "on",
+            },
+            "or select 'Not recorded', not both",
+        ),
+        (
+            {
+                "provision": "yes",
+                "channels": ["WEB"],
+                "end_to_end": "no",
+                "figure_WEB": "10",
+                "figure_POST": "3",
+            },
+            "You gave a figure for post or paper form",
+        ),
+        (
+            {"provision": "yes", "channels": ["WEB", "FAX"], "end_to_end": "no"},
+            "Select channels from the list",
+        ),
+    ],
+)
+def test_bad_input_gets_a_govuk_error_and_changes_nothing(client_in, response, fields, message):
+    before = (figures(response), list(ChangeRecord.objects.values_list("pk", flat=True)))
+    page = post_pay(client_in, **fields)
+    assert page.status_code == 200
+    assert any(message in error for error in errors_of(page)), errors_of(page)
+    assert page.content.decode().count('class="govuk-error-summary"') == 1
+    assert "<title>Error: " in page.content.decode()
+    assert (figures(response), list(ChangeRecord.objects.values_list("pk", flat=True))) == before
+
+
+@pytest.mark.parametrize(
+    ("text", "number"), [("0", 0), ("1,250", 1250), (" 1250 ", 1250), ("100,000,000", 10**8)]
+)
+def test_figures_accept_thousands_separators_and_spaces(text, number):
+    assert parse_whole_number(text, "x") == number
+
+
+def test_unknown_transaction_or_section_is_not_found(client_in):
+    assert client_in.get("/survey/transactions/fly-to-the-moon/").status_code == 404
+    assert client_in.get("/survey/about/no-such-group/").status_code == 404
+    assert client_in.post("/survey/transactions/fly-to-the-moon/", {}).status_code == 404
+
+
+def test_tampered_state_does_not_break_saving(client_in, response):
+    page = client_in.post(
+        PAY,
+        {
+            "state": "tampered",
+            "provision": "yes",
+            "channels": ["WEB"],
+            "end_to_end": "yes",
+            "figure_WEB": "7",
+        },
+    )
+    assert page.status_code == 303
+    assert figures(response) == {"WEB": (7, False, False)}
+
+
+def test_pages_without_a_session_send_people_to_open_their_link(client):
+    for path in ("/survey/", PAY, "/survey/check/", "/survey/about/contact/"):
+        page = client.get(path)
+        assert page.status_code == 302
+        assert page["Location"] == "/survey/session-ended/"
+    assert b"open your link again" in client.get("/survey/session-ended/").content
+
+
+def test_district_sees_county_transactions_pre_answered(survey, questionnaire):
+    district = make_authority("E07000001", kind=AuthorityKind.DISTRICT)
+    response = new_response(survey, district)
+    pre = TransactionAnswer.objects.filter(response=response)
+    assert set(pre.values_list("transaction__slug", flat=True)) == {
+        "pothole", "street-light", "blue-badge", "bus-pass", "school-place", "free-school-meals",
+    }  # fmt: skip
+    assert set(pre.values_list("provision", flat=True)) == {Provision.NOT_RESPONSIBLE}
+    client = Client()
+    open_link(client, response)
+    page = client.get("/survey/transactions/pothole/")
+    assert b"Councils of your type do not usually provide this service" in page.content
+    assert b'value="not_responsible" checked' in page.content
+
+
+def test_questions_page_saves_answers_and_validates(client_in, response):
+    bad = client_in.post(
+        "/survey/about/contact/", {"respondent-name": "Pat", "respondent-email": "nope"}
+    )
+    assert "Enter your job title" in errors_of(bad)
+    assert "Enter an email address in the correct format, like name@example.gov.uk" in errors_of(
+        bad
+    )
+    assert not response.answers.exists()
+    good = client_in.post(
+        "/survey/about/contact/",
+        {
+            "respondent-name": " Pat Example ",
+            "respondent-job-title": "Head of digital",
+            "respondent-email": "pat@council.example",
+            "respondent-phone": "01632 960 001",
+        },
+    )
+    assert good.status_code == 303
+    assert good["Location"] == "/survey/about/period/"
+    assert response.answers.get(question__slug="respondent-name").value == "Pat Example"
+    dates = client_in.post(
+        "/survey/about/period/",
+        {"period-start_0": "31", "period-start_1": "2", "period-start_2": "2014"},
+    )
+    assert dates.status_code == 200
+    assert not response.answers.filter(question__slug="period-start").exists()
+
+
+def submit(client: Client, **fields):
+    data = {"submitted_by": "Pat Example", "declaration": "on", **fields}
+    return client.post("/survey/check/", data)
+
+
+def test_submit_needs_every_answer(client_in, response):
+    page = client_in.get("/survey/check/")
+    assert b"You cannot submit yet" in page.content
+    refused = submit(client_in)
+    assert refused.status_code == 303
+    response.refresh_from_db()
+    assert response.status == ResponseStatus.NOT_STARTED
+
+
+def test_submission_gives_a_reference_and_emails_a_copy_once(
+    client_in, response, django_capture_on_commit_callbacks
+):
+    fill_everything(response)
+    missing_declaration = client_in.post("/survey/check/", {"submitted_by": "Pat"})
+    assert "Confirm the declaration to submit your answers" in errors_of(missing_declaration)
+    with django_capture_on_commit_callbacks(execute=True):
+        done = submit(client_in)
+    assert done["Location"] == "/survey/confirmation/"
+    response.refresh_from_db()
+    assert response.status == ResponseStatus.SUBMITTED
+    assert re.fullmatch(r"LDA-[2-9A-HJ-NP-Z]{8}", response.reference)
+    confirmation = client_in.get("/survey/confirmation/")
+    assert response.reference.encode() in confirmation.content
+    # Double click, a second tab, a replayed POST: nothing happens twice.
+    with django_capture_on_commit_callbacks(execute=True):
+        again = submit(client_in)
+    assert again["Location"] == "/survey/confirmation/"
+    response.refresh_from_db()
+    assert response.submission_count == 1
+    assert OutboundEmail.objects.filter(response=response).count() == 1
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["pat.example@council.example"]
+    assert response.reference in message.subject
+    assert "Pay council tax" in message.body
+    assert "1,201" in message.body
+
+
+def test_reentry_after_submit_shows_submitted_state_and_refuses_changes(client_in, response):
+    fill_everything(response)
+    submit(client_in)
+    other_device = Client()
+    open_link(other_device, response)
+    tasks = other_device.get("/survey/")
+    assert b"You have submitted this response" in tasks.content
+    before = figures(response)
+    refused = post_pay(
+        other_device, provision="yes", channels=["WEB"], end_to_end="no", figure_WEB="1"
+    )
+    assert refused.status_code == 303
+    assert figures(response) == before
+    page = other_device.get(PAY)
+    assert b"You submitted these answers" in page.content
+    assert b"Save and continue" not in page.content
+
+
+def test_reopen_correct_and_resubmit(client_in, response, django_capture_on_commit_callbacks):
+    fill_everything(response)
+    with django_capture_on_commit_callbacks(execute=True):
+        submit(client_in)
+    reference = Response.objects.get(pk=response.pk).reference
+    assert client_in.post("/survey/reopen/").status_code == 303
+    response.refresh_from_db()
+    assert response.status == ResponseStatus.REOPENED
+    saved = post_pay(
+        client_in,
+        provision="yes",
+        channels=["WEB", "PHONE", "F2F"],
+        end_to_end="yes",
+        figure_WEB="1,300",
+        figure_PHONE="800",
+        estimate_PHONE="on",
+        not_recorded_F2F="on",
+    )
+    assert saved.status_code == 303
+    with django_capture_on_commit_callbacks(execute=True):
+        submit(client_in)
+    response.refresh_from_db()
+    assert (response.status, response.reference, response.submission_count) == (
+        ResponseStatus.SUBMITTED, reference, 2,
+    )  # fmt: skip
+    assert len(mail.outbox) == 2
+    assert list(
+        ChangeRecord.objects.filter(response=response, key="status").values_list(
+            "new_value", flat=True
+        )
+    ) == ["in_progress", "submitted", "reopened", "submitted"]
+
+
+def close_soon(response) -> datetime.datetime:
+    """Move the round's deadline to five minutes from now (inside the session's life)."""
+    survey = response.survey
+    survey.closes_at = datetime.datetime.now(tz=datetime.UTC) + datetime.timedelta(minutes=5)
+    survey.save()
+    return survey.closes_at
+
+
+def test_after_the_deadline_answers_are_read_only_and_kept(client_in, response):
+    post_pay(client_in, provision="yes", channels=["WEB"], end_to_end="no", figure_WEB="10")
+    close_soon(response)
+    after = response_deadline(response) + datetime.timedelta(minutes=1)
+    with time_machine.travel(after):
+        page = client_in.get(PAY)
+        assert b"The deadline has passed" in page.content
+        assert b'value="10"' in page.content
+        refused = post_pay(
+            client_in, provision="yes", channels=["WEB"], end_to_end="no", figure_WEB="99"
+        )
+        assert refused.status_code == 303
+        assert client_in.post("/survey/reopen/").status_code == 303
+        with pytest.raises(ResponseNotEditable):
+            response_save_transaction(
+                response=response,
+                key_transaction=response.survey.questionnaire.transactions.first(),
+                data=TransactionInput(provision="no"),
+                loaded={},
+                actor="x",
+                channel_names={},
+            )
+    assert figures(response) == {"WEB": (10, False, False)}
+
+
+def test_a_per_council_extension_keeps_the_journey_open(client_in, response):
+    closes = close_soon(response)
+    response.deadline_extended_to = closes + datetime.timedelta(days=3)
+    response.save()
+    with time_machine.travel(closes + datetime.timedelta(minutes=1)):
+        saved = post_pay(client_in, provision="not_responsible")
+        assert saved.status_code == 303
+    assert (
+        TransactionAnswer.objects.get(
+            response=response, transaction__slug="pay-council-tax"
+        ).provision
+        == Provision.NOT_RESPONSIBLE
+    )
+
+
+def test_session_has_an_absolute_limit(client_in, settings):
+    later = datetime.datetime.now(tz=datetime.UTC) + datetime.timedelta(
+        hours=settings.RESPONDENT_SESSION_MAX_HOURS, minutes=1
+    )
+    with time_machine.travel(later):
+        assert client_in.get("/survey/")["Location"] == "/survey/session-ended/"
+
+
+def test_implausible_figures_are_saved_but_need_confirming(client_in, response):
+    page = post_pay(
+        client_in,
+        provision="yes",
+        channels=["WEB", "PHONE"],
+        end_to_end="no",
+        figure_WEB="0",
+        figure_PHONE="0",
+    )
+    assert page.status_code == 200
+    assert b"Every figure is 0" in page.content
+    assert figures(response)["WEB"] == (0, False, False)
+    tasks = client_in.get("/survey/").content.decode()
+    assert "Pay council tax" in tasks
+    confirmed = post_pay(
+        client_in,
+        provision="yes",
+        channels=["WEB", "PHONE"],
+        end_to_end="no",
+        figure_WEB="0",
+        figure_PHONE="0",
+        confirm_figures="on",
+    )
+    assert confirmed.status_code == 303
+    answer = TransactionAnswer.objects.get(response=response, transaction__slug="pay-council-tax")
+    assert answer.confirmed_figures
+
+
+def test_two_people_editing_different_figures_both_keep_their_work(response):
+    first, second = Client(), Client()
+    open_link(first, response)
+    open_link(second, response)
+    common = {
+        "provision": "yes",
+        "channels": ["WEB", "PHONE"],
+        "end_to_end": "no",
+        "action": "continue",
+    }
+    first.post(
+        PAY, {**common, "state": state_of(first.get(PAY)), "figure_WEB": "10", "figure_PHONE": "20"}
+    )
+    state_first = state_of(first.get(PAY))
+    state_second = state_of(second.get(PAY))
+    # Both loaded the page; the first changes WEB, the second (still seeing WEB 10) PHONE.
+    first.post(PAY, {**common, "state": state_first, "figure_WEB": "100", "figure_PHONE": "20"})
+    page = second.post(
+        PAY, {**common, "state": state_second, "figure_WEB": "10", "figure_PHONE": "50"}
+    )
+    assert page.status_code == 303
+    assert figures(response)["WEB"] == (100, False, False)
+    assert figures(response)["PHONE"] == (50, False, False)
+
+
+def test_a_conflicting_edit_is_never_silently_overwritten(response):
+    first, second = Client(), Client()
+    open_link(first, response)
+    open_link(second, response)
+    common = {"provision": "yes", "channels": ["WEB"], "end_to_end": "no", "action": "continue"}
+    base = state_of(first.get(PAY))
+    first.post(PAY, {**common, "state": base, "figure_WEB": "100"})
+    clash = second.post(PAY, {**common, "state": base, "figure_WEB": "200"})
+    assert clash.status_code == 200
+    text = clash.content.decode()
+    assert "changed it to 100" in text
+    assert "yours is 200" in text
+    assert figures(response)["WEB"] == (100, False, False)
+    # Saving again from the re-shown page keeps the second person's value, knowingly.
+    resolved = second.post(PAY, {**common, "state": state_of(clash), "figure_WEB": "200"})
+    assert resolved.status_code == 303
+    assert figures(response)["WEB"] == (200, False, False)
+
+
+def test_task_list_query_count_does_not_grow_with_answers(
+    client_in, response, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(25):
+        client_in.get("/survey/")
+    fill_everything(response)
+    with django_assert_max_num_queries(25):
+        client_in.get("/survey/")
+    with django_assert_max_num_queries(25):
+        client_in.get(PAY)
+
+
+def test_deadline_closes_unsubmitted_and_resubmits_complete_reopened(survey, questionnaire):
+    from surveys.tasks import responses_close_due_task
+
+    started = new_response(survey, make_authority("E06000011"))
+    reopened = new_response(survey, make_authority("E06000012"))
+    submitted = new_response(survey, make_authority("E06000013"))
+    fill_everything(reopened)
+    fill_everything(submitted)
+    Response.objects.filter(pk=reopened.pk).update(status=ResponseStatus.REOPENED)
+    Response.objects.filter(pk=submitted.pk).update(status=ResponseStatus.SUBMITTED)
+    assert responses_close_due_task() == 0
+    with time_machine.travel(survey.closes_at + datetime.timedelta(seconds=1)):
+        assert responses_close_due_task() == 2
+        assert responses_close_due_task() == 0
+    statuses = dict(Response.objects.values_list("authority__gss_code", "status"))
+    assert statuses == {
+        "E06000011": ResponseStatus.CLOSED,
+        "E06000012": ResponseStatus.SUBMITTED,
+        "E06000013": ResponseStatus.SUBMITTED,
+    }
+    assert started.figures.count() == 0

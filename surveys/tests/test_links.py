@@ -1,0 +1,194 @@
+"""Access links: GET changes nothing, POST starts a session, bad links say nothing."""
+
+import datetime
+import logging
+from io import StringIO
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.contrib.sessions.models import Session
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client
+
+from authorities.models import AccessLink
+from authorities.tokens import derive_token
+from survey_site import ratelimit
+from surveys.choices import ResponseStatus
+from surveys.models import ChangeRecord, Response
+from surveys.services import link_issue, link_reissue, link_url
+
+from .factories import make_authority, new_response, open_link, token_path
+
+
+def database_state() -> tuple:
+    return (
+        list(AccessLink.objects.values_list("pk", "first_used_at", "last_used_at", "revoked_at")),
+        list(Response.objects.values_list("pk", "status", "updated_at")),
+        Session.objects.count(),
+        ChangeRecord.objects.count(),
+    )
+
+
+def test_token_has_256_bits_and_is_stored_only_as_a_hash(response):
+    link = link_issue(response=response)
+    token = token_path(link).removeprefix("/s/")
+    assert len(token) == 43
+    assert token not in str(AccessLink.objects.values().get(pk=link.pk))
+    assert link.token_hash != token
+    # The same link comes back for reminders: issuing again does not change it.
+    assert link_url(link_issue(response=response)) == link_url(link)
+
+
+def test_opening_the_link_with_get_changes_nothing(client: Client, response):
+    path = token_path(link_issue(response=response))
+    before = database_state()
+    for _ in range(2):
+        page = Client().get(path)
+        assert page.status_code == 200
+        assert page["Referrer-Policy"] == "no-referrer"
+        assert "no-store" in page["Cache-Control"]
+        assert b"Hartlepool Borough Council" in page.content
+    assert database_state() == before
+
+
+def test_continue_starts_a_new_session_and_leaves_the_token_behind(client: Client, response):
+    link = link_issue(response=response)
+    path = token_path(link)
+    client.get(path)
+    old_key = client.session.session_key
+    answer = client.post(path)
+    assert answer.status_code == 303
+    assert answer["Location"] == "/survey/"
+    assert client.session.session_key != old_key
+    link.refresh_from_db()
+    assert link.first_used_at is not None
+    tasks = client.get("/survey/")
+    assert tasks.status_code == 200
+    assert path.encode() not in tasks.content
+
+
+def test_continue_without_csrf_token_is_refused_and_changes_nothing(response):
+    path = token_path(link_issue(response=response))
+    client = Client(enforce_csrf_checks=True)
+    client.get(path)
+    before = database_state()
+    refused = client.post(path)
+    assert refused.status_code == 403
+    assert b"govuk-heading-l" in refused.content
+    assert database_state() == before
+
+
+@pytest.fixture
+def unusable_links(response, survey, questionnaire):
+    """An unknown token, a revoked link and an expired link, all for the same page."""
+    revoked = link_issue(response=response)
+    link_reissue(response=response, reason="leaked", actor="test")
+    other = new_response(survey, make_authority("E06000002"))
+    expired = link_issue(response=other)
+    return {
+        "unknown": "/s/" + derive_token(purpose="council", nonce="not-a-real-nonce"),
+        "malformed": "/s/short",
+        "revoked": token_path(revoked),
+        "expired": token_path(expired),
+    }
+
+
+def test_unknown_revoked_and_expired_links_get_the_same_page(client, unusable_links, survey):
+    survey.closes_at = survey.opens_at + datetime.timedelta(hours=1)
+    survey.save()
+    pages = {}
+    for name, path in unusable_links.items():
+        page = client.get(path)
+        assert page.status_code == 404, name
+        pages[name] = page.content
+        assert b"This link does not work" in page.content
+        assert b"Hartlepool" not in page.content
+    assert len(set(pages.values())) == 1
+    for path in unusable_links.values():
+        assert client.post(path).status_code == 404
+
+
+def test_repeated_wrong_links_are_rate_limited_then_released(client, response, caplog):
+    good = token_path(link_issue(response=response))
+    wrong = "/s/" + "A" * 43
+    caplog.set_level(logging.WARNING)
+    for _ in range(50):
+        client.get(wrong)
+    blocked = client.get(good)
+    assert blocked.status_code == 429
+    assert b"Too many" in blocked.content
+    assert not any(good.removeprefix("/s/") in r.getMessage() for r in caplog.records)
+    assert not any("A" * 43 in r.getMessage() for r in caplog.records)
+    # Another client is not blocked by this one's failures.
+    assert Client(REMOTE_ADDR="203.0.113.9").get(good).status_code == 200
+    later = datetime.datetime.now(tz=datetime.UTC) + datetime.timedelta(
+        seconds=ratelimit.WINDOW_SECONDS + 1
+    )
+    with time_machine.travel(later):
+        assert client.get(good).status_code == 200
+
+
+def test_link_works_again_from_another_device(response):
+    first, second = Client(), Client()
+    open_link(first, response)
+    open_link(second, response)
+    assert first.get("/survey/").status_code == 200
+    assert second.get("/survey/").status_code == 200
+
+
+def test_reissue_revokes_old_link_ends_its_sessions_and_keeps_the_draft(response, questionnaire):
+    holder = Client()
+    old = open_link(holder, response)
+    from .factories import fill_everything
+
+    fill_everything(response)
+    new = link_reissue(response=response, reason="chief executive changed", actor="admin")
+    assert new.generation == old.generation + 1
+    assert holder.get("/survey/")["Location"] == "/survey/session-ended/"
+    assert Client().get(token_path(old)).status_code == 404
+    successor = Client()
+    path = token_path(new)
+    successor.get(path)
+    successor.post(path)
+    tasks = successor.get("/survey/")
+    assert tasks.status_code == 200
+    assert response.figures.count() == 22 * 3
+    assert ChangeRecord.objects.filter(response=response, key="link").exists()
+
+
+def test_link_before_the_round_opens_does_not_work(client, response, survey):
+    survey.opens_at = survey.closes_at - datetime.timedelta(hours=1)
+    survey.save()
+    assert client.get(token_path(link_issue(response=response))).status_code == 404
+
+
+def test_issue_links_command_exports_a_safe_csv_and_is_idempotent(survey, tmp_path: Path):
+    authority = make_authority("E06000003", official_name='=HYPERLINK("x")')
+    survey.chosen_authorities.add(authority, make_authority("E06000004"))
+    out = tmp_path / "links.csv"
+    call_command("issue_links", survey.slug, "--csv", out, stdout=StringIO())
+    first = out.read_text(encoding="utf-8").splitlines()
+    assert first[0] == '"gss_code","council_name","link"'
+    assert len(first) == 3
+    assert '"\'=HYPERLINK(""x"")"' in first[1]
+    call_command("issue_links", survey.slug, "--csv", out, stdout=StringIO())
+    assert out.read_text(encoding="utf-8").splitlines() == first
+    call_command(
+        "issue_links", survey.slug, "--councils", "E06000003", "--reissue", "--csv", out,
+        stdout=StringIO(),
+    )  # fmt: skip
+    reissued = out.read_text(encoding="utf-8").splitlines()
+    assert len(reissued) == 2
+    assert reissued[1] != first[1]
+    assert Response.objects.get(authority=authority).status == ResponseStatus.NOT_STARTED
+
+
+def test_issue_links_command_refuses_unknown_councils_and_rounds(survey, tmp_path: Path):
+    with pytest.raises(CommandError, match="E09999999 is unknown"):
+        call_command(
+            "issue_links", survey.slug, "--councils", "E09999999", "--csv", tmp_path / "x.csv"
+        )
+    with pytest.raises(CommandError, match="No survey round"):
+        call_command("issue_links", "nope", "--csv", tmp_path / "x.csv")

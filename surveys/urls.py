@@ -1,0 +1,19 @@
+from django.urls import path
+
+from surveys import views
+
+app_name = "surveys"
+
+urlpatterns = [
+    path("s/<str:token>", views.link_landing, name="link"),
+    path("survey/", views.task_list, name="tasks"),
+    path("survey/transactions/<slug:slug>/", views.transaction_page, name="transaction"),
+    path("survey/check/", views.check_answers, name="check"),
+    path("survey/confirmation/", views.confirmation, name="confirmation"),
+    path("survey/reopen/", views.reopen, name="reopen"),
+    path("survey/keep-alive/", views.keep_alive, name="keep-alive"),
+    path("survey/sign-out/", views.sign_out, name="sign-out"),
+    path("survey/signed-out/", views.signed_out, name="signed-out"),
+    path("survey/session-ended/", views.session_ended, name="session-ended"),
+    path("survey/<slug:section>/<slug:group>/", views.questions_page, name="questions"),
+]
