@@ -1,0 +1,227 @@
+"""Disclosure control for released tables: primary rules, secondary suppression and an audit.
+
+Pure Python (numpy and scipy only, no Django). See ``docs/disclosure-control.md``.
+
+Typical use by a release builder::
+
+    result = protect(cells, relations, rules=Rules())
+    result.require_passed()          # refuses the release when the audit finds any leak
+    for cell in result.cells: ...    # status, published value, feasibility interval
+
+A release whose audit fails is never silently returned as safe: ``protect`` returns the result
+with ``audit.passed`` false and ``require_passed`` raises :class:`ReleaseRefusedError`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from .audit import Audit, InsiderDisclosure, audit_system, tolerance
+from .model import (
+    BoolArray,
+    Cell,
+    Contributions,
+    DisclosureInputError,
+    Relation,
+    Rules,
+    System,
+    build_system,
+)
+from .rules import Primaries, find_primaries
+from .suppress import Chooser, Need, drop_pinned, needs_for_primaries, width_need
+
+__all__ = [
+    "Audit",
+    "Cell",
+    "CellOutcome",
+    "Contributions",
+    "DisclosureInputError",
+    "InsiderDisclosure",
+    "ProtectionResult",
+    "Relation",
+    "ReleaseRefusedError",
+    "Rules",
+    "audit",
+    "protect",
+]
+
+Status = Literal["published", "primary", "secondary", "empty"]
+# Audit-and-repair rounds after the first pass; each round only adds cells.
+MAX_REPAIR_ROUNDS = 10
+
+
+class ReleaseRefusedError(RuntimeError):
+    """The audit found a disclosure: the release must not be published."""
+
+
+@dataclass(frozen=True)
+class CellOutcome:
+    """What happens to one cell in the release."""
+
+    id: str
+    status: Status
+    value: float
+    interval: tuple[float, float | None] | None
+
+    @property
+    def published_value(self) -> float | None:
+        """The value to publish, or None when the cell is suppressed."""
+        return self.value if self.status in ("published", "empty") else None
+
+
+@dataclass(frozen=True)
+class ProtectionResult:
+    """Statuses of all cells (sorted by id) and the audit of the suppression pattern."""
+
+    cells: tuple[CellOutcome, ...]
+    audit: Audit
+    # Seconds spent in each stage ("rules", "suppression", "audit"), for logs and benchmarks.
+    timings: dict[str, float] = field(default_factory=dict, compare=False)
+
+    @property
+    def passed(self) -> bool:
+        """True when the release may be published."""
+        return self.audit.passed
+
+    def require_passed(self) -> None:
+        """Raise :class:`ReleaseRefusedError` unless the audit passed."""
+        if not self.audit.passed:
+            raise ReleaseRefusedError(
+                "disclosure audit failed: "
+                f"{len(self.audit.exact_disclosures)} exact, "
+                f"{len(self.audit.under_protected)} under-protected, "
+                f"{len(self.audit.insider_disclosures)} insider, "
+                f"{len(self.audit.group_disclosures)} group disclosures"
+            )
+
+    def cell(self, cell_id: str) -> CellOutcome:
+        """The outcome of one cell by id."""
+        for outcome in self.cells:
+            if outcome.id == cell_id:
+                return outcome
+        raise KeyError(cell_id)
+
+
+def protect(
+    cells: Iterable[Cell],
+    relations: Iterable[Relation],
+    rules: Rules | None = None,
+    costs: Mapping[str, float] | None = None,
+) -> ProtectionResult:
+    """Find primary cells, choose secondary ones across all relations at once, and audit."""
+    rules = rules or Rules()
+    timings = {"rules": 0.0, "suppression": 0.0, "audit": 0.0}
+    clock = time.perf_counter()
+    system = build_system(cells, relations, costs)
+    primaries = find_primaries(system, rules)
+    primary = _mask(system, primaries.requirements)
+    hideable = ~primaries.empty
+    for flag in primaries.groups:
+        hideable[list(flag.siblings)] = True
+    clock = _lap(timings, "rules", clock)
+    chooser = Chooser(system, primaries, primary, hideable)
+    chooser.satisfy(needs_for_primaries(system, primaries))
+    clock = _lap(timings, "suppression", clock)
+    report = audit_system(system, chooser.hidden, primaries)
+    clock = _lap(timings, "audit", clock)
+    for _ in range(MAX_REPAIR_ROUNDS):
+        if report.passed:
+            break
+        before = chooser.hidden.copy()
+        chooser.satisfy(_repair_needs(system, primaries, report))
+        clock = _lap(timings, "suppression", clock)
+        if np.array_equal(before, chooser.hidden):
+            break
+        report = audit_system(system, chooser.hidden, primaries)
+        clock = _lap(timings, "audit", clock)
+    hidden = _drop_pinned_secondaries(system, chooser.hidden, primary, report)
+    if not np.array_equal(hidden, chooser.hidden):
+        report = audit_system(system, hidden, primaries)
+        clock = _lap(timings, "audit", clock)
+    return _result(system, primaries, hidden, primary, report, timings)
+
+
+def _lap(timings: dict[str, float], stage: str, since: float) -> float:
+    now = time.perf_counter()
+    timings[stage] += now - since
+    return now
+
+
+def audit(
+    cells: Iterable[Cell],
+    relations: Iterable[Relation],
+    hidden: Iterable[str],
+    rules: Rules | None = None,
+) -> Audit:
+    """Audit a given suppression pattern on its own (primary cells not hidden are disclosed)."""
+    system = build_system(cells, relations)
+    primaries = find_primaries(system, rules or Rules())
+    mask = np.zeros(system.size, dtype=bool)
+    for cell_id in hidden:
+        if cell_id not in system.index:
+            raise DisclosureInputError(f"hidden cell {cell_id} is not in the table")
+        mask[system.index[cell_id]] = True
+    return audit_system(system, mask, primaries)
+
+
+def _mask(system: System, cells: Iterable[int]) -> BoolArray:
+    mask = np.zeros(system.size, dtype=bool)
+    mask[list(cells)] = True
+    return mask
+
+
+def _repair_needs(system: System, primaries: Primaries, report: Audit) -> list[Need]:
+    """Needs for everything the audit still found open, insiders included."""
+    failing = {system.index[c] for c in (*report.under_protected, *report.exact_disclosures)}
+    subset = Primaries(
+        requirements={c: r for c, r in primaries.requirements.items() if c in failing},
+        groups=tuple(
+            f for f in primaries.groups if system.ids[f.total] in report.group_disclosures
+        ),
+        empty=primaries.empty,
+    )
+    needs = needs_for_primaries(system, subset)
+    for contributor, cell in report.insider_codes:
+        needs.append(width_need(cell, float(system.values[cell]), insider=contributor))
+    return needs
+
+
+def _drop_pinned_secondaries(
+    system: System, hidden: BoolArray, primary: BoolArray, report: Audit
+) -> BoolArray:
+    pinned = np.zeros(system.size, dtype=bool)
+    for cell_id, (low, high) in report.intervals.items():
+        cell = system.index[cell_id]
+        if high is not None and high - low <= tolerance(float(system.values[cell])):
+            pinned[cell] = True
+    return drop_pinned(hidden, hidden & ~primary, pinned)
+
+
+def _result(
+    system: System,
+    primaries: Primaries,
+    hidden: BoolArray,
+    primary: BoolArray,
+    report: Audit,
+    timings: dict[str, float],
+) -> ProtectionResult:
+    outcomes = []
+    for cell, cell_id in enumerate(system.ids):
+        status: Status
+        if primary[cell]:
+            status = "primary"
+        elif hidden[cell]:
+            status = "secondary"
+        elif primaries.empty[cell]:
+            status = "empty"
+        else:
+            status = "published"
+        interval = report.intervals.get(cell_id) if hidden[cell] else None
+        outcomes.append(CellOutcome(cell_id, status, float(system.values[cell]), interval))
+    outcomes.sort(key=lambda outcome: outcome.id)
+    return ProtectionResult(cells=tuple(outcomes), audit=report, timings=timings)

@@ -1,0 +1,485 @@
+"""Independent audit: what an attacker can work out from everything that is published.
+
+For every hidden cell the audit solves two linear programmes (HiGHS through
+``scipy.optimize.linprog``): the smallest and largest value the cell can take subject to every
+additive relation, every published cell fixed at its value and every value >= 0. This is the
+feasibility interval. The code shares nothing with the chooser in ``suppress.py`` except the
+compiled input, so a fault in the chooser cannot hide itself here.
+
+Speed without loss of exactness:
+
+* The hidden cells split into independent blocks (connected through relations). LPs of
+  different blocks are stacked into one LP whose objective is the sum of one target per block:
+  the optimum of a separable sum optimises every block, so one call yields one bound per block.
+* A lower bound is proven without an LP as soon as any feasible point already sits on the cell's
+  own lower limit (0 for the outsider): the LP could not go lower.
+* Insiders (a council knowing its own contributions) are audited only where they can matter; see
+  :func:`_suspicious_insiders` for the proof that the others cannot pin anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import linprog
+from scipy.sparse.csgraph import connected_components
+
+from .model import BoolArray, FloatArray, IntArray, System
+from .rules import Primaries
+
+# Two bounds closer than this (relative to the cell value, at least absolute) are equal.
+RTOL = 1e-6
+
+
+def tolerance(value: float) -> float:
+    """Numerical tolerance for comparing LP bounds of a cell with this value."""
+    return RTOL * max(1.0, abs(value))
+
+
+@dataclass(frozen=True)
+class InsiderDisclosure:
+    """A contributor who, subtracting its own figures, pins a hidden primary cell exactly."""
+
+    contributor: str
+    cell: str
+
+
+@dataclass(frozen=True)
+class Audit:
+    """Outcome of an audit; a release may only be published when ``passed`` is true."""
+
+    intervals: dict[str, tuple[float, float | None]]
+    exact_disclosures: tuple[str, ...]
+    under_protected: tuple[str, ...]
+    insider_disclosures: tuple[InsiderDisclosure, ...]
+    group_disclosures: tuple[str, ...]
+    # Indices for the chooser's repairs: (contributor code, cell index) per insider disclosure.
+    insider_codes: tuple[tuple[int, int], ...] = field(default=(), repr=False, compare=False)
+
+    @property
+    def passed(self) -> bool:
+        """True when no disclosure of any kind was found."""
+        return not (
+            self.exact_disclosures
+            or self.under_protected
+            or self.insider_disclosures
+            or self.group_disclosures
+        )
+
+
+class _AttackerLP:
+    """The attacker's linear programme over the hidden cells, split into independent blocks."""
+
+    def __init__(self, system: System, hidden: BoolArray) -> None:
+        self.cells: IntArray = np.flatnonzero(hidden)
+        self.values: FloatArray = system.values[self.cells]
+        matrix = sparse.csr_array(system.matrix)
+        known = np.where(hidden, 0.0, system.values)
+        sub = sparse.csr_array(matrix[:, self.cells])
+        touched = np.flatnonzero(np.diff(sub.indptr) > 0)
+        # Published cells move to the right-hand side: sum(hidden) = -sum(published terms).
+        self.a_eq = sparse.csr_array(sub[touched])
+        self.b_eq: FloatArray = -(matrix @ known)[touched]
+        self.blocks = self._blocks()
+        self._cache: dict[tuple[int, ...], tuple[IntArray, Any, Any]] = {}
+
+    def _blocks(self) -> list[tuple[IntArray, IntArray]]:
+        """(variables, rows) of each connected block, largest block first."""
+        count = len(self.cells)
+        if count == 0:
+            return []
+        incidence = sparse.csr_array(abs(self.a_eq))
+        graph = sparse.csr_array(incidence.T @ incidence) + sparse.eye_array(count, format="csr")
+        _, labels = connected_components(graph, directed=False)
+        row_label = (
+            labels[incidence.indices[incidence.indptr[:-1]]] if incidence.shape[0] else labels[:0]
+        )
+        blocks = [
+            (np.flatnonzero(labels == b), np.flatnonzero(row_label == b))
+            for b in range(labels.max() + 1)
+        ]
+        blocks.sort(key=lambda block: -len(block[0]))
+        return blocks
+
+    def solve(
+        self, blocks: Sequence[int], targets: Sequence[int], sign: float, bounds: FloatArray
+    ) -> tuple[FloatArray, list[bool]]:
+        """Optimise ``sign * x[target]`` (minimise) per block in one stacked LP.
+
+        Returns the solution over all variables (NaN outside the blocks) and, per block, whether
+        its target is unbounded.
+        """
+        result = self.linprog(tuple(blocks), targets, sign, bounds)
+        if result is not None:
+            return result, [False] * len(blocks)
+        # Some block is unbounded: the stacked LP says nothing, so solve the blocks one by one.
+        full = np.full(len(self.cells), np.nan)
+        unbounded = []
+        for block, target in zip(blocks, targets, strict=True):
+            single = self.linprog((block,), [target], sign, bounds)
+            unbounded.append(single is None)
+            if single is not None:
+                variables = self.blocks[block][0]
+                full[variables] = single[variables]
+        return full, unbounded
+
+    def _slice(self, blocks: tuple[int, ...]) -> tuple[IntArray, Any, Any]:
+        if blocks not in self._cache:
+            # The same blocks are solved with many objectives: slice their rows once.
+            variables = np.concatenate([self.blocks[b][0] for b in blocks])
+            rows = np.concatenate([self.blocks[b][1] for b in blocks])
+            a_eq = sparse.csr_array(self.a_eq[rows][:, variables]) if len(rows) else None
+            self._cache[blocks] = (variables, a_eq, self.b_eq[rows] if len(rows) else None)
+        return self._cache[blocks]
+
+    def linprog(
+        self, blocks: tuple[int, ...], targets: Sequence[int], sign: float, bounds: FloatArray
+    ) -> FloatArray | None:
+        """Minimise ``sign * sum(x[targets])`` over the blocks; None when unbounded."""
+        variables, a_eq, b_eq = self._slice(blocks)
+        position = np.full(len(self.cells), -1)
+        position[variables] = np.arange(len(variables))
+        objective = np.zeros(len(variables))
+        objective[position[np.asarray(targets)]] = sign
+        result = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds[variables], method="highs")
+        if result.status == 3:
+            return None
+        if result.status != 0:
+            raise RuntimeError(f"audit LP failed: {result.message}")
+        full = np.full(len(self.cells), np.nan)
+        full[variables] = result.x
+        return full
+
+    def implied_bounds(self, bounds: FloatArray, rounds: int = 8) -> FloatArray:
+        """Bounds each variable gets from the relations alone (interval propagation).
+
+        Valid but usually not tight; when a feasible point reaches one, it is the exact optimum
+        and no LP is needed for that variable.
+        """
+        low, high = bounds[:, 0].copy(), bounds[:, 1].copy()
+        coo = sparse.coo_array(self.a_eq)
+        row, col, coef = coo.row, coo.col, coo.data
+        nrows = self.a_eq.shape[0]
+        for _ in range(rounds):
+            term_min = np.where(coef > 0, coef * low[col], coef * high[col])
+            term_max = np.where(coef > 0, coef * high[col], coef * low[col])
+            new_high, new_low = high.copy(), low.copy()
+            for terms, out, sense in ((term_min, new_high, 1.0), (term_max, new_low, -1.0)):
+                infinite = ~np.isfinite(terms)
+                finite_sum = np.bincount(row, np.where(infinite, 0.0, terms), nrows)
+                inf_count = np.bincount(row, infinite.astype(float), nrows)
+                # Sum of the other terms of the row (infinite if another term is).
+                others_inf = inf_count[row] - infinite > 0
+                others = finite_sum[row] - np.where(infinite, 0.0, terms)
+                bound = np.where(others_inf, np.inf * sense, self.b_eq[row] - others)
+                # coef * x <= bound (sense 1) or >= bound (sense -1), coef is +-1.
+                implied = bound / coef
+                upper_side = (coef > 0) == (sense > 0)
+                np.minimum.at(out, col[upper_side], implied[upper_side])
+                np.maximum.at(out, col[~upper_side], implied[~upper_side])
+            converged = np.array_equal(new_low, low) and np.array_equal(new_high, high)
+            low, high = np.maximum(new_low, low), np.minimum(new_high, high)
+            if converged:
+                break
+        return np.column_stack([low, high])
+
+
+@dataclass
+class _Intervals:
+    low: FloatArray
+    high: FloatArray
+    point_sum: FloatArray
+    point_count: FloatArray
+    seen_low: FloatArray
+    seen_high: FloatArray
+
+    def record(self, solution: FloatArray) -> None:
+        solved = ~np.isnan(solution)
+        self.point_sum[solved] += solution[solved]
+        self.point_count[solved] += 1
+        self.seen_low[solved] = np.minimum(self.seen_low[solved], solution[solved])
+        self.seen_high[solved] = np.maximum(self.seen_high[solved], solution[solved])
+
+
+def _intervals(lp: _AttackerLP, bounds: FloatArray, blocks: Sequence[int]) -> _Intervals:
+    """Exact [min, max] of every hidden variable in the given blocks."""
+    size = len(lp.cells)
+    # The true values are feasible, so they count as a seen point.
+    found = _Intervals(
+        low=np.full(size, np.nan),
+        high=np.full(size, np.nan),
+        point_sum=np.zeros(size),
+        point_count=np.zeros(size),
+        seen_low=lp.values.copy(),
+        seen_high=lp.values.copy(),
+    )
+    if not len(blocks):
+        return found
+    implied = lp.implied_bounds(bounds)
+    # Two cheap LPs (all cells up, all cells down) give points that often reach the bounds.
+    for sign in (-1.0, 1.0):
+        targets = [int(v) for b in blocks for v in lp.blocks[b][0]]
+        solution = lp.linprog(tuple(blocks), targets, sign, _capped(lp, bounds, implied))
+        if solution is not None:
+            found.record(solution)
+    for sign, out in ((-1.0, found.high), (1.0, found.low)):
+        todo = {b: [int(v) for v in lp.blocks[b][0]] for b in blocks}
+        _sweep(lp, bounds, implied, todo, sign, out, found)
+    return found
+
+
+def _capped(lp: _AttackerLP, bounds: FloatArray, implied: FloatArray) -> FloatArray:
+    """Bounds with infinite upper limits replaced, so that a sum objective stays bounded."""
+    capped = bounds.copy()
+    finite = np.isfinite(implied[:, 1])
+    capped[finite, 1] = np.minimum(capped[finite, 1], implied[finite, 1])
+    scale = 1.0 + float(np.abs(lp.values).sum())
+    capped[~finite, 1] = np.minimum(capped[~finite, 1], lp.values[~finite] + scale)
+    return capped
+
+
+def _sweep(
+    lp: _AttackerLP,
+    bounds: FloatArray,
+    implied: FloatArray,
+    todo: dict[int, list[int]],
+    sign: float,
+    out: FloatArray,
+    found: _Intervals,
+) -> None:
+    """Optimise each listed variable, one per block per stacked LP, skipping proven ones."""
+    upward = sign < 0
+    seen = found.seen_high if upward else found.seen_low
+    limit = implied[:, 1] if upward else implied[:, 0]
+    while True:
+        for queue in todo.values():
+            while queue and _reached(lp, seen, limit, queue[0], upward):
+                v = queue.pop(0)
+                out[v] = limit[v]
+        blocks = [b for b, queue in todo.items() if queue]
+        if not blocks:
+            return
+        targets = [todo[b].pop(0) for b in blocks]
+        solution, unbounded = lp.solve(blocks, targets, sign, bounds)
+        for target, is_unbounded in zip(targets, unbounded, strict=True):
+            out[target] = np.inf * -sign if is_unbounded else solution[target]
+        found.record(solution)
+
+
+def _reached(lp: _AttackerLP, seen: FloatArray, limit: FloatArray, v: int, upward: bool) -> bool:
+    """Whether a feasible point already attains the variable's implied bound."""
+    if not np.isfinite(limit[v]):
+        return False
+    tol = tolerance(lp.values[v])
+    return bool(seen[v] >= limit[v] - tol) if upward else bool(seen[v] <= limit[v] + tol)
+
+
+def audit_system(system: System, hidden: BoolArray, primaries: Primaries) -> Audit:
+    """Audit a suppression pattern: intervals, exact, under-protected, insider and group leaks."""
+    hidden = np.asarray(hidden, dtype=bool)
+    lp = _AttackerLP(system, hidden)
+    outsider_bounds = np.column_stack([np.zeros(len(lp.cells)), np.full(len(lp.cells), np.inf)])
+    found = _intervals(lp, outsider_bounds, list(range(len(lp.blocks))))
+    variable_of = {int(cell): v for v, cell in enumerate(lp.cells)}
+    intervals = {
+        system.ids[cell]: (float(found.low[v]), _finite(found.high[v]))
+        for v, cell in enumerate(lp.cells)
+    }
+    exact, under = _outsider_findings(system, primaries, found, variable_of)
+    groups = _group_findings(system, primaries, found, variable_of)
+    under |= {system.ids[primaries.groups[g].part] for g in groups}
+    insiders = _insider_findings(system, primaries, lp, found, variable_of)
+    return Audit(
+        intervals=intervals,
+        exact_disclosures=tuple(sorted(exact)),
+        under_protected=tuple(sorted(under)),
+        insider_disclosures=tuple(
+            sorted(
+                (InsiderDisclosure(system.store.labels[c], system.ids[p]) for c, p in insiders),
+                key=lambda d: (d.cell, d.contributor),
+            )
+        ),
+        group_disclosures=tuple(sorted(system.ids[primaries.groups[g].total] for g in groups)),
+        insider_codes=tuple(insiders),
+    )
+
+
+def _finite(value: float) -> float | None:
+    return None if np.isinf(value) else float(value)
+
+
+def _outsider_findings(
+    system: System, primaries: Primaries, found: _Intervals, variable_of: dict[int, int]
+) -> tuple[set[str], set[str]]:
+    exact: set[str] = set()
+    under: set[str] = set()
+    for cell, need in primaries.requirements.items():
+        name = system.ids[cell]
+        v = variable_of.get(cell)
+        if v is None:
+            # A published primary cell is disclosed by definition.
+            exact.add(name)
+            under.add(name)
+            continue
+        low, high, value = found.low[v], found.high[v], float(system.values[cell])
+        tol = tolerance(value)
+        if high - low <= tol:
+            exact.add(name)
+            under.add(name)
+        elif high < need.upper - tol or low > need.lower + tol:
+            under.add(name)
+    return exact, under
+
+
+def _group_findings(
+    system: System, primaries: Primaries, found: _Intervals, variable_of: dict[int, int]
+) -> list[int]:
+    """Flagged groups where no zero sibling can be positive: all answers are still known."""
+    leaks = []
+    for g, flag in enumerate(primaries.groups):
+        open_sibling = any(
+            s in variable_of and found.high[variable_of[s]] > tolerance(1.0) for s in flag.siblings
+        )
+        if not open_sibling:
+            leaks.append(g)
+    return leaks
+
+
+def _insider_findings(
+    system: System,
+    primaries: Primaries,
+    lp: _AttackerLP,
+    found: _Intervals,
+    variable_of: dict[int, int],
+) -> list[tuple[int, int]]:
+    """(contributor, cell) pairs where a council pins a hidden primary cell it shares."""
+    block_of = np.full(len(lp.cells), -1)
+    for b, (variables, _) in enumerate(lp.blocks):
+        block_of[variables] = b
+    findings: list[tuple[int, int]] = []
+    for contributor in _suspicious_insiders(system, lp, found):
+        own = _own_values(system, lp, contributor)
+        touched = sorted({int(block_of[v]) for v in np.flatnonzero(own > 0)})
+        candidates = {
+            b: [
+                v
+                for v in lp.blocks[b][0]
+                if int(lp.cells[v]) in primaries.requirements
+                and own[v] < lp.values[v] - tolerance(lp.values[v])
+                and found.high[v] - found.low[v] > tolerance(lp.values[v])
+            ]
+            for b in touched
+        }
+        candidates = {b: c for b, c in candidates.items() if c}
+        if not candidates:
+            continue
+        bounds = np.column_stack([own, np.full(len(lp.cells), np.inf)])
+        # Where the council is the only contributor it knows the cell's value outright.
+        sole = (own >= lp.values - RTOL * np.maximum(1.0, np.abs(lp.values))) & (own > 0)
+        bounds[sole, 1] = own[sole]
+        for v in _pinned(lp, bounds, candidates):
+            findings.append((contributor, int(lp.cells[v])))
+    return findings
+
+
+def _suspicious_insiders(system: System, lp: _AttackerLP, found: _Intervals) -> list[int]:
+    """Contributors whose own knowledge could pin a hidden primary cell; all others cannot.
+
+    Proof for the others: let u = (true values + mean of the audit's LP solutions) / 2. Both
+    terms are feasible for the outsider, so u is. A contributor c knows x_j >= v_c(j) (its own
+    share). If u_j > v_c(j) wherever v_c(j) > 0, and c is the sole contributor of no hidden
+    cell, then u is feasible for c with slack, so u + t (z - u) stays feasible for c for small
+    t > 0, where z is the outsider's minimising (or maximising) point for a primary cell p.
+    Those two points differ in p whenever the outsider interval of p has width > 0, so c
+    cannot pin p. Only contributors to hidden cells are considered (published cells are fixed
+    for everyone already), and only those with v_c(j) >= min(u_j, x_j) somewhere need an LP.
+    """
+    mean = np.divide(
+        found.point_sum,
+        found.point_count,
+        out=lp.values.copy(),
+        where=found.point_count > 0,
+    )
+    interior = np.minimum((lp.values + mean) / 2, lp.values)
+    suspicious: set[int] = set()
+    for v, cell in enumerate(lp.cells):
+        contributions = system.store.get(int(cell))
+        if contributions is None:
+            continue
+        codes, values = contributions
+        close = values >= interior[v] - tolerance(lp.values[v])
+        suspicious.update(int(c) for c in codes[close & (values > 0)])
+    return sorted(suspicious)
+
+
+def _own_values(system: System, lp: _AttackerLP, contributor: int) -> FloatArray:
+    """The contributor's own value in every hidden cell."""
+    return np.array([system.store.value_of(int(cell), contributor) for cell in lp.cells])
+
+
+def _pinned(lp: _AttackerLP, bounds: FloatArray, candidates: dict[int, list[int]]) -> list[int]:
+    """Candidate variables whose insider interval is a single point (the true value)."""
+    remaining = {b: list(c) for b, c in candidates.items()}
+    for sign in (-1.0, 1.0):
+        remaining = _drop_movable(lp, bounds, remaining, sign)
+    return [v for queue in remaining.values() for v in queue]
+
+
+def _drop_movable(
+    lp: _AttackerLP, bounds: FloatArray, remaining: dict[int, list[int]], sign: float
+) -> dict[int, list[int]]:
+    """Keep only candidates that cannot move away from their true value in one direction.
+
+    The true values are feasible, so a candidate is fixed in this direction exactly when its
+    optimum equals its value. Moving the sum of all candidates first clears many at once;
+    whatever is left is checked one variable per block per LP.
+    """
+    blocks = [b for b, queue in remaining.items() if queue]
+    if not blocks:
+        return remaining
+    solution = _solve_sum(lp, bounds, remaining, blocks, sign)
+    remaining = {b: [v for v in remaining[b] if not _moved(lp, solution, v)] for b in blocks}
+    fixed: dict[int, list[int]] = {b: [] for b in remaining}
+    queues = {b: list(q) for b, q in remaining.items()}
+    while any(queues.values()):
+        active = [b for b, q in queues.items() if q]
+        targets = [queues[b][0] for b in active]
+        solution, unbounded = lp.solve(active, targets, sign, bounds)
+        for b, target, is_unbounded in zip(active, targets, unbounded, strict=True):
+            queues[b].pop(0)
+            if not is_unbounded and not _moved(lp, solution, target):
+                fixed[b].append(target)
+            # Any other candidate this point already moves is cleared as well.
+            queues[b] = [
+                v for v in queues[b] if np.isnan(solution[v]) or not _moved(lp, solution, v)
+            ]
+    return fixed
+
+
+def _solve_sum(
+    lp: _AttackerLP,
+    bounds: FloatArray,
+    remaining: dict[int, list[int]],
+    blocks: list[int],
+    sign: float,
+) -> FloatArray:
+    """One LP optimising the sum of all remaining candidates (rescaled to avoid unboundedness)."""
+    capped = bounds.copy()
+    for b in blocks:
+        for v in remaining[b]:
+            # Cap each candidate just beyond its value: enough to see it move, and bounded.
+            spread = max(1.0, abs(lp.values[v]))
+            capped[v, 1] = min(capped[v, 1], lp.values[v] + spread)
+    targets = [v for b in blocks for v in remaining[b]]
+    solution = lp.linprog(tuple(blocks), targets, sign, capped)
+    if solution is None:
+        return np.full(len(lp.cells), np.nan)
+    return solution
+
+
+def _moved(lp: _AttackerLP, solution: FloatArray, v: int) -> bool:
+    return bool(abs(solution[v] - lp.values[v]) > tolerance(lp.values[v]))
