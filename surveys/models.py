@@ -100,6 +100,9 @@ class Section(QuestionnairePart):
     kind = models.CharField(max_length=20, choices=SectionKind.choices)
     order = models.PositiveSmallIntegerField()
     optional = models.BooleanField(default=False)
+    group_titles = models.JSONField(
+        default=dict, blank=True, help_text="Page titles for question groups: {group: title}."
+    )
 
     class Meta:
         ordering = ["questionnaire", "order"]

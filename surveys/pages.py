@@ -44,7 +44,7 @@ def page_sequence(data: ResponseData) -> list[Page]:
                     Page(
                         section,
                         slug,
-                        section.title,
+                        section.group_titles.get(slug) or questions[0].text,
                         reverse("surveys:questions", args=[section.slug, slug]),
                         questions=tuple(questions),
                     )

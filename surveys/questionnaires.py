@@ -35,7 +35,7 @@ CHANNEL_FIELDS = (
     "unit_cost_source",
 )
 TRANSACTION_FIELDS = ("number", "slug", "name", "lgsl_code", "lgsl_label", "tiers")
-SECTION_FIELDS = ("slug", "title", "kind", "description", "optional")
+SECTION_FIELDS = ("slug", "title", "kind", "description", "optional", "group_titles")
 QUESTION_FIELDS = (
     "slug",
     "text",
@@ -49,7 +49,7 @@ QUESTION_FIELDS = (
     "personal_data",
     "group",
 )
-SECTION_DEFAULTS = {"description": "", "optional": False}
+SECTION_DEFAULTS = {"description": "", "optional": False, "group_titles": {}}
 QUESTION_DEFAULTS = {
     "hint": "",
     "choices": [],

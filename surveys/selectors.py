@@ -184,11 +184,13 @@ def transaction_state(data: ResponseData, key_transaction: KeyTransaction) -> Pa
     return page
 
 
-def question_group_state(data: ResponseData, slug: str, questions: list[Question]) -> PageState:
+def question_group_state(
+    data: ResponseData, section: Section, slug: str, questions: list[Question]
+) -> PageState:
     answered = [
         q for q in questions if q.slug in data.answers and _filled(data.answers[q.slug].value)
     ]
-    page = PageState(slug, questions[0].text, NOT_STARTED)
+    page = PageState(slug, section.group_titles.get(slug) or questions[0].text, NOT_STARTED)
     page.missing = [q.text for q in questions if q.required and q not in answered]
     if answered:
         latest = max((data.answers[q.slug] for q in answered), key=lambda a: a.updated_at)
@@ -207,7 +209,7 @@ def response_progress(*, data: ResponseData) -> Progress:
             pages = [transaction_state(data, t) for t in data.transactions]
         else:
             pages = [
-                question_group_state(data, slug, questions)
+                question_group_state(data, section, slug, questions)
                 for slug, questions in data.question_groups(section)
             ]
         touched = any(p.status != NOT_STARTED and p.last_changed_by for p in pages)

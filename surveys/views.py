@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from survey_site.middleware import csrf_token_only
 from survey_site.ratelimit import link_attempt_failed, link_attempts_blocked
 from surveys.choices import Provision, ResponseStatus
 from surveys.forms import QuestionsForm, SubmitForm, TransactionForm, sign_state
@@ -61,10 +62,17 @@ def _invalid_link(request: HttpRequest) -> HttpResponse:
     return render(request, "surveys/link_invalid.html", status=404)
 
 
+@csrf_token_only
 @never_cache
 def link_landing(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a Continue page and changes nothing (email scanners open every link);
     the CSRF-protected POST starts a session and redirects to a URL without the token."""
+    page = _link_landing(request, token)
+    page["Referrer-Policy"] = "no-referrer"
+    return page
+
+
+def _link_landing(request: HttpRequest, token: str) -> HttpResponse:
     if link_attempts_blocked(request):
         return render(request, "429.html", status=429)
     link = link_find(token)

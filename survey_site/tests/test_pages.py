@@ -12,7 +12,7 @@ def test_start_page_explains_the_survey_with_security_headers(client: Client):
     response = client.get("/")
     assert response.status_code == 200
     assert b"Council digital channels survey" in response.content
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["X-Frame-Options"] == "DENY"
     policy = response["Content-Security-Policy"]

@@ -2,6 +2,7 @@
 
 import datetime
 import logging
+import re
 from io import StringIO
 from pathlib import Path
 
@@ -192,3 +193,39 @@ def test_issue_links_command_refuses_unknown_councils_and_rounds(survey, tmp_pat
         )
     with pytest.raises(CommandError, match="No survey round"):
         call_command("issue_links", "nope", "--csv", tmp_path / "x.csv")
+
+
+def test_continue_works_over_https_with_the_null_origin_browsers_send(response):
+    """no-referrer makes browsers send Origin: null and no Referer; the token still counts."""
+    path = token_path(link_issue(response=response))
+    client = Client(enforce_csrf_checks=True)
+    page = client.get(path, secure=True)
+    token = client.cookies["csrftoken"].value
+    form_token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page.content).group(1)
+    accepted = client.post(
+        path, {"csrfmiddlewaretoken": form_token.decode()}, secure=True, HTTP_ORIGIN="null"
+    )
+    assert accepted.status_code == 303
+    stranger = Client(enforce_csrf_checks=True)
+    stranger.cookies["csrftoken"] = token
+    refused = stranger.post(
+        path, {"csrfmiddlewaretoken": "x" * 64}, secure=True, HTTP_ORIGIN="null"
+    )
+    assert refused.status_code == 403
+
+
+def test_other_forms_keep_the_full_origin_check(response, questionnaire):
+    client = Client(enforce_csrf_checks=True)
+    open_path = token_path(link_issue(response=response))
+    page = client.get(open_path, secure=True)
+    form_token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page.content).group(1)
+    client.post(
+        open_path, {"csrfmiddlewaretoken": form_token.decode()}, secure=True, HTTP_ORIGIN="null"
+    )
+    refused = client.post(
+        "/survey/transactions/pay-council-tax/",
+        {"csrfmiddlewaretoken": form_token.decode(), "provision": "no"},
+        secure=True,
+        HTTP_ORIGIN="null",
+    )
+    assert refused.status_code == 403

@@ -1,0 +1,119 @@
+"""A council completes the whole survey in a real browser, checked by axe on every page type."""
+
+import json
+import re
+
+import pytest
+from django.conf import settings
+
+from surveys.choices import ResponseStatus
+from surveys.models import Response
+from surveys.questionnaires import questionnaire_load
+from surveys.services import link_issue
+from surveys.tests.factories import make_authority, make_survey, new_response, token_path
+from tests.browser.conftest import axe_violations
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def council_response():
+    data = json.loads((settings.BASE_DIR / "fixtures" / "questionnaire-2015.json").read_text())
+    questionnaire, _ = questionnaire_load(data=data)
+    survey = make_survey(questionnaire, name="Channel baseline 2015")
+    return new_response(
+        survey, make_authority("E06000001", official_name="Hartlepool Borough Council")
+    )
+
+
+def check_accessible(page, seen: set[str], kind: str) -> None:
+    """Run axe once per page type; no serious or critical violations."""
+    if kind in seen:
+        return
+    seen.add(kind)
+    assert axe_violations(page) == [], kind
+
+
+def answer_transaction(page, number: int) -> None:
+    page.get_by_role("group", name="Does your council provide this?").get_by_label("Yes").check()
+    page.get_by_role("checkbox", name="Online self-service", exact=True).check()
+    page.get_by_role("checkbox", name="Telephone (agent)", exact=True).check()
+    page.get_by_role("group", name=re.compile("end to end online")).get_by_label("Partly").check()
+    page.get_by_label("Number of online self-service transactions").fill(f"{1000 + number:,}")
+    page.get_by_role("group", name="Telephone (agent)").get_by_label("Not recorded").check()
+    page.get_by_role("button", name="Save and continue").click()
+
+
+def answer_questions(page) -> None:
+    """Answer whatever required questions a page of questions shows."""
+    for label, value in (
+        ("Your full name", "Pat Example"),
+        ("Your job title", "Head of Customer Services"),
+        ("Your email address", "pat.example@council.example"),
+    ):
+        field = page.get_by_label(label, exact=True)
+        if field.count():
+            field.fill(value)
+    for group in page.get_by_role("group").all():
+        radios = group.get_by_role("radio")
+        if radios.count() and not group.locator("input:checked").count():
+            radios.first.check()
+    page.get_by_role("button", name="Save and continue").click()
+
+
+def test_council_completes_submits_and_reopens_the_link(page, council_response):
+    seen: set[str] = set()
+    path = token_path(link_issue(response=council_response))
+    page.goto(path)
+    assert page.get_by_role("heading", level=1).inner_text() == "Channel baseline 2015"
+    check_accessible(page, seen, "landing")
+    page.get_by_role("button", name="Continue").click()
+    assert page.url.endswith("/survey/")
+    assert "/s/" not in page.url
+    check_accessible(page, seen, "task list")
+
+    # An error first: the summary links to the field and takes the focus.
+    page.get_by_role("link", name="Pay council tax").click()
+    page.get_by_role("button", name="Save and continue").click()
+    summary = page.get_by_role("alert")
+    assert "Select whether your council provides this" in summary.inner_text()
+    assert page.evaluate("document.activeElement.classList.contains('govuk-error-summary')")
+    assert page.title().startswith("Error: ")
+    check_accessible(page, seen, "transaction page with errors")
+
+    for number in range(1, 23):
+        answer_transaction(page, number)
+        if number == 1:
+            check_accessible(page, seen, "transaction page")
+    assert page.url.endswith("/survey/")
+
+    sections = ["about", "complex-services", "platforms", "capability"]
+    for section in sections:
+        page.locator(f"#section-{section} a").first.click()
+        while f"/survey/{section}/" in page.url:
+            check_accessible(page, seen, "questions page")
+            answer_questions(page)
+    page.get_by_role("link", name=re.compile("Check your answers")).click()
+    check_accessible(page, seen, "check answers")
+    page.get_by_label("Your full name").fill("Pat Example")
+    page.get_by_label(re.compile("I confirm that")).check()
+    page.get_by_role("button", name="Submit response").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Response submitted"
+    check_accessible(page, seen, "confirmation")
+    council_response.refresh_from_db()
+    assert council_response.status == ResponseStatus.SUBMITTED
+    assert council_response.reference in page.content()
+
+    # The same link again, later: the submitted state, not a blank or broken response.
+    page.context.clear_cookies()
+    page.goto(path)
+    page.get_by_role("button", name="Continue").click()
+    assert "You have submitted this response" in page.content()
+    assert Response.objects.get(pk=council_response.pk).figures.count() == 44
+
+
+def test_invalid_link_page_is_accessible(page, council_response):
+    response = page.goto("/s/" + "x" * 43)
+    assert response.status == 404
+    assert page.get_by_role("heading", level=1).inner_text() == "This link does not work"
+    assert axe_violations(page) == []
