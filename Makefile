@@ -16,6 +16,12 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# The Nu HTML checker, for the test that validates every page type's HTML (needs Java).
+VNU_VERSION := 26.9.27
+VNU := .venv/vnu/node_modules/vnu-jar/build/dist/vnu.jar
+$(VNU):
+	npm install --silent --no-save --no-audit --no-fund --prefix .venv/vnu vnu-jar@$(VNU_VERSION)
+
 .env:
 	printf 'DEBUG=true\n' > .env
 
@@ -31,11 +37,11 @@ demo: $(STAMP) .env
 
 # The whole suite. Set DATABASE_URL and REDIS_URL to use PostgreSQL and Redis
 # (.ci/run always does); with CI=true a missing service fails the run.
-test: $(STAMP)
+test: $(STAMP) $(VNU)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	DEBUG=true $(PY) manage.py makemigrations --check --dry-run --verbosity 0
-	$(PY) -m pytest $(PYTEST_ARGS)
+	VNU_JAR=$(VNU) $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -196,6 +196,9 @@ def _question_field(question: Question) -> forms.Field:
             **common,
         )
     if kind == QuestionKind.DATE:
+        # GOV.UK date inputs always have an example as hint (crispy-forms-gds also needs
+        # one, or it writes an empty aria-describedby on fields with errors).
+        common["help_text"] = question.hint or "For example, 27 3 2015"
         messages = common.pop("error_messages")
         field = DateInputField(require_all_fields=False, **common)
         field.error_messages["required"] = messages["required"]

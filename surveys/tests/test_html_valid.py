@@ -1,0 +1,62 @@
+"""Every page type's HTML passes the Nu HTML checker (vnu.jar; `make test` installs it)."""
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from surveys.services import link_issue
+from surveys.tests.factories import fill_everything, open_link, token_path
+from tests.conftest import require
+
+VNU_JAR = os.environ.get("VNU_JAR", ".venv/vnu/node_modules/vnu-jar/build/dist/vnu.jar")
+
+
+def collect_pages(response) -> dict[str, bytes]:
+    pages: dict[str, bytes] = {}
+    visitor = Client()
+    pages["home"] = visitor.get("/").content
+    pages["not-found"] = visitor.get("/no-such-page/").content
+    pages["link-invalid"] = visitor.get("/s/" + "x" * 43).content
+    pages["session-ended"] = visitor.get("/survey/session-ended/").content
+    path = token_path(link_issue(response=response))
+    pages["link-landing"] = visitor.get(path).content
+    respondent = Client()
+    open_link(respondent, response)
+    pages["task-list"] = respondent.get("/survey/").content
+    pages["transaction"] = respondent.get("/survey/transactions/pay-council-tax/").content
+    pages["transaction-errors"] = respondent.post(
+        "/survey/transactions/pay-council-tax/", {"provision": "yes", "figure_WEB": "x"}
+    ).content
+    pages["questions"] = respondent.get("/survey/about/contact/").content
+    pages["questions-errors"] = respondent.post("/survey/about/period/", {}).content
+    pages["check-incomplete"] = respondent.get("/survey/check/").content
+    fill_everything(response)
+    pages["check-complete"] = respondent.get("/survey/check/").content
+    respondent.post("/survey/check/", {"submitted_by": "Pat", "declaration": "on"})
+    pages["confirmation"] = respondent.get("/survey/confirmation/").content
+    respondent.post("/survey/sign-out/")
+    pages["signed-out"] = respondent.get("/survey/signed-out/").content
+    return pages
+
+
+@pytest.mark.django_db
+def test_every_page_type_is_valid_html(response, tmp_path: Path, settings):
+    settings.DEBUG = False
+    require(Path(VNU_JAR).is_file(), "vnu.jar is not installed (make test installs it)")
+    require(shutil.which("java") is not None, "Java is not installed")
+    for name, html in collect_pages(response).items():
+        assert html.startswith(b"<!DOCTYPE html>"), name
+        (tmp_path / f"{name}.html").write_bytes(html)
+    result = subprocess.run(
+        ["java", "-jar", VNU_JAR, "--errors-only", "--format", "json", "--exit-zero-always",
+         str(tmp_path)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    messages = json.loads(result.stderr or result.stdout)["messages"]
+    problems = [f"{Path(m['url']).name}:{m.get('lastLine')}: {m['message']}" for m in messages]
+    assert problems == [], "\n".join(problems)
