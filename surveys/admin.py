@@ -1,7 +1,30 @@
-from django.contrib import admin
-from django.http import HttpRequest
+import io
 
-from surveys.models import Channel, KeyTransaction, Question, Questionnaire, Section, Survey
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from survey_site.exports import write_csv
+from surveys.models import (
+    Channel,
+    KeyTransaction,
+    Question,
+    Questionnaire,
+    Response,
+    Section,
+    Survey,
+)
+from surveys.selectors import survey_population
+from surveys.services import link_reissue, link_url, links_issue_for_survey
+
+
+def _links_csv(filename: str, rows) -> HttpResponse:
+    buffer = io.StringIO()
+    write_csv(buffer, ["gss_code", "council_name", "link"], rows)
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 class LockedWhenAnsweredInline(admin.TabularInline):
@@ -75,3 +98,67 @@ class SurveyAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["chosen_authorities"]
     readonly_fields = ["created_at"]
+    actions = ["issue_links"]
+
+    @admin.action(description="Create missing council links and download them (CSV)")
+    def issue_links(self, request: HttpRequest, queryset) -> HttpResponse | None:
+        if queryset.count() != 1:
+            self.message_user(request, "Choose one survey round.", messages.ERROR)
+            return None
+        survey = queryset.get()
+        issued = links_issue_for_survey(
+            survey=survey, authorities=survey_population(survey=survey).order_by("gss_code")
+        )
+        return _links_csv(
+            f"links-{survey.slug}-{timezone.now():%Y%m%d-%H%M}.csv",
+            ((a.gss_code, a.official_name, link_url(link)) for a, link in issued),
+        )
+
+
+@admin.register(Response)
+class ResponseAdmin(admin.ModelAdmin):
+    """Where each council stands; never what it answered (that needs its own permission)."""
+
+    list_display = ["authority", "survey", "status", "submitted_at", "reference"]
+    list_filter = ["survey", "status", "authority__kind", "authority__region"]
+    search_fields = ["authority__official_name", "authority__gss_code", "reference"]
+    fields = [
+        "survey",
+        "authority",
+        "status",
+        "reference",
+        "started_at",
+        "submitted_at",
+        "submission_count",
+        "deadline_extended_to",
+    ]
+    readonly_fields = [
+        "survey",
+        "authority",
+        "status",
+        "reference",
+        "started_at",
+        "submitted_at",
+        "submission_count",
+    ]
+    actions = ["reissue_links"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Re-issue links (old links stop working; drafts are kept)")
+    def reissue_links(self, request: HttpRequest, queryset) -> HttpResponse:
+        rows = []
+        for response in queryset.select_related("authority", "survey"):
+            link = link_reissue(
+                response=response,
+                reason="Re-issued in the admin",
+                actor=f"Administrator {request.user.get_username()}",
+            )
+            rows.append(
+                (response.authority.gss_code, response.authority.official_name, link_url(link))
+            )
+        return _links_csv(f"reissued-links-{timezone.now():%Y%m%d-%H%M}.csv", rows)

@@ -7,13 +7,17 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from authorities.models import Authority
 from survey_site.roles import ANALYSTS, SURVEY_ADMINISTRATORS
 from surveys.choices import PopulationKind, SurveyStatus
 from surveys.models import Survey
 from surveys.questionnaires import questionnaire_load
+from surveys.services import link_url, links_issue_for_survey
 
 FIXTURES = settings.BASE_DIR / "fixtures"
 DEMO_SURVEY_SLUG = "demo-2015"
+# A unitary, a district and a county: they see different pre-answered transactions.
+DEMO_COUNCILS = ["E06000001", "E07000242", "E10000015"]
 # Well-known passwords are acceptable only for the local demo: the command refuses to
 # run unless DEBUG is on.
 DEMO_USERS = {
@@ -56,6 +60,8 @@ class Command(BaseCommand):
             user.set_password(password)
             user.save()
             user.groups.set(Group.objects.filter(name__in=groups))
+        demo_councils = Authority.objects.filter(gss_code__in=DEMO_COUNCILS).order_by("gss_code")
+        links = links_issue_for_survey(survey=survey, authorities=demo_councils)
         base = settings.SURVEY_BASE_URL
         outbox = getattr(settings, "EMAIL_FILE_PATH", settings.EMAIL_BACKEND)
         self.stdout.write(
@@ -67,7 +73,9 @@ class Command(BaseCommand):
                 f"  Analysts:        {base}/admin/  user analyst, password "
                 f"{DEMO_USERS['analyst'][0]}\n"
                 "                   (dashboards arrive with the reporting work)\n"
-                "  Council links:   arrive with the respondent journey (issue_links command)\n"
-                f"  Outbox:          {outbox}\n"
+                "  Council links (demo only; every council's: manage.py issue_links "
+                f"{survey.slug} --csv links.csv):\n"
+                + "".join(f"    {a.short_name:<20} {link_url(link)}\n" for a, link in links)
+                + f"  Outbox:          {outbox}\n"
             )
         )
