@@ -43,6 +43,11 @@ test: $(STAMP) $(VNU)
 	DEBUG=true $(PY) manage.py makemigrations --check --dry-run --verbosity 0
 	VNU_JAR=$(VNU) $(PY) -m pytest $(PYTEST_ARGS)
 
+# Benchmarks (not tests): print figures with their input sizes. Needs PostgreSQL.
+bench: $(STAMP)
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(PY) -m benchmarks.journey
+
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .

@@ -9,6 +9,7 @@ admin.site.index_title = "Administration"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("surveys.urls")),
 ]

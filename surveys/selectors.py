@@ -141,6 +141,33 @@ def response_data(*, response: Response) -> ResponseData:
     )
 
 
+def transaction_page_data(*, response: Response, slug: str) -> ResponseData | None:
+    """What one transaction page needs, and nothing else: constant, small queries."""
+    questionnaire = response.survey.questionnaire
+    transactions = list(questionnaire.transactions.order_by("number"))
+    current = next((t for t in transactions if t.slug == slug), None)
+    if current is None:
+        return None
+    return ResponseData(
+        response=response,
+        transactions=transactions,
+        channels=list(questionnaire.channels.order_by("order")),
+        sections=[],
+        questions={},
+        transaction_answers={
+            a.transaction_id: a
+            for a in TransactionAnswer.objects.filter(response=response, transaction=current)
+        },
+        figures={
+            (f.transaction_id, f.channel.code): f
+            for f in Figure.objects.filter(response=response, transaction=current).select_related(
+                "channel"
+            )
+        },
+        answers={},
+    )
+
+
 def _filled(value: Any) -> bool:
     return value not in (None, "", [])
 

@@ -37,7 +37,12 @@ from surveys.respondent import (
     respondent_logout,
     respondent_required,
 )
-from surveys.selectors import ResponseData, response_data, response_progress
+from surveys.selectors import (
+    ResponseData,
+    response_data,
+    response_progress,
+    transaction_page_data,
+)
 from surveys.services import (
     FigureInput,
     ResponseIncomplete,
@@ -154,7 +159,7 @@ def _find_page(data: ResponseData, **match: str) -> tuple[list[Page], Page]:
     raise Http404
 
 
-def _after_save(request: HttpRequest, following: Page | None) -> HttpResponse:
+def _after_save(request: HttpRequest, following: str | None) -> HttpResponse:
     if request.POST.get("action") == "later":
         messages.success(
             request,
@@ -162,7 +167,7 @@ def _after_save(request: HttpRequest, following: Page | None) -> HttpResponse:
             "at any time before the deadline.",
         )
         return _redirect_303(reverse("surveys:tasks"))
-    return _redirect_303(following.url if following else reverse("surveys:tasks"))
+    return _redirect_303(following or reverse("surveys:tasks"))
 
 
 def _not_editable(request: HttpRequest) -> HttpResponse:
@@ -170,15 +175,22 @@ def _not_editable(request: HttpRequest) -> HttpResponse:
     return _redirect_303(reverse("surveys:tasks"))
 
 
+def _transaction_url(key_transaction) -> str | None:
+    if key_transaction is None:
+        return None
+    return reverse("surveys:transaction", args=[key_transaction.slug])
+
+
 @respondent_required
 def transaction_page(request: HttpRequest, slug: str) -> HttpResponse:
     respondent: Respondent = request.respondent
-    data = response_data(response=respondent.response)
-    pages, page = _find_page(data, slug=slug)
-    key_transaction = page.key_transaction
-    if key_transaction is None:
+    data = transaction_page_data(response=respondent.response, slug=slug)
+    if data is None:
         raise Http404
-    before, after = neighbours(pages, page)
+    index = next(i for i, t in enumerate(data.transactions) if t.slug == slug)
+    key_transaction = data.transactions[index]
+    before = data.transactions[index - 1] if index > 0 else None
+    after = data.transactions[index + 1] if index + 1 < len(data.transactions) else None
     stored = transaction_stored(data, key_transaction)
     names = {c.code: c.name for c in data.channels}
     result = None
@@ -224,9 +236,9 @@ def transaction_page(request: HttpRequest, slug: str) -> HttpResponse:
             except ResponseNotEditable:
                 return _not_editable(request)
             if not result.conflicts and not result.needs_confirmation:
-                return _after_save(request, after)
+                return _after_save(request, _transaction_url(after))
             # Saved what could be saved; show the page again with what needs a decision.
-            data = response_data(response=respondent.response)
+            data = transaction_page_data(response=respondent.response, slug=slug)
             stored = transaction_stored(data, key_transaction)
             form = TransactionForm(
                 initial=transaction_initial(stored)
@@ -247,9 +259,9 @@ def transaction_page(request: HttpRequest, slug: str) -> HttpResponse:
             request,
             data,
             form=form,
-            page=page,
             key_transaction=key_transaction,
-            back_url=before.url if before else reverse("surveys:tasks"),
+            transaction_count=len(data.transactions),
+            back_url=_transaction_url(before) or reverse("surveys:tasks"),
             result=result,
             tier_note=not key_transaction.normally_delivered_by(respondent.response.authority.tier),
             conflicts=[_conflict_text(c, names) for c in result.conflicts] if result else [],
@@ -327,7 +339,7 @@ def questions_page(request: HttpRequest, section: str, group: str) -> HttpRespon
             except ResponseNotEditable:
                 return _not_editable(request)
             if not result.conflicts:
-                return _after_save(request, after)
+                return _after_save(request, after.url if after else None)
             data = response_data(response=respondent.response)
             form = QuestionsForm(
                 initial=questions_initial(data, page.questions)

@@ -1,0 +1,290 @@
+"""Benchmark of the respondent journey under load: gunicorn (2 workers) on PostgreSQL.
+
+Run with `make bench` (it installs wrk from Debian when missing). Cases, 8 concurrent
+clients for 20 s each: a bare Django response on the same stack (the baseline), a
+transaction page view, and a transaction page save. Prints requests per second, p50 and
+p95 latency, the ratio to the baseline, SQL statements per request (for the standard
+questionnaire and one twice as wide, and for 1 and 353 councils: it must not grow), and
+the server time to save a whole questionnaire (22 transaction pages).
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PORT = int(os.environ.get("BENCH_PORT", "8765"))
+BASE = f"http://127.0.0.1:{PORT}"
+DURATION = os.environ.get("BENCH_DURATION", "20s")
+CONNECTIONS = 8
+ENV = {
+    **os.environ,
+    "DEBUG": "false",
+    "SECRET_KEY": "benchmark-secret-key-" + "b" * 40,
+    "SURVEY_LINK_KEY": "benchmark-link-key-" + "l" * 40,
+    "SURVEY_BASE_URL": "https://bench.invalid",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+    "SECURE_SSL_REDIRECT": "false",
+    "DATABASE_URL": os.environ.get(
+        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/survey_bench"
+    ),
+    "EMAIL_URL": "dummymail://",
+    "LOG_LEVEL": "WARNING",
+}
+ENV.pop("REDIS_URL", None)
+ENV.pop("DJANGO_SETTINGS_MODULE", None)
+WRK_SCRIPT = r"""
+local headers_text = os.getenv("BENCH_HEADERS")
+local body = os.getenv("BENCH_BODY")
+local method = os.getenv("BENCH_METHOD") or "GET"
+local counter = 0
+request = function()
+  local headers = {}
+  for line in string.gmatch(headers_text, "[^\n]+") do
+    local name, value = string.match(line, "^([^:]+): (.*)$")
+    headers[name] = value
+  end
+  if method == "POST" then
+    counter = counter + 1
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    return wrk.format("POST", nil, headers, string.gsub(body, "COUNTER", tostring(counter)))
+  end
+  return wrk.format("GET", nil, headers)
+end
+done = function(summary, latency, requests)
+  local non2xx = summary.errors.status
+  io.write(string.format("JSON{\"requests\": %d, \"seconds\": %f, \"p50\": %f, \"p95\": %f, "
+    .. "\"p99\": %f, \"errors\": %d}\n", summary.requests, summary.duration / 1e6,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency:percentile(99) / 1000,
+    summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.timeout + non2xx))
+end
+"""
+
+
+def manage(*args: str) -> str:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=ENV, check=True,
+        capture_output=True, text=True,
+    ).stdout  # fmt: skip
+
+
+def reset_database() -> None:
+    url = urllib.parse.urlsplit(ENV["DATABASE_URL"])
+    name = url.path.lstrip("/")
+    admin = ENV["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
+    import psycopg
+
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+SETUP = """
+import json
+from django.conf import settings
+from django.core.management import call_command
+from authorities.models import Authority
+from surveys.questionnaires import questionnaire_load
+from surveys.selectors import ENGLAND_2015_DATE
+from surveys.services import link_url, links_issue_for_survey
+from surveys.tests.factories import make_survey
+
+call_command("import_authorities", settings.BASE_DIR / "fixtures/authorities/england_councils.csv",
+             verbosity=0)
+data = json.loads((settings.BASE_DIR / "fixtures/questionnaire-2015.json").read_text())
+questionnaire, _ = questionnaire_load(data=data)
+survey = make_survey(questionnaire, slug="bench")
+survey.chosen_authorities.set(Authority.objects.existing_on(ENGLAND_2015_DATE))
+links = links_issue_for_survey(survey=survey, authorities=survey.chosen_authorities.all())
+print(json.dumps({a.gss_code: link_url(l) for a, l in links}))
+"""
+
+SQL_COUNT = """
+import json, re
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from surveys.models import Response
+from surveys.services import link_issue
+from surveys.tests.factories import open_link, token_path
+
+out = {}
+for label, response in (("1 council", Response.objects.order_by("pk").first()),
+                        ("353 councils", Response.objects.order_by("-pk").first())):
+    client = Client()
+    open_link(client, response)
+    page = "/survey/transactions/pay-council-tax/"
+    with CaptureQueriesContext(connection) as view:
+        client.get(page)
+    body = {"provision": "yes", "channels": ["WEB", "PHONE"], "end_to_end": "no",
+            "figure_WEB": "1,200", "figure_PHONE": "340", "state": ""}
+    with CaptureQueriesContext(connection) as save:
+        client.post(page, body)
+    out[label] = [len(view.captured_queries), len(save.captured_queries)]
+print(json.dumps(out))
+"""
+
+
+def shell(code: str) -> str:
+    return subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=ENV, check=True,
+        capture_output=True, text=True,
+    ).stdout.strip().splitlines()[-1]  # fmt: skip
+
+
+class Session:
+    """A respondent's browser: cookies, and the CSRF token of the last form."""
+
+    def __init__(self) -> None:
+        # Production cookies are Secure (__Host-); the benchmark speaks plain HTTP on
+        # loopback, so the jar must send them anyway.
+        self.jar = http.cookiejar.CookieJar(policy=LoopbackCookiePolicy())
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.jar), NoRedirect()
+        )
+        self.csrf = ""
+
+    def get(self, path: str) -> str:
+        with self.opener.open(BASE + path) as reply:
+            text = reply.read().decode()
+        found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', text)
+        self.csrf = found.group(1) if found else self.csrf
+        return text
+
+    def post(self, path: str, fields: dict) -> int:
+        data = urllib.parse.urlencode({**fields, "csrfmiddlewaretoken": self.csrf}, doseq=True)
+        request = urllib.request.Request(BASE + path, data=data.encode())
+        try:
+            with self.opener.open(request) as reply:
+                return reply.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    def cookie_header(self) -> str:
+        return "; ".join(f"{c.name}={c.value}" for c in self.jar)
+
+
+class LoopbackCookiePolicy(http.cookiejar.DefaultCookiePolicy):
+    def return_ok_secure(self, cookie, request) -> bool:
+        return True
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def wrk(path: str, session: Session, method: str = "GET", body: str = "") -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT)
+    env = {
+        **os.environ,
+        "BENCH_HEADERS": f"Cookie: {session.cookie_header()}\nX-CSRFToken: {session.csrf}",
+        "BENCH_METHOD": method,
+        "BENCH_BODY": body,
+    }
+    result = subprocess.run(
+        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "-s", script.name, BASE + path],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    os.unlink(script.name)
+    stats = json.loads(result.stdout.split("JSON", 1)[1])
+    stats["rps"] = stats["requests"] / stats["seconds"]
+    return stats
+
+
+def main() -> None:
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk (make bench does it)")
+    print("Setting up: PostgreSQL database, 365 councils, 353 council links ...", flush=True)
+    reset_database()
+    manage("migrate", "--noinput")
+    manage("collectstatic", "--noinput")
+    links = json.loads(shell(SETUP))
+    sql = json.loads(shell(SQL_COUNT))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "survey_site.wsgi:application", "--workers", "2",
+         "--bind", f"127.0.0.1:{PORT}", "--log-level", "warning"],
+        cwd=ROOT, env=ENV,
+    )  # fmt: skip
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(BASE + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        session = Session()
+        link_path = urllib.parse.urlsplit(links["E06000001"]).path
+        session.get(link_path)
+        assert session.post(link_path, {}) == 303, "could not open the council link"
+        page = "/survey/transactions/pay-council-tax/"
+        session.get(page)
+
+        # Whole questionnaire: 22 transaction pages saved one after another.
+        session.get("/survey/")
+        slugs = re.findall(r'href="/survey/transactions/([a-z0-9-]+)/"', session.get("/survey/"))
+        started = time.perf_counter()
+        for number, slug in enumerate(slugs, start=1):
+            status = session.post(
+                f"/survey/transactions/{slug}/",
+                {"provision": "yes", "channels": ["WEB", "PHONE", "F2F"], "end_to_end": "partly",
+                 "figure_WEB": f"{1000 + number:,}", "figure_PHONE": "400",
+                 "not_recorded_F2F": "on", "state": ""},
+            )  # fmt: skip
+            assert status == 303, (slug, status)
+        whole = time.perf_counter() - started
+
+        body = urllib.parse.urlencode(
+            {"provision": "yes", "channels": ["WEB", "PHONE"], "end_to_end": "no",
+             "figure_WEB": "COUNTER", "figure_PHONE": "340", "state": "",
+             "csrfmiddlewaretoken": session.csrf},
+            doseq=True,
+        )  # fmt: skip
+        print(
+            f"Load: {CONNECTIONS} connections, {DURATION} per case, gunicorn 2 workers", flush=True
+        )
+        results = {
+            "baseline: bare Django response": wrk("/healthz", session),
+            "transaction page view": wrk(page, session),
+            "transaction page save": wrk(page, session, "POST", body),
+        }
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+    baseline = results["baseline: bare Django response"]["rps"]
+    print()
+    print(f"{'case':34} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+          f"{'vs base':>8} {'errors':>7}")  # fmt: skip
+    for name, stats in results.items():
+        ratio = stats["rps"] / baseline
+        print(f"{name:34} {stats['rps']:8.1f} {stats['p50']:8.1f} {stats['p95']:8.1f} "
+              f"{stats['p99']:8.1f} {ratio:8.0%} {stats['errors']:7d}")  # fmt: skip
+    print()
+    for label, (view, save) in sql.items():
+        print(f"SQL statements per request ({label}, 22 transactions x 10 channels): "
+              f"view {view}, save {save}")  # fmt: skip
+    print(
+        f"Whole questionnaire: 22 transaction pages saved in {whole:.2f} s "
+        "(sequential, loopback, client-measured)"
+    )
+    print("Targets: view >= 50% and save >= 30% of baseline, p95 < 100 ms, whole < 2 s")
+
+
+if __name__ == "__main__":
+    main()
