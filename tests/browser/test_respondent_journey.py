@@ -117,3 +117,24 @@ def test_invalid_link_page_is_accessible(page, council_response):
     assert response.status == 404
     assert page.get_by_role("heading", level=1).inner_text() == "This link does not work"
     assert axe_violations(page) == []
+
+
+def test_timeout_warning_lets_the_person_stay_signed_in(page, council_response, settings):
+    """WCAG 2.2.1: warned before the idle timeout, and able to extend it."""
+    settings.SESSION_COOKIE_AGE = 24  # the warning comes at half of that on short sessions
+    path = token_path(link_issue(response=council_response))
+    page.goto(path)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("link", name="Pay council tax").click()
+    dialog = page.get_by_role("dialog", name="You are about to be signed out")
+    dialog.wait_for(state="visible", timeout=20_000)
+    assert axe_violations(page) == []
+    with page.expect_response(lambda r: r.url.endswith("/survey/keep-alive/")) as kept:
+        dialog.get_by_role("button", name="Stay signed in").click()
+    assert kept.value.status == 200
+    assert not dialog.is_visible()
+    page.get_by_role("group", name="Does your council provide this?").get_by_label(
+        "No, not our responsibility"
+    ).check()
+    page.get_by_role("button", name="Save and continue").click()
+    assert page.url.endswith("/survey/transactions/council-tax-discount/")
