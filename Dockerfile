@@ -6,6 +6,7 @@ COPY survey_site survey_site
 COPY authorities authorities
 COPY surveys surveys
 COPY reporting reporting
+COPY campaigns campaigns
 RUN pip install --no-cache-dir -c constraints.txt .
 COPY . .
 RUN useradd --create-home survey && chown -R survey /app

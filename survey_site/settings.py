@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "authorities",
     "surveys",
     "reporting",
+    "campaigns",
 ]
 
 MIDDLEWARE = [
