@@ -109,6 +109,13 @@ class AccessLink(models.Model):
 
     response = models.ForeignKey("surveys.Response", on_delete=models.CASCADE, related_name="links")
     kind = models.CharField(max_length=20, choices=LinkKind.choices, default=LinkKind.COUNCIL)
+    contributor = models.ForeignKey(
+        "surveys.Contributor",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="links",
+    )
     generation = models.PositiveSmallIntegerField(default=1)
     nonce = models.CharField(max_length=64, unique=True)
     token_hash = models.CharField(max_length=64, unique=True)
@@ -126,6 +133,11 @@ class AccessLink(models.Model):
                 fields=["response"],
                 condition=Q(kind=LinkKind.COUNCIL, revoked_at__isnull=True),
                 name="access_link_one_live_council_link",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind=LinkKind.COUNCIL) & Q(contributor__isnull=True))
+                | (Q(kind=LinkKind.CONTRIBUTOR) & Q(contributor__isnull=False)),
+                name="access_link_contributor_matches_kind",
             ),
         ]
 

@@ -298,4 +298,61 @@ class SubmitForm(forms.Form):
     )
 
 
-__all__ = ["Fieldset", "QuestionsForm", "SubmitForm", "TransactionForm"]
+class AssignmentForm(forms.Form):
+    """Which sections a contributor answers, and whether they may submit."""
+
+    sections = forms.MultipleChoiceField(
+        label="Which sections should they answer?",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Select the sections they should answer"},
+    )
+    can_submit = forms.BooleanField(label="They may submit the council's response", required=False)
+
+    def __init__(self, *args: Any, sections: list, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.section_list = sections
+        self.fields["sections"].choices = [("all", "All sections")] + [
+            (str(s.pk), s.title) for s in sections
+        ]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.label_size = Size.SMALL
+        self.helper.legend_size = Size.SMALL
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        chosen = data.get("sections") or []
+        data["all_sections"] = "all" in chosen
+        data["section_objects"] = [s for s in self.section_list if str(s.pk) in chosen]
+        return data
+
+
+class ContributorForm(AssignmentForm):
+    name = forms.CharField(
+        label="Full name", max_length=200, error_messages={"required": "Enter their full name"}
+    )
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        error_messages={
+            "required": "Enter their email address",
+            "invalid": "Enter an email address in the correct format, like name@example.gov.uk",
+        },
+    )
+    role = forms.CharField(
+        label="Role or team",
+        max_length=200,
+        required=False,
+        help_text="For example, Revenues and benefits",
+    )
+    field_order = ["name", "email", "role", "sections", "can_submit"]
+
+
+__all__ = [
+    "AssignmentForm",
+    "ContributorForm",
+    "Fieldset",
+    "QuestionsForm",
+    "SubmitForm",
+    "TransactionForm",
+]

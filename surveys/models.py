@@ -301,6 +301,34 @@ class Response(models.Model):
         return f"{self.authority} – {self.survey}"
 
 
+class Contributor(models.Model):
+    """A named officer the council's link holder asked to help, with a link of their own."""
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="contributors")
+    name = models.CharField(max_length=200)
+    email = models.EmailField(max_length=254)
+    role = models.CharField(max_length=200, blank=True)
+    all_sections = models.BooleanField(default=False)
+    sections = models.ManyToManyField(Section, blank=True, related_name="+")
+    can_submit = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.role})" if self.role else self.name
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
 class Answered(models.Model):
     """Who last changed an answer and when; optimistic-concurrency version."""
 
@@ -390,6 +418,9 @@ class EmailKind(models.TextChoices):
     REMINDER = "reminder", "Reminder"
     EXTENSION = "extension", "Deadline extension"
     SUBMISSION_COPY = "submission_copy", "Copy of submitted answers"
+    CONTRIBUTOR_ADDED = "contributor_added", "Contributor added"
+    CONTRIBUTOR_REASSIGNED = "contributor_reassigned", "Contributor's sections changed"
+    SECTION_COMPLETE = "section_complete", "Section completed by a contributor"
 
 
 class EmailStatus(models.TextChoices):
@@ -407,7 +438,7 @@ class OutboundEmail(models.Model):
 
     key = models.CharField(max_length=200, unique=True)
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="emails")
-    kind = models.CharField(max_length=20, choices=EmailKind.choices)
+    kind = models.CharField(max_length=30, choices=EmailKind.choices)
     to_address = models.EmailField(max_length=254)
     subject = models.CharField(max_length=300)
     body_text = models.TextField()
@@ -433,6 +464,9 @@ class ChangeRecord(models.Model):
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="changes")
     changed_at = models.DateTimeField(auto_now_add=True)
     changed_by = models.CharField(max_length=200)
+    contributor = models.ForeignKey(
+        Contributor, null=True, blank=True, on_delete=models.PROTECT, related_name="changes"
+    )
     kind = models.CharField(max_length=20, choices=ChangeKind.choices)
     key = models.CharField(max_length=120, help_text="e.g. pay-council-tax/WEB/value")
     old_value = models.JSONField(null=True, blank=True)

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from authorities.models import AccessLink
-from surveys.models import Response
+from surveys.models import Contributor, Response, Section
 from surveys.services import response_deadline, response_is_editable, response_is_open
 
 SESSION_KEY = "respondent"
@@ -35,6 +35,20 @@ class Respondent:
     open: bool
     deadline: datetime.datetime
     session_expires_at: datetime.datetime
+    contributor: Contributor | None = None
+    section_ids: frozenset[int] | None = None  # None: every section
+
+    @property
+    def is_link_holder(self) -> bool:
+        """The council's own link: the chief executive's office."""
+        return self.contributor is None
+
+    @property
+    def can_submit(self) -> bool:
+        return self.contributor is None or self.contributor.can_submit
+
+    def may_answer(self, section: Section) -> bool:
+        return self.section_ids is None or section.pk in self.section_ids
 
 
 def respondent_login(request: HttpRequest, link: AccessLink, now: datetime.datetime) -> None:
@@ -62,18 +76,26 @@ def respondent_from_request(request: HttpRequest) -> Respondent | None:
         respondent_logout(request)
         return None
     link = (
-        AccessLink.objects.select_related("response__survey__questionnaire", "response__authority")
+        AccessLink.objects.select_related(
+            "response__survey__questionnaire", "response__authority", "contributor"
+        )
         .filter(pk=state.get("link"), response_id=state.get("response"))
         .first()
     )
-    if link is None or link.is_revoked:
+    if link is None or link.is_revoked or (link.contributor and link.contributor.is_revoked):
         respondent_logout(request)
         return None
     response = link.response
+    contributor = link.contributor
+    section_ids = None
+    if contributor is not None and not contributor.all_sections:
+        section_ids = frozenset(contributor.sections.values_list("pk", flat=True))
     return Respondent(
+        contributor=contributor,
+        section_ids=section_ids,
         link=link,
         response=response,
-        actor=COUNCIL_ACTOR,
+        actor=contributor.label if contributor else COUNCIL_ACTOR,
         editable=response_is_editable(response, now),
         open=response_is_open(response, now),
         deadline=response_deadline(response),

@@ -10,7 +10,9 @@ from authorities.models import Authority, AuthorityQuerySet
 from surveys.choices import PopulationKind, Provision, SectionKind
 from surveys.models import (
     Answer,
+    ChangeRecord,
     Channel,
+    Contributor,
     Figure,
     KeyTransaction,
     Question,
@@ -248,3 +250,59 @@ def response_progress(*, data: ResponseData) -> Progress:
             status = OPTIONAL if section.optional else NOT_STARTED
         states.append(SectionState(section, pages, status))
     return Progress(states)
+
+
+def describe_value(value: Any) -> str:
+    """An answer or figure as a person reads it, for histories and clashes."""
+    if isinstance(value, dict):
+        if value.get("not_recorded"):
+            text = "not recorded"
+        elif value.get("value") is None:
+            text = "blank"
+        else:
+            text = f"{value['value']:,}"
+        return text + (" (estimate)" if value.get("estimate") else "")
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "none"
+    return str(value) if value not in (None, "") else "blank"
+
+
+FIELD_NAMES = {
+    "provision": "Provides it",
+    "channels_offered": "Channels offered",
+    "end_to_end": "End to end online",
+    "confirmed": "Figures confirmed",
+}
+
+
+def transaction_history(
+    *, response: Response, key_transaction: KeyTransaction, names: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Every change to one transaction page, newest first: who, when, what, from, to."""
+    records = ChangeRecord.objects.filter(
+        response=response, key__startswith=f"{key_transaction.slug}/"
+    ).order_by("-changed_at", "-id")[:200]
+    return [
+        {
+            "when": record.changed_at,
+            "who": record.changed_by,
+            "what": names.get(field, FIELD_NAMES.get(field, field)),
+            "old": describe_value(record.old_value),
+            "new": describe_value(record.new_value),
+        }
+        for record in records
+        for field in [record.key.split("/", 1)[1]]
+    ]
+
+
+def section_assignments(*, response: Response) -> dict[int | None, list[str]]:
+    """Names of the active contributors per section id (None: those given everything)."""
+    assigned: dict[int | None, list[str]] = {}
+    for contributor in Contributor.objects.filter(
+        response=response, revoked_at__isnull=True
+    ).prefetch_related("sections"):
+        if contributor.all_sections:
+            assigned.setdefault(None, []).append(contributor.label)
+        for section in contributor.sections.all():
+            assigned.setdefault(section.pk, []).append(contributor.label)
+    return assigned

@@ -34,6 +34,7 @@ from surveys.models import (
     Answer,
     ChangeRecord,
     Channel,
+    Contributor,
     EmailKind,
     Figure,
     KeyTransaction,
@@ -320,6 +321,7 @@ def response_save_transaction(
     loaded: Mapping[str, Any],
     actor: str,
     channel_names: Mapping[str, str],
+    contributor: Contributor | None = None,
 ) -> SaveResult:
     """Save one transaction page: provision, channels, end to end and figures."""
     now = timezone.now()
@@ -343,6 +345,7 @@ def response_save_transaction(
             ChangeRecord(
                 response=response,
                 changed_by=actor,
+                contributor=contributor,
                 kind=kind,
                 key=key,
                 old_value=old,
@@ -445,6 +448,7 @@ def response_save_answers(
     values: Mapping[str, Any],
     loaded: Mapping[str, Any],
     actor: str,
+    contributor: Contributor | None = None,
 ) -> SaveResult:
     """Save the answers of one page of questions (slug -> value)."""
     now = timezone.now()
@@ -484,6 +488,7 @@ def response_save_answers(
             ChangeRecord(
                 response=response,
                 changed_by=actor,
+                contributor=contributor,
                 kind=ChangeKind.ANSWER,
                 key=question.slug,
                 old_value=current,

@@ -15,5 +15,18 @@ urlpatterns = [
     path("survey/sign-out/", views.sign_out, name="sign-out"),
     path("survey/signed-out/", views.signed_out, name="signed-out"),
     path("survey/session-ended/", views.session_ended, name="session-ended"),
+    path("survey/contributors/", views.contributors, name="contributors"),
+    path(
+        "survey/contributors/<int:contributor_id>/",
+        views.contributor_change,
+        name="contributor-change",
+    ),
+    path(
+        "survey/contributors/<int:contributor_id>/remove/",
+        views.contributor_remove,
+        name="contributor-remove",
+    ),
+    path("survey/spreadsheet/", views.spreadsheet, name="spreadsheet"),
+    path("survey/spreadsheet/download/", views.spreadsheet_download, name="spreadsheet-download"),
     path("survey/<slug:section>/<slug:group>/", views.questions_page, name="questions"),
 ]

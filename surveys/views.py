@@ -18,8 +18,22 @@ from django.views.decorators.http import require_POST
 
 from survey_site.middleware import csrf_token_only
 from survey_site.ratelimit import link_attempt_failed, link_attempts_blocked
-from surveys.choices import Provision, ResponseStatus
-from surveys.forms import QuestionsForm, SubmitForm, TransactionForm, sign_state
+from surveys.choices import Provision, ResponseStatus, SectionKind
+from surveys.contributors import (
+    contributor_add,
+    contributor_reassign,
+    contributor_revoke,
+    section_complete_notify,
+)
+from surveys.forms import (
+    AssignmentForm,
+    ContributorForm,
+    QuestionsForm,
+    SubmitForm,
+    TransactionForm,
+    sign_state,
+)
+from surveys.models import Section
 from surveys.pages import (
     Page,
     neighbours,
@@ -38,9 +52,13 @@ from surveys.respondent import (
     respondent_required,
 )
 from surveys.selectors import (
+    COMPLETED,
     ResponseData,
+    describe_value,
     response_data,
     response_progress,
+    section_assignments,
+    transaction_history,
     transaction_page_data,
 )
 from surveys.services import (
@@ -56,6 +74,13 @@ from surveys.services import (
     response_save_transaction,
     response_submit,
     submission_copy_enqueue,
+)
+from surveys.spreadsheets import (
+    UploadRefused,
+    inputs_from_json,
+    inputs_to_json,
+    upload_plan,
+    workbook_bytes,
 )
 
 logger = logging.getLogger(__name__)
@@ -110,7 +135,7 @@ def _redirect_303(url: str) -> HttpResponse:
     return response
 
 
-def _context(request: HttpRequest, data: ResponseData, **extra: Any) -> dict[str, Any]:
+def _context(request: HttpRequest, data: ResponseData | None, **extra: Any) -> dict[str, Any]:
     respondent: Respondent = request.respondent
     return {
         "respondent": respondent,
@@ -125,16 +150,22 @@ def _context(request: HttpRequest, data: ResponseData, **extra: Any) -> dict[str
 
 @respondent_required
 def task_list(request: HttpRequest) -> HttpResponse:
-    data = response_data(response=request.respondent.response)
+    respondent: Respondent = request.respondent
+    data = response_data(response=respondent.response)
     progress = response_progress(data=data)
     pages = {(p.section.pk, p.slug): p for p in page_sequence(data)}
+    assigned = section_assignments(response=respondent.response)
     sections = [
         {
             "state": state,
+            "allowed": respondent.may_answer(state.section),
+            "assigned": assigned.get(state.section.pk, []) + assigned.get(None, []),
             "tasks": [
                 {
                     "title": page_state.title,
-                    "href": pages[(state.section.pk, page_state.slug)].url,
+                    "href": pages[(state.section.pk, page_state.slug)].url
+                    if respondent.may_answer(state.section)
+                    else None,
                     "status": page_state.status,
                     "last_changed_by": page_state.last_changed_by,
                     "last_changed_at": page_state.last_changed_at,
@@ -147,7 +178,17 @@ def task_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "surveys/task_list.html",
-        _context(request, data, progress=progress, sections=sections),
+        _context(
+            request,
+            data,
+            progress=progress,
+            sections=sections,
+            may_answer_transactions=any(
+                b["allowed"]
+                for b in sections
+                if b["state"].section.kind == SectionKind.TRANSACTIONS
+            ),
+        ),
     )
 
 
@@ -175,6 +216,40 @@ def _not_editable(request: HttpRequest) -> HttpResponse:
     return _redirect_303(reverse("surveys:tasks"))
 
 
+def _forbidden_section(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "surveys/section_not_assigned.html",
+        {"respondent": request.respondent, "authority": request.respondent.response.authority},
+        status=403,
+    )
+
+
+def _transactions_section(response) -> Section:
+    return response.survey.questionnaire.sections.get(kind=SectionKind.TRANSACTIONS)
+
+
+def _notify_if_section_complete(respondent: Respondent, section: Section) -> None:
+    """A contributor finished a section they were given: tell the link holder (once)."""
+    contributor = respondent.contributor
+    if contributor is None or not respondent.may_answer(section):
+        return
+    data = response_data(response=respondent.response)
+    state = next(s for s in response_progress(data=data).sections if s.section.pk == section.pk)
+    if state.status != COMPLETED:
+        return
+    email = data.answers.get("respondent-email")
+    authority = respondent.response.authority
+    to_address = (email.value if email else "") or authority.chief_executive_email
+    if to_address:
+        section_complete_notify(
+            response=respondent.response,
+            section=section,
+            contributor=contributor,
+            to_address=to_address,
+        )
+
+
 def _transaction_url(key_transaction) -> str | None:
     if key_transaction is None:
         return None
@@ -187,6 +262,9 @@ def transaction_page(request: HttpRequest, slug: str) -> HttpResponse:
     data = transaction_page_data(response=respondent.response, slug=slug)
     if data is None:
         raise Http404
+    section = _transactions_section(respondent.response)
+    if not respondent.may_answer(section):
+        return _forbidden_section(request)
     index = next(i for i, t in enumerate(data.transactions) if t.slug == slug)
     key_transaction = data.transactions[index]
     before = data.transactions[index - 1] if index > 0 else None
@@ -232,9 +310,11 @@ def transaction_page(request: HttpRequest, slug: str) -> HttpResponse:
                     loaded=loaded,
                     actor=respondent.actor,
                     channel_names=names,
+                    contributor=respondent.contributor,
                 )
             except ResponseNotEditable:
                 return _not_editable(request)
+            _notify_if_section_complete(respondent, section)
             if not result.conflicts and not result.needs_confirmation:
                 return _after_save(request, _transaction_url(after))
             # Saved what could be saved; show the page again with what needs a decision.
@@ -265,6 +345,9 @@ def transaction_page(request: HttpRequest, slug: str) -> HttpResponse:
             result=result,
             tier_note=not key_transaction.normally_delivered_by(respondent.response.authority.tier),
             conflicts=[_conflict_text(c, names) for c in result.conflicts] if result else [],
+            history=transaction_history(
+                response=respondent.response, key_transaction=key_transaction, names=names
+            ),
         ),
     )
 
@@ -286,28 +369,14 @@ def _mine(result, prefix: str) -> dict[str, Any]:
     return initial
 
 
-def _describe(value: Any) -> str:
-    if isinstance(value, dict):
-        if value.get("not_recorded"):
-            text = "not recorded"
-        elif value.get("value") is None:
-            text = "blank"
-        else:
-            text = f"{value['value']:,}"
-        return text + (" (estimate)" if value.get("estimate") else "")
-    if isinstance(value, list):
-        return ", ".join(value) or "none"
-    return str(value) if value not in (None, "") else "blank"
-
-
 def _conflict_text(conflict, names: dict[str, str]) -> dict[str, str]:
     field = conflict.key.split("/")[-1]
     label = names.get(field, field.replace("_", " "))
     return {
         "field": field,
         "label": label,
-        "theirs": _describe(conflict.theirs),
-        "mine": _describe(conflict.mine),
+        "theirs": describe_value(conflict.theirs),
+        "mine": describe_value(conflict.mine),
         "changed_by": conflict.changed_by or "someone else",
         "changed_at": conflict.changed_at,
     }
@@ -320,6 +389,8 @@ def questions_page(request: HttpRequest, section: str, group: str) -> HttpRespon
     pages, page = _find_page(data, slug=group)
     if page.section.slug != section or not page.questions:
         raise Http404
+    if not respondent.may_answer(page.section):
+        return _forbidden_section(request)
     before, after = neighbours(pages, page)
     questions = list(page.questions)
     result = None
@@ -335,9 +406,11 @@ def questions_page(request: HttpRequest, section: str, group: str) -> HttpRespon
                     values=form.values(),
                     loaded=form.loaded_state(),
                     actor=respondent.actor,
+                    contributor=respondent.contributor,
                 )
             except ResponseNotEditable:
                 return _not_editable(request)
+            _notify_if_section_complete(respondent, page.section)
             if not result.conflicts:
                 return _after_save(request, after.url if after else None)
             data = response_data(response=respondent.response)
@@ -389,7 +462,7 @@ def _summary(data: ResponseData, editable: bool) -> list[dict[str, Any]]:
                     )
                 )
                 for code in stored.channels_offered:
-                    lines.append(f"{names[code]}: {_describe(stored.figures[code].as_json())}")
+                    lines.append(f"{names[code]}: {describe_value(stored.figures[code].as_json())}")
             block["rows"].append(
                 {"key": page.title, "lines": lines, "href": page.url if editable else None}
             )
@@ -421,6 +494,8 @@ def check_answers(request: HttpRequest) -> HttpResponse:
     form = SubmitForm()
     if request.method == "POST":
         form = SubmitForm(request.POST)
+        if not respondent.can_submit:
+            return _forbidden_section(request)
         if not respondent.editable and respondent.response.status != ResponseStatus.SUBMITTED:
             return _not_editable(request)
         if form.is_valid():
@@ -454,7 +529,11 @@ def check_answers(request: HttpRequest) -> HttpResponse:
             request,
             data,
             progress=progress,
-            summary=_summary(data, respondent.editable),
+            summary=[
+                block
+                for block in _summary(data, respondent.editable)
+                if respondent.may_answer(block["section"])
+            ],
             form=form,
         ),
     )
@@ -532,3 +611,238 @@ def session_ended(request: HttpRequest) -> HttpResponse:
     if respondent_from_request(request) is not None:
         return redirect("surveys:tasks")
     return render(request, "surveys/session_ended.html")
+
+
+# --- Contributors (the council link holder only) ----------------------------------
+
+
+def _link_holder_only(request: HttpRequest) -> HttpResponse | None:
+    if not request.respondent.is_link_holder:
+        return render(
+            request,
+            "surveys/section_not_assigned.html",
+            {"respondent": request.respondent, "authority": request.respondent.response.authority},
+            status=403,
+        )
+    return None
+
+
+def _section_choices(response) -> list[Section]:
+    return list(response.survey.questionnaire.sections.order_by("order"))
+
+
+@respondent_required
+def contributors(request: HttpRequest) -> HttpResponse:
+    refused = _link_holder_only(request)
+    if refused:
+        return refused
+    respondent: Respondent = request.respondent
+    sections = _section_choices(respondent.response)
+    form = ContributorForm(sections=sections)
+    if request.method == "POST":
+        form = ContributorForm(request.POST, sections=sections)
+        if not respondent.editable:
+            return _not_editable(request)
+        if form.is_valid():
+            data = form.cleaned_data
+            contributor = contributor_add(
+                response=respondent.response,
+                name=data["name"],
+                email=data["email"],
+                role=data["role"],
+                sections=data["section_objects"],
+                all_sections=data["all_sections"],
+                can_submit=data["can_submit"],
+                actor=respondent.actor,
+            )
+            messages.success(request, f"{contributor.name} has been added and sent their link.")
+            return _redirect_303(reverse("surveys:contributors"))
+    people = (
+        respondent.response.contributors.filter(revoked_at__isnull=True)
+        .prefetch_related("sections")
+        .order_by("name")
+    )
+    return render(
+        request,
+        "surveys/contributors.html",
+        {
+            **_context(request, None),
+            "form": form,
+            "people": people,
+            "removed": respondent.response.contributors.filter(revoked_at__isnull=False),
+        },
+    )
+
+
+def _own_contributor(request: HttpRequest, contributor_id: int):
+    """A contributor of the session's own council, never another council's."""
+    contributor = request.respondent.response.contributors.filter(
+        pk=contributor_id, revoked_at__isnull=True
+    ).first()
+    if contributor is None:
+        raise Http404
+    return contributor
+
+
+@respondent_required
+def contributor_change(request: HttpRequest, contributor_id: int) -> HttpResponse:
+    refused = _link_holder_only(request)
+    if refused:
+        return refused
+    respondent: Respondent = request.respondent
+    contributor = _own_contributor(request, contributor_id)
+    sections = _section_choices(respondent.response)
+    if request.method == "POST":
+        if not respondent.editable:
+            return _not_editable(request)
+        form = AssignmentForm(request.POST, sections=sections)
+        if form.is_valid():
+            data = form.cleaned_data
+            contributor_reassign(
+                contributor=contributor,
+                sections=data["section_objects"],
+                all_sections=data["all_sections"],
+                can_submit=data["can_submit"],
+                actor=respondent.actor,
+            )
+            messages.success(request, f"{contributor.name}'s sections have been updated.")
+            return _redirect_303(reverse("surveys:contributors"))
+    else:
+        form = AssignmentForm(
+            sections=sections,
+            initial={
+                "sections": ["all"]
+                if contributor.all_sections
+                else [str(s.pk) for s in contributor.sections.all()],
+                "can_submit": contributor.can_submit,
+            },
+        )
+    return render(
+        request,
+        "surveys/contributor_change.html",
+        {**_context(request, None), "form": form, "contributor": contributor},
+    )
+
+
+@respondent_required
+def contributor_remove(request: HttpRequest, contributor_id: int) -> HttpResponse:
+    refused = _link_holder_only(request)
+    if refused:
+        return refused
+    contributor = _own_contributor(request, contributor_id)
+    if request.method == "POST":
+        contributor_revoke(contributor=contributor, actor=request.respondent.actor)
+        messages.success(
+            request,
+            f"{contributor.name} has been removed. Their link no longer works; the answers "
+            "they gave are kept under their name.",
+        )
+        return _redirect_303(reverse("surveys:contributors"))
+    return render(
+        request,
+        "surveys/contributor_remove.html",
+        {**_context(request, None), "contributor": contributor},
+    )
+
+
+# --- Spreadsheet round trip ------------------------------------------------------
+
+UPLOAD_SESSION_KEY = "spreadsheet_upload"
+
+
+def _spreadsheet_context(request: HttpRequest) -> tuple[ResponseData, dict, Section]:
+    respondent: Respondent = request.respondent
+    data = response_data(response=respondent.response)
+    stored = {t.slug: transaction_stored(data, t) for t in data.transactions}
+    section = next(s for s in data.sections if s.kind == SectionKind.TRANSACTIONS)
+    return data, stored, section
+
+
+@respondent_required
+def spreadsheet_download(request: HttpRequest) -> HttpResponse:
+    data, stored, section = _spreadsheet_context(request)
+    if not request.respondent.may_answer(section):
+        return _forbidden_section(request)
+    content = workbook_bytes(data=data, stored=stored)
+    download = HttpResponse(
+        content,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    code = request.respondent.response.authority.gss_code
+    download["Content-Disposition"] = f'attachment; filename="survey-figures-{code}.xlsx"'
+    return download
+
+
+@respondent_required
+def spreadsheet(request: HttpRequest) -> HttpResponse:
+    """Upload: validate and preview every change; confirm: write them, attributed."""
+    respondent: Respondent = request.respondent
+    data, stored, section = _spreadsheet_context(request)
+    if not respondent.may_answer(section):
+        return _forbidden_section(request)
+    context = _context(request, data, errors=[], refusal="", plan=None)
+    if request.method == "POST" and request.POST.get("action") == "confirm":
+        pending = request.session.pop(UPLOAD_SESSION_KEY, None)
+        if not respondent.editable:
+            return _not_editable(request)
+        if not pending or pending.get("response") != respondent.response.pk:
+            messages.info(request, "Upload the spreadsheet again: nothing has been saved.")
+            return _redirect_303(reverse("surveys:spreadsheet"))
+        names = {c.code: c.name for c in data.channels}
+        by_slug = {t.slug: t for t in data.transactions}
+        clashes = 0
+        try:
+            for slug, item in inputs_from_json(pending["inputs"]).items():
+                result = response_save_transaction(
+                    response=respondent.response,
+                    key_transaction=by_slug[slug],
+                    data=item,
+                    loaded=pending["base"][slug],
+                    actor=f"{respondent.actor} (spreadsheet upload)",
+                    channel_names=names,
+                    contributor=respondent.contributor,
+                )
+                clashes += len(result.conflicts)
+        except ResponseNotEditable:
+            return _not_editable(request)
+        _notify_if_section_complete(respondent, section)
+        text = "The figures from your spreadsheet have been saved."
+        if clashes:
+            text += (
+                f" {clashes} figure(s) were changed by someone else after you uploaded, so "
+                "we kept theirs: check the transaction pages."
+            )
+        messages.success(request, text)
+        return _redirect_303(reverse("surveys:tasks"))
+    if request.method == "POST":
+        if not respondent.editable:
+            return _not_editable(request)
+        upload = request.FILES.get("spreadsheet")
+        if upload is None:
+            context["refusal"] = "Select a spreadsheet to upload"
+        elif upload.size > settings.SURVEY_UPLOAD_MAX_BYTES:
+            context["refusal"] = (
+                f"The file must be smaller than {settings.SURVEY_UPLOAD_MAX_BYTES // 2**20} MB"
+            )
+        else:
+            try:
+                plan = upload_plan(
+                    raw=upload.read(), response=respondent.response, data=data, stored=stored
+                )
+            except UploadRefused as error:
+                context["refusal"] = str(error)
+            else:
+                context["plan"] = plan
+                if not plan.errors and plan.changes:
+                    request.session[UPLOAD_SESSION_KEY] = {
+                        "response": respondent.response.pk,
+                        "inputs": inputs_to_json(plan.inputs),
+                        "base": {
+                            slug: transaction_state(by_t, stored[slug])
+                            for slug, by_t in ((t.slug, t) for t in data.transactions)
+                            if slug in plan.inputs
+                        },
+                    }
+        status = 400 if context["refusal"] else 200
+        return render(request, "surveys/spreadsheet.html", context, status=status)
+    return render(request, "surveys/spreadsheet.html", context)

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -9,7 +10,8 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from surveys.services import link_issue
+from surveys.contributors import contributor_add, contributor_link
+from surveys.services import link_issue, link_url
 from surveys.tests.factories import fill_everything, open_link, token_path
 from tests.conftest import require
 
@@ -33,6 +35,35 @@ def collect_pages(response) -> dict[str, bytes]:
         "/survey/transactions/pay-council-tax/", {"provision": "yes", "figure_WEB": "x"}
     ).content
     pages["questions"] = respondent.get("/survey/about/contact/").content
+    pages["contributors"] = respondent.get("/survey/contributors/").content
+    pages["contributors-errors"] = respondent.post("/survey/contributors/", {}).content
+    section = response.survey.questionnaire.sections.get(slug="transactions")
+    contributor = contributor_add(
+        response=response, name="Sam", email="sam@council.example", role="Revenues",
+        sections=[section], all_sections=False, can_submit=False, actor="holder",
+    )  # fmt: skip
+    pages["contributor-change"] = respondent.get(f"/survey/contributors/{contributor.pk}/").content
+    pages["contributor-remove"] = respondent.get(
+        f"/survey/contributors/{contributor.pk}/remove/"
+    ).content
+    pages["spreadsheet"] = respondent.get("/survey/spreadsheet/").content
+    pages["spreadsheet-refused"] = respondent.post(
+        "/survey/spreadsheet/", {"action": "upload"}
+    ).content
+    officer = Client()
+    officer_path = re.sub(
+        r"^https?://[^/]+", "", link_url(contributor_link(contributor=contributor))
+    )
+    officer.get(officer_path)
+    officer.post(officer_path)
+    pages["not-assigned"] = officer.get("/survey/about/contact/").content
+    respondent.post(
+        "/survey/transactions/pay-council-tax/",
+        {"provision": "yes", "channels": ["WEB"], "end_to_end": "no", "figure_WEB": "5"},
+    )
+    pages["transaction-with-history"] = respondent.get(
+        "/survey/transactions/pay-council-tax/"
+    ).content
     pages["questions-errors"] = respondent.post("/survey/about/period/", {}).content
     pages["check-incomplete"] = respondent.get("/survey/check/").content
     fill_everything(response)

@@ -138,3 +138,54 @@ def test_timeout_warning_lets_the_person_stay_signed_in(page, council_response, 
     ).check()
     page.get_by_role("button", name="Save and continue").click()
     assert page.url.endswith("/survey/transactions/council-tax-discount/")
+
+
+def test_two_people_editing_one_page_see_each_others_change(browser, live_server, council_response):
+    """Two browser contexts save the same figure in turn: the second is shown the clash."""
+    path = token_path(link_issue(response=council_response))
+    pages = []
+    for _ in range(2):
+        context = browser.new_context(base_url=live_server.url)
+        person = context.new_page()
+        person.goto(path)
+        person.get_by_role("button", name="Continue").click()
+        person.goto("/survey/transactions/pay-council-tax/")
+        pages.append(person)
+    first, second = pages
+    for person, figure in ((first, "100"), (second, "200")):
+        person.get_by_role("group", name="Does your council provide this?").get_by_label(
+            "Yes"
+        ).check()
+        person.get_by_role("checkbox", name="Online self-service", exact=True).check()
+        person.get_by_role("group", name=re.compile("end to end online")).get_by_label("No").check()
+        person.get_by_label("Number of online self-service transactions").fill(figure)
+    first.get_by_role("button", name="Save and continue").click()
+    second.get_by_role("button", name="Save and continue").click()
+    clash = second.get_by_role("alert")
+    assert "changed it to 100" in clash.inner_text()
+    assert "yours is 200" in clash.inner_text()
+    assert axe_violations(second) == []
+    assert council_response.figures.get(channel__code="WEB").value == 100
+    second.get_by_role("button", name="Save and continue").click()
+    assert council_response.figures.get(channel__code="WEB").value == 200
+    for person in pages:
+        person.context.close()
+
+
+def test_delegation_pages_are_accessible(page, council_response):
+    path = token_path(link_issue(response=council_response))
+    page.goto(path)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("link", name="Manage contributors").click()
+    page.get_by_role("button", name="Add and send their link").click()
+    assert "Enter their full name" in page.get_by_role("alert").inner_text()
+    assert axe_violations(page) == []
+    page.get_by_label("Full name").fill("Sam Officer")
+    page.get_by_label("Email address").fill("sam@council.example")
+    page.get_by_label("Role or team").fill("Revenues")
+    page.get_by_label("Channels for key transactions").check()
+    page.get_by_role("button", name="Add and send their link").click()
+    assert "Sam Officer has been added" in page.content()
+    assert axe_violations(page) == []
+    page.goto("/survey/spreadsheet/")
+    assert axe_violations(page) == []

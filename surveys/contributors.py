@@ -1,0 +1,195 @@
+"""Delegation: the council's link holder asks named officers to contribute.
+
+Each contributor has a personal link (the same security as council links: derived with
+the link key, stored as a hash, revocable, expiring with the round), sees only their
+council's response, and may be limited to assigned sections. Every answer they give is
+attributed to them; revoking them stops their link at once and keeps their answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from authorities.choices import LinkKind
+from authorities.models import AccessLink
+from authorities.tokens import derive_token, hash_token, new_nonce
+from surveys.choices import ChangeKind
+from surveys.models import (
+    ChangeRecord,
+    Contributor,
+    EmailKind,
+    Response,
+    Section,
+)
+from surveys.services import email_enqueue, link_url, response_deadline
+
+
+def _record(response: Response, actor: str, key: str, old, new) -> None:
+    ChangeRecord.objects.create(
+        response=response,
+        changed_by=actor,
+        kind=ChangeKind.STATUS,
+        key=key,
+        old_value=old,
+        new_value=new,
+    )
+
+
+def contributor_link(*, contributor: Contributor) -> AccessLink:
+    """The contributor's live link, created once."""
+    live = contributor.links.filter(revoked_at__isnull=True).first()
+    if live is not None:
+        return live
+    nonce = new_nonce()
+    return AccessLink.objects.create(
+        response=contributor.response,
+        kind=LinkKind.CONTRIBUTOR,
+        contributor=contributor,
+        nonce=nonce,
+        token_hash=hash_token(derive_token(purpose=LinkKind.CONTRIBUTOR, nonce=nonce)),
+    )
+
+
+def _sections_text(contributor: Contributor) -> list[str]:
+    if contributor.all_sections:
+        return ["All sections"]
+    return [s.title for s in contributor.sections.order_by("order")]
+
+
+def _email_contributor(contributor: Contributor, kind: str, key: str, template: str) -> None:
+    response = contributor.response
+    context = {
+        "contributor": contributor,
+        "authority": response.authority,
+        "survey": response.survey,
+        "deadline": response_deadline(response),
+        "link": link_url(contributor_link(contributor=contributor)),
+        "sections": _sections_text(contributor),
+    }
+    email_enqueue(
+        response=response,
+        kind=kind,
+        key=key,
+        to_address=contributor.email,
+        subject=" ".join(render_to_string(f"emails/{template}_subject.txt", context).split()),
+        body_text=render_to_string(f"emails/{template}.txt", context),
+        body_html=render_to_string(f"emails/{template}.html", context),
+    )
+
+
+@transaction.atomic
+def contributor_add(
+    *,
+    response: Response,
+    name: str,
+    email: str,
+    role: str,
+    sections: Iterable[Section],
+    all_sections: bool,
+    can_submit: bool,
+    actor: str,
+) -> Contributor:
+    """Add a contributor, create their link and email it to them (once)."""
+    contributor = Contributor.objects.create(
+        response=response,
+        name=name,
+        email=email.lower(),
+        role=role,
+        all_sections=all_sections,
+        can_submit=can_submit,
+    )
+    contributor.sections.set([] if all_sections else list(sections))
+    contributor_link(contributor=contributor)
+    _record(
+        response,
+        actor,
+        f"contributor:{contributor.pk}",
+        None,
+        {"added": contributor.label, "sections": _sections_text(contributor)},
+    )
+    _email_contributor(
+        contributor,
+        EmailKind.CONTRIBUTOR_ADDED,
+        f"{EmailKind.CONTRIBUTOR_ADDED}:{contributor.pk}",
+        "contributor_added",
+    )
+    return contributor
+
+
+@transaction.atomic
+def contributor_reassign(
+    *,
+    contributor: Contributor,
+    sections: Iterable[Section],
+    all_sections: bool,
+    can_submit: bool,
+    actor: str,
+) -> bool:
+    """Change what a contributor may answer; email them when their sections changed."""
+    locked = Contributor.objects.select_for_update().get(pk=contributor.pk)
+    before = (_sections_text(locked), locked.can_submit)
+    locked.all_sections = all_sections
+    locked.can_submit = can_submit
+    locked.save(update_fields=["all_sections", "can_submit"])
+    locked.sections.set([] if all_sections else list(sections))
+    after = (_sections_text(locked), locked.can_submit)
+    if before == after:
+        return False
+    key = f"contributor:{locked.pk}"
+    _record(
+        locked.response,
+        actor,
+        key,
+        {"sections": before[0], "can_submit": before[1]},
+        {"sections": after[0], "can_submit": after[1]},
+    )
+    if before[0] != after[0]:
+        event = ChangeRecord.objects.filter(response=locked.response, key=key).count()
+        _email_contributor(
+            locked,
+            EmailKind.CONTRIBUTOR_REASSIGNED,
+            f"{EmailKind.CONTRIBUTOR_REASSIGNED}:{locked.pk}:{event}",
+            "contributor_reassigned",
+        )
+    return True
+
+
+@transaction.atomic
+def contributor_revoke(*, contributor: Contributor, actor: str) -> None:
+    """Stop a contributor at once: their link no longer works; their answers stay theirs."""
+    locked = Contributor.objects.select_for_update().get(pk=contributor.pk)
+    if locked.is_revoked:
+        return
+    now = timezone.now()
+    locked.revoked_at = now
+    locked.save(update_fields=["revoked_at"])
+    locked.links.filter(revoked_at__isnull=True).update(
+        revoked_at=now, revoked_reason="Contributor removed"
+    )
+    _record(locked.response, actor, f"contributor:{locked.pk}", {"active": True}, {"active": False})
+
+
+def section_complete_notify(
+    *, response: Response, section: Section, contributor: Contributor, to_address: str
+) -> None:
+    """Tell the council's link holder that a contributor finished a section (once)."""
+    context = {
+        "contributor": contributor,
+        "section": section,
+        "authority": response.authority,
+        "survey": response.survey,
+        "deadline": response_deadline(response),
+    }
+    email_enqueue(
+        response=response,
+        kind=EmailKind.SECTION_COMPLETE,
+        key=f"{EmailKind.SECTION_COMPLETE}:{response.pk}:{section.pk}:{contributor.pk}",
+        to_address=to_address,
+        subject=" ".join(render_to_string("emails/section_complete_subject.txt", context).split()),
+        body_text=render_to_string("emails/section_complete.txt", context),
+        body_html=render_to_string("emails/section_complete.html", context),
+    )

@@ -1,0 +1,208 @@
+"""Delegation: contributors with their own links, limited sections, attribution, revocation."""
+
+import re
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from authorities.models import AccessLink
+from surveys.choices import ResponseStatus
+from surveys.contributors import contributor_add, contributor_reassign, contributor_revoke
+from surveys.models import ChangeRecord, Contributor, Figure, OutboundEmail, Section
+from surveys.services import link_url
+
+from .factories import fill_everything, make_authority, new_response, open_link
+
+PAY = "/survey/transactions/pay-council-tax/"
+
+
+def link_path(url: str) -> str:
+    return re.sub(r"^https?://[^/]+", "", url)
+
+
+def open_contributor(contributor: Contributor) -> Client:
+    from surveys.contributors import contributor_link
+
+    client = Client()
+    path = link_path(link_url(contributor_link(contributor=contributor)))
+    assert client.get(path).status_code == 200
+    assert client.post(path).status_code == 303
+    return client
+
+
+@pytest.fixture
+def holder(response) -> Client:
+    client = Client()
+    open_link(client, response)
+    return client
+
+
+@pytest.fixture
+def transactions_section(questionnaire) -> Section:
+    return questionnaire.sections.get(slug="transactions")
+
+
+@pytest.fixture
+def officer(response, transactions_section, django_capture_on_commit_callbacks) -> Contributor:
+    with django_capture_on_commit_callbacks(execute=True):
+        return contributor_add(
+            response=response,
+            name="Sam Officer",
+            email="Sam.Officer@council.example",
+            role="Revenues",
+            sections=[transactions_section],
+            all_sections=False,
+            can_submit=False,
+            actor="Council link holder",
+        )
+
+
+def test_link_holder_adds_a_contributor_who_gets_a_personal_link_by_email(
+    holder, response, questionnaire, django_capture_on_commit_callbacks
+):
+    section = questionnaire.sections.get(slug="transactions")
+    with django_capture_on_commit_callbacks(execute=True):
+        added = holder.post(
+            "/survey/contributors/",
+            {"name": "Sam Officer", "email": "sam@council.example", "role": "Revenues",
+             "sections": [str(section.pk)]},
+        )  # fmt: skip
+    assert added.status_code == 303
+    contributor = Contributor.objects.get()
+    assert (contributor.name, contributor.email, contributor.all_sections) == (
+        "Sam Officer", "sam@council.example", False,
+    )  # fmt: skip
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["sam@council.example"]
+    assert "Dear Sam Officer" in message.body
+    link = re.search(r"(http://\S+/s/\S+)", message.body).group(1)
+    stored = AccessLink.objects.get(contributor=contributor)
+    assert link.rsplit("/", 1)[1] not in str(AccessLink.objects.values().get(pk=stored.pk))
+    page = holder.get("/survey/contributors/")
+    assert b"Sam Officer (Revenues)" in page.content
+    assert b"Assigned to Sam Officer (Revenues)" in holder.get("/survey/").content
+
+
+def test_adding_a_contributor_validates_with_govuk_errors(holder):
+    page = holder.post("/survey/contributors/", {"email": "not-an-email"})
+    text = page.content.decode()
+    assert "Enter their full name" in text
+    assert "Enter an email address in the correct format" in text
+    assert "Select the sections they should answer" in text
+    assert not Contributor.objects.exists()
+
+
+def test_contributor_answers_only_their_sections_and_is_attributed(officer, response):
+    client = open_contributor(officer)
+    assert client.get("/survey/about/contact/").status_code == 403
+    page = client.get(PAY)
+    state = re.search(r'name="state" value="([^"]*)"', page.content.decode()).group(1)
+    saved = client.post(
+        PAY,
+        {"state": state, "provision": "yes", "channels": ["WEB"], "end_to_end": "no",
+         "figure_WEB": "321"},
+    )  # fmt: skip
+    assert saved.status_code == 303
+    figure = Figure.objects.get(response=response, channel__code="WEB")
+    assert figure.updated_by == "Sam Officer (Revenues)"
+    record = ChangeRecord.objects.get(key="pay-council-tax/WEB")
+    assert record.contributor == officer
+    history = client.get(PAY).content.decode()
+    assert "History of this page" in history
+    assert "Sam Officer (Revenues)" in history
+    tasks = client.get("/survey/").content.decode()
+    assert "This section has not been assigned to you" in tasks
+    assert "Manage contributors" not in tasks
+    assert client.get("/survey/contributors/").status_code == 403
+
+
+def test_only_the_link_holder_or_an_authorised_contributor_can_submit(officer, response, holder):
+    fill_everything(response)
+    client = open_contributor(officer)
+    refused = client.post("/survey/check/", {"submitted_by": "Sam", "declaration": "on"})
+    assert refused.status_code == 403
+    response.refresh_from_db()
+    assert response.status == ResponseStatus.IN_PROGRESS
+    contributor_reassign(
+        contributor=officer, sections=[], all_sections=True, can_submit=True, actor="holder"
+    )
+    allowed = client.post("/survey/check/", {"submitted_by": "Sam", "declaration": "on"})
+    assert allowed["Location"] == "/survey/confirmation/"
+    response.refresh_from_db()
+    assert response.status == ResponseStatus.SUBMITTED
+    assert response.submitted_by == "Sam"
+
+
+def test_revoking_a_contributor_stops_their_link_at_once_and_keeps_their_answers(
+    officer, response, holder
+):
+    client = open_contributor(officer)
+    client.post(PAY, {"provision": "yes", "channels": ["WEB"], "end_to_end": "no",
+                      "figure_WEB": "5"})  # fmt: skip
+    remove = holder.post(f"/survey/contributors/{officer.pk}/remove/")
+    assert remove.status_code == 303
+    assert client.get(PAY)["Location"] == "/survey/session-ended/"
+    officer.refresh_from_db()
+    assert officer.is_revoked
+    assert Figure.objects.get(response=response, channel__code="WEB").updated_by == (
+        "Sam Officer (Revenues)"
+    )
+    again = Client()
+    path = link_path(link_url(AccessLink.objects.get(contributor=officer)))
+    assert again.get(path).status_code == 404
+
+
+def test_reassigning_emails_the_contributor_once_per_change(
+    officer, questionnaire, django_capture_on_commit_callbacks
+):
+    about = questionnaire.sections.get(slug="about")
+    with django_capture_on_commit_callbacks(execute=True):
+        changed = contributor_reassign(
+            contributor=officer, sections=[about], all_sections=False, can_submit=False,
+            actor="holder",
+        )  # fmt: skip
+        unchanged = contributor_reassign(
+            contributor=officer, sections=[about], all_sections=False, can_submit=False,
+            actor="holder",
+        )  # fmt: skip
+    assert (changed, unchanged) == (True, False)
+    kinds = list(OutboundEmail.objects.order_by("pk").values_list("kind", flat=True))
+    assert kinds == ["contributor_added", "contributor_reassigned"]
+    assert "About this response" in mail.outbox[-1].body
+
+
+def test_link_holder_is_told_once_when_a_contributor_completes_a_section(
+    officer, response, django_capture_on_commit_callbacks
+):
+    response.authority.chief_executive_email = "ce@council.example"
+    response.authority.save()
+    client = open_contributor(officer)
+    slugs = list(response.survey.questionnaire.transactions.values_list("slug", flat=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        for slug in slugs:
+            client.post(f"/survey/transactions/{slug}/", {"provision": "other_organisation"})
+        client.post(PAY, {"provision": "other_organisation"})
+    notices = OutboundEmail.objects.filter(kind="section_complete")
+    assert notices.count() == 1
+    assert notices.get().to_address == "ce@council.example"
+    assert "Sam Officer has completed" in notices.get().body_text
+
+
+def test_contributor_ids_from_another_council_are_not_found(officer, survey, holder):
+    other = new_response(survey, make_authority("E06000002"))
+    stranger = contributor_add(
+        response=other, name="X", email="x@other.example", role="", sections=[],
+        all_sections=True, can_submit=False, actor="other",
+    )  # fmt: skip
+    assert holder.get(f"/survey/contributors/{stranger.pk}/").status_code == 404
+    assert holder.post(f"/survey/contributors/{stranger.pk}/remove/").status_code == 404
+    stranger.refresh_from_db()
+    assert not stranger.is_revoked
+
+
+def test_contributor_revoke_is_idempotent(officer):
+    contributor_revoke(contributor=officer, actor="holder")
+    contributor_revoke(contributor=officer, actor="holder")
+    assert ChangeRecord.objects.filter(key=f"contributor:{officer.pk}").count() == 2
