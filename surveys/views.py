@@ -272,11 +272,14 @@ def transaction_page(request: HttpRequest, slug: str) -> HttpResponse:
     stored = transaction_stored(data, key_transaction)
     names = {c.code: c.name for c in data.channels}
     result = None
+    unsaved = False
     if request.method == "POST":
-        if not respondent.editable:
-            return _not_editable(request)
         form = TransactionForm(request.POST, channels=data.channels)
-        if form.is_valid():
+        if not respondent.editable:
+            # Nothing typed is lost: show the person's own values back, unsaved.
+            form.is_valid()
+            unsaved = True
+        elif form.is_valid():
             cleaned = form.cleaned_data
             loaded = form.loaded_state()
             if cleaned["provision"] == Provision.YES:
@@ -313,19 +316,21 @@ def transaction_page(request: HttpRequest, slug: str) -> HttpResponse:
                     contributor=respondent.contributor,
                 )
             except ResponseNotEditable:
-                return _not_editable(request)
-            _notify_if_section_complete(respondent, section)
-            if not result.conflicts and not result.needs_confirmation:
+                unsaved, result = True, None
+            else:
+                _notify_if_section_complete(respondent, section)
+            if not unsaved and not result.conflicts and not result.needs_confirmation:
                 return _after_save(request, _transaction_url(after))
-            # Saved what could be saved; show the page again with what needs a decision.
-            data = transaction_page_data(response=respondent.response, slug=slug)
-            stored = transaction_stored(data, key_transaction)
-            form = TransactionForm(
-                initial=transaction_initial(stored)
-                | _mine(result, key_transaction.slug)
-                | {"state": sign_state(transaction_state(key_transaction, stored))},
-                channels=data.channels,
-            )
+            if not unsaved:
+                # Saved what could be saved; show the page again with what needs a decision.
+                data = transaction_page_data(response=respondent.response, slug=slug)
+                stored = transaction_stored(data, key_transaction)
+                form = TransactionForm(
+                    initial=transaction_initial(stored)
+                    | _mine(result, key_transaction.slug)
+                    | {"state": sign_state(transaction_state(key_transaction, stored))},
+                    channels=data.channels,
+                )
     else:
         form = TransactionForm(
             initial=transaction_initial(stored)
@@ -340,6 +345,7 @@ def transaction_page(request: HttpRequest, slug: str) -> HttpResponse:
             data,
             form=form,
             key_transaction=key_transaction,
+            unsaved=unsaved,
             transaction_count=len(data.transactions),
             back_url=_transaction_url(before) or reverse("surveys:tasks"),
             result=result,
@@ -394,11 +400,13 @@ def questions_page(request: HttpRequest, section: str, group: str) -> HttpRespon
     before, after = neighbours(pages, page)
     questions = list(page.questions)
     result = None
+    unsaved = False
     if request.method == "POST":
-        if not respondent.editable:
-            return _not_editable(request)
         form = QuestionsForm(request.POST, questions=questions, title=page.title)
-        if form.is_valid():
+        if not respondent.editable:
+            form.is_valid()
+            unsaved = True
+        elif form.is_valid():
             try:
                 result = response_save_answers(
                     response=respondent.response,
@@ -409,18 +417,19 @@ def questions_page(request: HttpRequest, section: str, group: str) -> HttpRespon
                     contributor=respondent.contributor,
                 )
             except ResponseNotEditable:
-                return _not_editable(request)
-            _notify_if_section_complete(respondent, page.section)
-            if not result.conflicts:
-                return _after_save(request, after.url if after else None)
-            data = response_data(response=respondent.response)
-            form = QuestionsForm(
-                initial=questions_initial(data, page.questions)
-                | {c.key: c.mine for c in result.conflicts}
-                | {"state": sign_state(questions_state(data, page.questions))},
-                questions=questions,
-                title=page.title,
-            )
+                unsaved = True
+            else:
+                _notify_if_section_complete(respondent, page.section)
+                if not result.conflicts:
+                    return _after_save(request, after.url if after else None)
+                data = response_data(response=respondent.response)
+                form = QuestionsForm(
+                    initial=questions_initial(data, page.questions)
+                    | {c.key: c.mine for c in result.conflicts}
+                    | {"state": sign_state(questions_state(data, page.questions))},
+                    questions=questions,
+                    title=page.title,
+                )
     else:
         form = QuestionsForm(
             initial=questions_initial(data, page.questions)
@@ -437,6 +446,7 @@ def questions_page(request: HttpRequest, section: str, group: str) -> HttpRespon
             form=form,
             page=page,
             back_url=before.url if before else reverse("surveys:tasks"),
+            unsaved=unsaved,
             conflicts=[_conflict_text(c, {}) for c in result.conflicts] if result else [],
         ),
     )
@@ -515,7 +525,7 @@ def check_answers(request: HttpRequest) -> HttpResponse:
                         missing=missing,
                     )
                     if newly:
-                        _send_copy(submitted, locked_data)
+                        _send_copy(submitted, locked_data, respondent.contributor)
             except ResponseIncomplete:
                 messages.info(request, "Some answers are missing: complete them to submit.")
                 return _redirect_303(reverse("surveys:check"))
@@ -539,9 +549,28 @@ def check_answers(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _send_copy(response, data: ResponseData) -> None:
+@respondent_required
+def section_check(request: HttpRequest, section: str) -> HttpResponse:
+    """Check your answers for one section, with change links."""
+    respondent: Respondent = request.respondent
+    data = response_data(response=respondent.response)
+    blocks = [b for b in _summary(data, respondent.editable) if b["section"].slug == section]
+    if not blocks:
+        raise Http404
+    if not respondent.may_answer(blocks[0]["section"]):
+        return _forbidden_section(request)
+    return render(
+        request,
+        "surveys/section_check.html",
+        _context(request, data, section_summary=blocks[0]),
+    )
+
+
+def _send_copy(response, data: ResponseData, contributor) -> None:
+    """A copy of the answers to the person who submitted."""
     email = data.answers.get("respondent-email")
-    if email is None or not email.value:
+    to_address = contributor.email if contributor else (email.value if email else "")
+    if not to_address:
         return
     context = {
         "response": response,
@@ -551,7 +580,7 @@ def _send_copy(response, data: ResponseData) -> None:
     }
     submission_copy_enqueue(
         response=response,
-        to_address=email.value,
+        to_address=to_address,
         text=render_to_string("emails/submission_copy.txt", context),
         html=render_to_string("emails/submission_copy.html", context),
     )

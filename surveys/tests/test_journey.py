@@ -297,9 +297,11 @@ def test_reentry_after_submit_shows_submitted_state_and_refuses_changes(client_i
     assert b"You have submitted this response" in tasks.content
     before = figures(response)
     refused = post_pay(
-        other_device, provision="yes", channels=["WEB"], end_to_end="no", figure_WEB="1"
+        other_device, provision="yes", channels=["WEB"], end_to_end="no", figure_WEB="9,876"
     )
-    assert refused.status_code == 303
+    assert refused.status_code == 200
+    assert b"Your last changes could not be saved" in refused.content
+    assert b'value="9,876"' in refused.content  # nothing typed is lost from view
     assert figures(response) == before
     page = other_device.get(PAY)
     assert b"You submitted these answers" in page.content
@@ -358,7 +360,9 @@ def test_after_the_deadline_answers_are_read_only_and_kept(client_in, response):
         refused = post_pay(
             client_in, provision="yes", channels=["WEB"], end_to_end="no", figure_WEB="99"
         )
-        assert refused.status_code == 303
+        assert refused.status_code == 200
+        assert b"Not saved" in refused.content
+        assert b'value="99"' in refused.content
         assert client_in.post("/survey/reopen/").status_code == 303
         with pytest.raises(ResponseNotEditable):
             response_save_transaction(
@@ -500,3 +504,13 @@ def test_deadline_closes_unsubmitted_and_resubmits_complete_reopened(survey, que
         "E06000013": ResponseStatus.SUBMITTED,
     }
     assert started.figures.count() == 0
+
+
+def test_each_section_has_its_own_check_answers_page(client_in, response):
+    post_pay(client_in, provision="yes", channels=["WEB"], end_to_end="no", figure_WEB="1,234")
+    page = client_in.get("/survey/check/transactions/")
+    assert page.status_code == 200
+    assert b"1,234" in page.content
+    assert b"Your full name" not in page.content
+    assert client_in.get("/survey/check/no-such-section/").status_code == 404
+    assert b"/survey/check/transactions/" in client_in.get("/survey/").content
