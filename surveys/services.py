@@ -49,6 +49,18 @@ PREFILLED_BY = "Pre-filled from the council's type"
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
 
 
+def _record_status(response: Response, actor: str, old: Any, new: Any) -> None:
+    """Audit a change of the response's state."""
+    ChangeRecord.objects.create(
+        response=response,
+        changed_by=actor,
+        kind=ChangeKind.STATUS,
+        key="status",
+        old_value=old,
+        new_value=new,
+    )
+
+
 class ResponseNotEditable(Exception):
     """The response is submitted, closed, or past its deadline."""
 
@@ -274,14 +286,7 @@ def _mark_started(response: Response, now: datetime.datetime, actor: str) -> Non
         response.status = ResponseStatus.IN_PROGRESS
         response.started_at = now
         response.save(update_fields=["status", "started_at", "updated_at"])
-        ChangeRecord.objects.create(
-            response=response,
-            changed_by=actor,
-            kind=ChangeKind.STATUS,
-            key="status",
-            old_value=ResponseStatus.NOT_STARTED,
-            new_value=ResponseStatus.IN_PROGRESS,
-        )
+        _record_status(response, actor, ResponseStatus.NOT_STARTED, ResponseStatus.IN_PROGRESS)
 
 
 def _merge(
@@ -538,14 +543,7 @@ def response_submit(*, response: Response, actor: str, missing: list[str]) -> tu
         if not Response.objects.filter(reference=candidate).exists():
             locked.reference = candidate
     locked.save()
-    ChangeRecord.objects.create(
-        response=locked,
-        changed_by=actor,
-        kind=ChangeKind.STATUS,
-        key="status",
-        old_value=previous,
-        new_value=ResponseStatus.SUBMITTED,
-    )
+    _record_status(locked, actor, previous, ResponseStatus.SUBMITTED)
     return locked, True
 
 
@@ -560,14 +558,7 @@ def response_reopen(*, response: Response, actor: str) -> Response:
         raise ResponseNotEditable
     locked.status = ResponseStatus.REOPENED
     locked.save(update_fields=["status", "updated_at"])
-    ChangeRecord.objects.create(
-        response=locked,
-        changed_by=actor,
-        kind=ChangeKind.STATUS,
-        key="status",
-        old_value=ResponseStatus.SUBMITTED,
-        new_value=ResponseStatus.REOPENED,
-    )
+    _record_status(locked, actor, ResponseStatus.SUBMITTED, ResponseStatus.REOPENED)
     return locked
 
 
@@ -655,13 +646,6 @@ def responses_close_due(*, now: datetime.datetime, is_complete) -> int:
             else:
                 locked.status = ResponseStatus.CLOSED
             locked.save(update_fields=["status", "updated_at"])
-            ChangeRecord.objects.create(
-                response=locked,
-                changed_by="Deadline",
-                kind=ChangeKind.STATUS,
-                key="status",
-                old_value=previous,
-                new_value=locked.status,
-            )
+            _record_status(locked, "Deadline", previous, locked.status)
             changed += 1
     return changed
