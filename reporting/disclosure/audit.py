@@ -8,28 +8,29 @@ compiled input, so a fault in the chooser cannot hide itself here.
 
 Speed without loss of exactness:
 
-* The hidden cells split into independent blocks (connected through relations). LPs of
-  different blocks are stacked into one LP whose objective is the sum of one target per block:
-  the optimum of a separable sum optimises every block, so one call yields one bound per block.
+* The hidden cells split into independent blocks (connected through relations). Each block's
+  LP is passed to HiGHS once (:class:`~.solver.LinearProgram`) and re-solved for every objective
+  and bound change from the previous basis: a few simplex pivots instead of a new model per LP.
+  The blocks share nothing, so solving them one by one gives the same optima as a stacked LP.
 * A lower bound is proven without an LP as soon as any feasible point already sits on the cell's
   own lower limit (0 for the outsider): the LP could not go lower.
 * Insiders (a council knowing its own contributions) are audited only where they can matter; see
-  :func:`_suspicious_insiders` for the proof that the others cannot pin anything.
+  :func:`_suspicious_insiders` for the proof that the others cannot pin anything. The proof is
+  applied block by block, so a council is checked only in the blocks where it could matter.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
 from .model import BoolArray, FloatArray, IntArray, System
 from .rules import Primaries
+from .solver import LinearProgram
 
 # Two bounds closer than this (relative to the cell value, at least absolute) are equal.
 RTOL = 1e-6
@@ -85,7 +86,13 @@ class _AttackerLP:
         self.a_eq = sparse.csr_array(sub[touched])
         self.b_eq: FloatArray = -(matrix @ known)[touched]
         self.blocks = self._blocks()
-        self._cache: dict[tuple[int, ...], tuple[IntArray, Any, Any]] = {}
+        # Block of each variable and its position inside the block.
+        self.block_of: IntArray = np.full(len(self.cells), -1, dtype=np.int64)
+        self.local: IntArray = np.zeros(len(self.cells), dtype=np.int64)
+        for b, (variables, _) in enumerate(self.blocks):
+            self.block_of[variables] = b
+            self.local[variables] = np.arange(len(variables))
+        self._models: dict[int, LinearProgram] = {}
 
     def _blocks(self) -> list[tuple[IntArray, IntArray]]:
         """(variables, rows) of each connected block, largest block first."""
@@ -108,50 +115,58 @@ class _AttackerLP:
     def solve(
         self, blocks: Sequence[int], targets: Sequence[int], sign: float, bounds: FloatArray
     ) -> tuple[FloatArray, list[bool]]:
-        """Optimise ``sign * x[target]`` (minimise) per block in one stacked LP.
+        """Optimise ``sign * x[target]`` (minimise) in each block, one target per block.
 
         Returns the solution over all variables (NaN outside the blocks) and, per block, whether
         its target is unbounded.
         """
-        result = self.linprog(tuple(blocks), targets, sign, bounds)
-        if result is not None:
-            return result, [False] * len(blocks)
-        # Some block is unbounded: the stacked LP says nothing, so solve the blocks one by one.
         full = np.full(len(self.cells), np.nan)
         unbounded = []
         for block, target in zip(blocks, targets, strict=True):
-            single = self.linprog((block,), [target], sign, bounds)
-            unbounded.append(single is None)
-            if single is not None:
-                variables = self.blocks[block][0]
-                full[variables] = single[variables]
+            found = self._solve_block(block, [target], sign, bounds)
+            unbounded.append(found is None)
+            if found is not None:
+                full[self.blocks[block][0]] = found
         return full, unbounded
 
-    def _slice(self, blocks: tuple[int, ...]) -> tuple[IntArray, Any, Any]:
-        if blocks not in self._cache:
-            # The same blocks are solved with many objectives: slice their rows once.
-            variables = np.concatenate([self.blocks[b][0] for b in blocks])
-            rows = np.concatenate([self.blocks[b][1] for b in blocks])
-            a_eq = sparse.csr_array(self.a_eq[rows][:, variables]) if len(rows) else None
-            self._cache[blocks] = (variables, a_eq, self.b_eq[rows] if len(rows) else None)
-        return self._cache[blocks]
+    def _model(self, block: int) -> LinearProgram:
+        """The block's LP, passed to HiGHS once and re-solved warm for every objective."""
+        model = self._models.get(block)
+        if model is None:
+            variables, rows = self.blocks[block]
+            a_eq = sparse.csr_array(self.a_eq[rows][:, variables])
+            zeros = np.zeros(len(variables))
+            model = LinearProgram(a_eq, self.b_eq[rows], zeros, np.full(len(variables), np.inf))
+            self._models[block] = model
+        return model
+
+    def _solve_block(
+        self, block: int, targets: Sequence[int], sign: float, bounds: FloatArray
+    ) -> FloatArray | None:
+        """Minimise ``sign * sum(x[targets])`` over one block; None when unbounded."""
+        variables = self.blocks[block][0]
+        objective = np.zeros(len(variables))
+        objective[self.local[np.asarray(targets, dtype=np.int64)]] = sign
+        status, x = self._model(block).solve(objective, bounds[variables, 0], bounds[variables, 1])
+        return x if status == "optimal" else None
 
     def linprog(
         self, blocks: tuple[int, ...], targets: Sequence[int], sign: float, bounds: FloatArray
     ) -> FloatArray | None:
-        """Minimise ``sign * sum(x[targets])`` over the blocks; None when unbounded."""
-        variables, a_eq, b_eq = self._slice(blocks)
-        position = np.full(len(self.cells), -1)
-        position[variables] = np.arange(len(variables))
-        objective = np.zeros(len(variables))
-        objective[position[np.asarray(targets)]] = sign
-        result = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds[variables], method="highs")
-        if result.status == 3:
-            return None
-        if result.status != 0:
-            raise RuntimeError(f"audit LP failed: {result.message}")
+        """Minimise ``sign * sum(x[targets])`` over the blocks; None when unbounded.
+
+        The blocks share no variable or relation, so the sum separates: each block is solved on
+        its own (warm), which is the same optimum as the stacked LP.
+        """
+        by_block: dict[int, list[int]] = {b: [] for b in blocks}
+        for target in targets:
+            by_block[int(self.block_of[target])].append(int(target))
         full = np.full(len(self.cells), np.nan)
-        full[variables] = result.x
+        for block, chosen in by_block.items():
+            found = self._solve_block(block, chosen, sign, bounds)
+            if found is None:
+                return None
+            full[self.blocks[block][0]] = found
         return full
 
     def implied_bounds(self, bounds: FloatArray, rounds: int = 8) -> FloatArray:
@@ -357,24 +372,25 @@ def _insider_findings(
     variable_of: dict[int, int],
 ) -> list[tuple[int, int]]:
     """(contributor, cell) pairs where a council pins a hidden primary cell it shares."""
-    block_of = np.full(len(lp.cells), -1)
-    for b, (variables, _) in enumerate(lp.blocks):
-        block_of[variables] = b
     findings: list[tuple[int, int]] = []
-    for contributor in _suspicious_insiders(system, lp, found):
-        own = _own_values(system, lp, contributor)
-        touched = sorted({int(block_of[v]) for v in np.flatnonzero(own > 0)})
-        candidates = {
-            b: [
-                v
-                for v in lp.blocks[b][0]
-                if int(lp.cells[v]) in primaries.requirements
-                and own[v] < lp.values[v] - tolerance(lp.values[v])
-                and found.high[v] - found.low[v] > tolerance(lp.values[v])
-            ]
-            for b in touched
-        }
-        candidates = {b: c for b, c in candidates.items() if c}
+    if not len(lp.cells):
+        return findings
+    own_matrix = _own_matrix(system, lp)
+    suspicious = _suspicious_insiders(lp, found, own_matrix)
+    tol = RTOL * np.maximum(1.0, np.abs(lp.values))
+    primary = np.isin(lp.cells, np.fromiter(primaries.requirements, np.int64))
+    # Candidates an insider might pin: hidden primaries the outsider cannot pin.
+    open_primary = primary & (found.high - found.low > tol)
+    for contributor, touched in suspicious.items():
+        own = _own_values(own_matrix, contributor)
+        # A council that is the whole cell knows it: that is no disclosure of someone else.
+        movable = open_primary & (own < lp.values - tol)
+        candidates = {}
+        for b in touched:
+            variables = lp.blocks[b][0]
+            chosen = variables[movable[variables]]
+            if len(chosen):
+                candidates[b] = [int(v) for v in chosen]
         if not candidates:
             continue
         bounds = np.column_stack([own, np.full(len(lp.cells), np.inf)])
@@ -386,8 +402,10 @@ def _insider_findings(
     return findings
 
 
-def _suspicious_insiders(system: System, lp: _AttackerLP, found: _Intervals) -> list[int]:
-    """Contributors whose own knowledge could pin a hidden primary cell; all others cannot.
+def _suspicious_insiders(
+    lp: _AttackerLP, found: _Intervals, own_matrix: sparse.csr_array
+) -> dict[int, list[int]]:
+    """Contributors whose own knowledge could pin a hidden primary cell, and in which blocks.
 
     Proof for the others: let u = (true values + mean of the audit's LP solutions) / 2. Both
     terms are feasible for the outsider, so u is. A contributor c knows x_j >= v_c(j) (its own
@@ -397,6 +415,11 @@ def _suspicious_insiders(system: System, lp: _AttackerLP, found: _Intervals) -> 
     Those two points differ in p whenever the outsider interval of p has width > 0, so c
     cannot pin p. Only contributors to hidden cells are considered (published cells are fixed
     for everyone already), and only those with v_c(j) >= min(u_j, x_j) somewhere need an LP.
+
+    Blocks share no variable and no relation, so the attacker's LP is a product of the block
+    LPs and the argument holds block by block: c needs checking only in the blocks where it
+    has such a cell (being the sole contributor of a cell is one case of it, as then
+    v_c(j) = x_j >= min(u_j, x_j)).
     """
     mean = np.divide(
         found.point_sum,
@@ -405,20 +428,40 @@ def _suspicious_insiders(system: System, lp: _AttackerLP, found: _Intervals) -> 
         where=found.point_count > 0,
     )
     interior = np.minimum((lp.values + mean) / 2, lp.values)
-    suspicious: set[int] = set()
+    coo = sparse.coo_array(own_matrix)
+    tol = RTOL * np.maximum(1.0, np.abs(lp.values))
+    close = (coo.data >= interior[coo.col] - tol[coo.col]) & (coo.data > 0)
+    pairs = np.unique(
+        np.column_stack([coo.row[close], lp.block_of[coo.col[close]]]).astype(np.int64), axis=0
+    )
+    suspicious: dict[int, list[int]] = {}
+    for contributor, block in pairs.tolist():
+        suspicious.setdefault(contributor, []).append(block)
+    return suspicious
+
+
+def _own_matrix(system: System, lp: _AttackerLP) -> sparse.csr_array:
+    """Contributors x hidden variables: each council's own value in every hidden cell."""
+    rows, cols, data = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0)]
     for v, cell in enumerate(lp.cells):
-        contributions = system.store.get(int(cell))
-        if contributions is None:
+        found = system.store.get(int(cell))
+        if found is None:
             continue
-        codes, values = contributions
-        close = values >= interior[v] - tolerance(lp.values[v])
-        suspicious.update(int(c) for c in codes[close & (values > 0)])
-    return sorted(suspicious)
+        rows.append(found[0])
+        cols.append(np.full(len(found[0]), v, dtype=np.int64))
+        data.append(found[1])
+    shape = (len(system.store.labels), len(lp.cells))
+    return sparse.csr_array(
+        (np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))), shape=shape
+    )
 
 
-def _own_values(system: System, lp: _AttackerLP, contributor: int) -> FloatArray:
+def _own_values(own_matrix: sparse.csr_array, contributor: int) -> FloatArray:
     """The contributor's own value in every hidden cell."""
-    return np.array([system.store.value_of(int(cell), contributor) for cell in lp.cells])
+    own = np.zeros(own_matrix.shape[1])
+    start, stop = own_matrix.indptr[contributor], own_matrix.indptr[contributor + 1]
+    own[own_matrix.indices[start:stop]] = own_matrix.data[start:stop]
+    return own
 
 
 def _pinned(lp: _AttackerLP, bounds: FloatArray, candidates: dict[int, list[int]]) -> list[int]:
@@ -442,21 +485,22 @@ def _drop_movable(
     if not blocks:
         return remaining
     solution = _solve_sum(lp, bounds, remaining, blocks, sign)
-    remaining = {b: [v for v in remaining[b] if not _moved(lp, solution, v)] for b in blocks}
+    moved = _moved_all(lp, solution)
+    remaining = {b: [v for v in remaining[b] if not moved[v]] for b in blocks}
     fixed: dict[int, list[int]] = {b: [] for b in remaining}
     queues = {b: list(q) for b, q in remaining.items()}
     while any(queues.values()):
         active = [b for b, q in queues.items() if q]
         targets = [queues[b][0] for b in active]
         solution, unbounded = lp.solve(active, targets, sign, bounds)
+        # NaN (a block not solved) never counts as moved.
+        moved = _moved_all(lp, solution)
         for b, target, is_unbounded in zip(active, targets, unbounded, strict=True):
             queues[b].pop(0)
-            if not is_unbounded and not _moved(lp, solution, target):
+            if not is_unbounded and not moved[target]:
                 fixed[b].append(target)
             # Any other candidate this point already moves is cleared as well.
-            queues[b] = [
-                v for v in queues[b] if np.isnan(solution[v]) or not _moved(lp, solution, v)
-            ]
+            queues[b] = [v for v in queues[b] if not moved[v]]
     return fixed
 
 
@@ -469,11 +513,10 @@ def _solve_sum(
 ) -> FloatArray:
     """One LP optimising the sum of all remaining candidates (rescaled to avoid unboundedness)."""
     capped = bounds.copy()
-    for b in blocks:
-        for v in remaining[b]:
-            # Cap each candidate just beyond its value: enough to see it move, and bounded.
-            spread = max(1.0, abs(lp.values[v]))
-            capped[v, 1] = min(capped[v, 1], lp.values[v] + spread)
+    # Cap each candidate just beyond its value: enough to see it move, and bounded.
+    chosen = np.array([v for b in blocks for v in remaining[b]], dtype=np.int64)
+    spread = np.maximum(1.0, np.abs(lp.values[chosen]))
+    capped[chosen, 1] = np.minimum(capped[chosen, 1], lp.values[chosen] + spread)
     targets = [v for b in blocks for v in remaining[b]]
     solution = lp.linprog(tuple(blocks), targets, sign, capped)
     if solution is None:
@@ -481,5 +524,8 @@ def _solve_sum(
     return solution
 
 
-def _moved(lp: _AttackerLP, solution: FloatArray, v: int) -> bool:
-    return bool(abs(solution[v] - lp.values[v]) > tolerance(lp.values[v]))
+def _moved_all(lp: _AttackerLP, solution: FloatArray) -> BoolArray:
+    """Per variable: whether the solution moves it away from its true value (NaN: no)."""
+    distance = np.abs(solution - lp.values)
+    with np.errstate(invalid="ignore"):
+        return np.nan_to_num(distance, nan=0.0) > RTOL * np.maximum(1.0, np.abs(lp.values))

@@ -14,8 +14,9 @@ such a y; if not it solves a MILP that picks the cheapest extra cells::
 with s fixed to 1 on cells already hidden. Needs are processed sequentially and the hidden set
 only grows, so every earlier proof stays valid. Unlike a greedy loop that adds one cheap cell at
 a time, the MILP considers whole patterns (margins included) at once, so it cannot stall in a
-local dead end. Independent blocks of the table are processed side by side: their LPs and
-MILPs are stacked into one solver call (separable objectives optimise each block).
+local dead end. Independent blocks of the table are processed side by side: their MILPs are
+stacked into one solver call (separable objectives optimise each block); the check LPs run per
+block on a model kept warm in HiGHS between needs (see ``solver.py``).
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse.csgraph import connected_components
 
 from .model import BoolArray, FloatArray, IntArray, System
 from .rules import Primaries
+from .solver import LinearProgram
 
 # Relative slack so that a chosen pattern clears the audit's tolerance comfortably.
 TARGET_MARGIN = 1e-6
@@ -72,6 +74,7 @@ class Chooser:
         # A small constant per cell so that, at equal value, fewer cells are preferred.
         self.per_cell = 0.01 * float(np.median(positive)) if len(positive) else 1e-3
         self.blocks, self.block_of = self._blocks()
+        self._models: dict[int, LinearProgram] = {}
 
     def _blocks(self) -> tuple[list[_Block], IntArray]:
         """Connected blocks of hideable cells (cells that cannot move do not connect)."""
@@ -131,24 +134,30 @@ class Chooser:
         return float(self.system.costs[cells].sum() + self.per_cell * len(cells))
 
     def _check_many(self, batch: Mapping[int, Need]) -> dict[int, bool]:
-        """Whether the cells hidden now already allow each block's deviation (one LP)."""
-        problem = _Stack(self, batch, choose=False)
-        result = linprog(
-            -problem.objective_weights(),
-            A_ub=problem.need_rows(),
-            b_ub=problem.targets(),
-            A_eq=problem.relations(),
-            b_eq=np.zeros(problem.relation_count),
-            bounds=problem.lp_bounds(),
-            method="highs",
-        )
-        if result.status != 0:
-            raise RuntimeError(f"suppression check LP failed: {result.message}")
-        achieved = problem.need_rows() @ result.x
-        return {
-            b: bool(achieved[i] >= problem.targets()[i] * (1 - TARGET_MARGIN))
-            for i, b in enumerate(problem.blocks)
-        }
+        """Whether the cells hidden now already allow each block's deviation.
+
+        One warm-started LP per block: maximise the need's weighted deviation with published
+        cells fixed. The need holds exactly when that maximum (or an unbounded one) reaches
+        the target, which is the same test as the capped stacked LP it replaces.
+        """
+        met = {}
+        for b, need in batch.items():
+            problem = _Stack(self, {b: need}, choose=False)
+            model = self._models.get(b)
+            if model is None:
+                block = self.blocks[b]
+                free = np.full(len(block.cells), np.inf)
+                model = LinearProgram(block.matrix, np.zeros(block.matrix.shape[0]), -free, free)
+                self._models[b] = model
+            bounds = problem.lp_bounds()
+            status, x = model.solve(-problem.objective_weights(), bounds[:, 0], bounds[:, 1])
+            if status == "unbounded":
+                met[b] = True
+                continue
+            assert x is not None
+            achieved = float((problem.need_rows() @ x)[0])
+            met[b] = achieved >= problem.targets()[0] * (1 - TARGET_MARGIN)
+        return met
 
     def _cheapest(self, batch: Mapping[int, Need]) -> dict[int, IntArray]:
         """Cells to hide, per block, that prove the need at least cost (a MILP)."""
@@ -172,19 +181,23 @@ class _Stack:
     """LP/MILP of several independent blocks, each with its own need, stacked side by side."""
 
     def __init__(
-        self, chooser: Chooser, batch: Mapping[int, Need], *, choose: bool, big: bool = False
+        self,
+        chooser: Chooser,
+        batch: Mapping[int, Need],
+        *,
+        choose: bool,
+        big: bool = False,
     ) -> None:
         self.chooser = chooser
         self.blocks = list(batch)
         self.needs = [batch[b] for b in self.blocks]
         self.choose = choose
         system = chooser.system
-        self.cells = np.concatenate([chooser.blocks[b].cells for b in self.blocks])
-        self.offsets = np.cumsum([0] + [len(chooser.blocks[b].cells) for b in self.blocks])
+        chosen = [chooser.blocks[b] for b in self.blocks]
+        self.cells = np.concatenate([block.cells for block in chosen])
+        self.offsets = np.cumsum([0] + [len(block.cells) for block in chosen])
         self.n = len(self.cells)
-        self.matrix = sparse.block_diag(
-            [chooser.blocks[b].matrix for b in self.blocks], format="csr"
-        )
+        self.matrix = sparse.block_diag([block.matrix for block in chosen], format="csr")
         self.relation_count = self.matrix.shape[0]
         hidden = chooser.hidden[self.cells]
         values = system.values[self.cells]
@@ -265,7 +278,9 @@ class _Stack:
         # y_j - M_j s_j <= 0 and y_j + L_j s_j >= 0 tie each deviation to its cell being hidden.
         room = np.where(self.fixed, 0.0, self.room)
         link_up = sparse.hstack([eye, -sparse.diags_array(room)], format="csr")
-        link_down = sparse.hstack([eye, sparse.diags_array(self.lower)], format="csr")
+        # A new cell may fall by no more than it may rise (the same cap): a tighter relaxation.
+        fall = np.where(self.fixed, self.lower, np.minimum(self.lower, self.room))
+        link_down = sparse.hstack([eye, sparse.diags_array(fall)], format="csr")
         zeros = sparse.csr_array((self.relation_count, n))
         constraints = [
             LinearConstraint(sparse.hstack([self.matrix, zeros], format="csr"), 0.0, 0.0),
@@ -277,7 +292,7 @@ class _Stack:
             LinearConstraint(link_up, -np.inf, np.where(self.fixed, np.inf, 0.0)),
             LinearConstraint(link_down, np.where(self.fixed, -np.inf, 0.0), np.inf),
         ]
-        low = np.concatenate([-self.lower, np.where(self.fixed, 1.0, 0.0)])
+        low = np.concatenate([-fall, np.where(self.fixed, 1.0, 0.0)])
         # Cells already hidden need no big-M: their deviation is bounded only by what is known.
         high = np.concatenate([np.where(self.fixed, self.upper, self.room), np.ones(n)])
         result = milp(
