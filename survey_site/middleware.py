@@ -12,6 +12,7 @@ match. A man in the middle cannot plant the cookie, since in production it is a 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from django.http import HttpRequest
@@ -43,3 +44,27 @@ _protect = decorator_from_middleware(NoReferrerCsrfViewMiddleware)
 def csrf_token_only(view: Callable) -> Callable:
     """CSRF protection for a no-referrer page: see the module docstring."""
     return csrf_exempt(_protect(view))
+
+
+class SlidingSessionMiddleware:
+    """Keep an idle timeout without writing the session row on every request.
+
+    SESSION_SAVE_EVERY_REQUEST would UPDATE the session on every page view and save.
+    Refreshing the expiry once a minute keeps the idle timeout within a minute of exact
+    and saves that write on most requests. Put it after SessionMiddleware.
+    """
+
+    REFRESH_SECONDS = 60
+    KEY = "_refreshed"
+
+    def __init__(self, get_response: Callable) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is not None and session.accessed and not session.is_empty():
+            now = int(time.time())
+            if now - session.get(self.KEY, 0) >= self.REFRESH_SECONDS:
+                session[self.KEY] = now  # marks it modified: saved with a new expiry
+        return response

@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "survey_site.middleware.SlidingSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -197,7 +198,8 @@ RESPONDENT_SESSION_IDLE_MINUTES = env.int(
 )
 RESPONDENT_SESSION_MAX_HOURS = env.int("RESPONDENT_SESSION_MAX_HOURS", 12, minimum=1, maximum=24)
 SESSION_COOKIE_AGE = RESPONDENT_SESSION_IDLE_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# Idle timeout: the expiry slides forward at most once a minute (SlidingSessionMiddleware).
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

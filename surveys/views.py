@@ -143,7 +143,10 @@ def _context(request: HttpRequest, data: ResponseData | None, **extra: Any) -> d
         "authority": respondent.response.authority,
         "survey": respondent.response.survey,
         "deadline": respondent.deadline,
-        "respondent_timeout_seconds": settings.SESSION_COOKIE_AGE,
+        # The expiry slides at most once a minute (SlidingSessionMiddleware), so the
+        # browser counts from up to a minute earlier than the server.
+        "respondent_timeout_seconds": settings.SESSION_COOKIE_AGE
+        - min(60, settings.SESSION_COOKIE_AGE // 4),
         **extra,
     }
 
@@ -619,7 +622,8 @@ def reopen(request: HttpRequest) -> HttpResponse:
 @require_POST
 @respondent_required
 def keep_alive(request: HttpRequest) -> HttpResponse:
-    """Extends the session (SESSION_SAVE_EVERY_REQUEST); the timeout warning calls it."""
+    """Extends the session now; the timeout warning calls it."""
+    request.session.modified = True
     return JsonResponse({"expires_in": request.session.get_expiry_age()})
 
 

@@ -1,7 +1,11 @@
 """Every page carries the security headers; errors are GOV.UK pages, never a stack trace."""
 
+import datetime
+
 import pytest
+import time_machine
 from django.contrib.auth.models import Group, Permission
+from django.contrib.sessions.models import Session
 from django.test import Client
 
 from survey_site.roles import ANALYSTS, SURVEY_ADMINISTRATORS
@@ -61,3 +65,18 @@ def test_roles_exist_after_migrate_with_their_permissions():
     # No role sees individual answers by default.
     individual = Permission.objects.get(codename="view_individual_responses")
     assert not individual.group_set.exists()
+
+
+@pytest.mark.django_db
+def test_session_expiry_slides_without_a_write_on_every_request(client: Client, settings):
+    session = client.session
+    session["anything"] = 1
+    session.save()
+    client.get("/admin/login/")  # reads the session: the first refresh is written
+    first = Session.objects.get().expire_date
+    client.get("/admin/login/")
+    assert Session.objects.get().expire_date == first  # no write within the minute
+    later = datetime.datetime.now(tz=datetime.UTC) + datetime.timedelta(seconds=90)
+    with time_machine.travel(later):
+        client.get("/admin/login/")
+    assert Session.objects.get().expire_date > first
