@@ -120,15 +120,26 @@ class TransactionForm(StateForm):
             self.fields[f"estimate_{code}"] = forms.BooleanField(label="Estimate", required=False)
 
     def channel_rows(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "channel": c,
-                "figure": self[f"figure_{c.code}"],
-                "not_recorded": self[f"not_recorded_{c.code}"],
-                "estimate": self[f"estimate_{c.code}"],
-            }
-            for c in self.channel_list
-        ]
+        """Plain values for the channel rows: one lookup each in the template, not dozens."""
+        rows = []
+        for channel in self.channel_list:
+            figure = self[f"figure_{channel.code}"]
+            value = figure.value()
+            rows.append(
+                {
+                    "name": channel.name,
+                    "definition": channel.definition,
+                    "id": figure.auto_id,
+                    "html_name": figure.html_name,
+                    "label": figure.label,
+                    "value": "" if value is None else value,
+                    "errors": list(figure.errors),
+                    "not_recorded": bool(self[f"not_recorded_{channel.code}"].value()),
+                    "estimate": bool(self[f"estimate_{channel.code}"].value()),
+                    "code": channel.code,
+                }
+            )
+        return rows
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,17 +144,39 @@ def response_data(*, response: Response) -> ResponseData:
     )
 
 
+@functools.lru_cache(maxsize=32)
+def _answered_questionnaire_parts(
+    questionnaire_id: int, created_at: datetime.datetime
+) -> tuple[tuple[KeyTransaction, ...], tuple[Channel, ...]]:
+    return (
+        tuple(KeyTransaction.objects.filter(questionnaire_id=questionnaire_id).order_by("number")),
+        tuple(Channel.objects.filter(questionnaire_id=questionnaire_id).order_by("order")),
+    )
+
+
+def answered_questionnaire_parts(
+    response: Response,
+) -> tuple[tuple[KeyTransaction, ...], tuple[Channel, ...]]:
+    """Transactions and channels of a response's questionnaire, cached in the process.
+
+    Safe to cache: a questionnaire that has a response can never change again
+    (QuestionnaireLocked), and this one has `response`. created_at is in the key so a
+    reused primary key (a reloaded test database) is never confused with another.
+    """
+    questionnaire = response.survey.questionnaire
+    return _answered_questionnaire_parts(questionnaire.pk, questionnaire.created_at)
+
+
 def transaction_page_data(*, response: Response, slug: str) -> ResponseData | None:
     """What one transaction page needs, and nothing else: constant, small queries."""
-    questionnaire = response.survey.questionnaire
-    transactions = list(questionnaire.transactions.order_by("number"))
+    transactions, channels = answered_questionnaire_parts(response)
     current = next((t for t in transactions if t.slug == slug), None)
     if current is None:
         return None
     return ResponseData(
         response=response,
-        transactions=transactions,
-        channels=list(questionnaire.channels.order_by("order")),
+        transactions=list(transactions),
+        channels=list(channels),
         sections=[],
         questions={},
         transaction_answers={
