@@ -21,7 +21,7 @@ from typing import Literal
 
 import numpy as np
 
-from .audit import Audit, InsiderDisclosure, audit_system, tolerance
+from .audit import Audit, InsiderDisclosure, audit_system, merge_audits, tolerance
 from .model import (
     BoolArray,
     Cell,
@@ -112,8 +112,16 @@ def protect(
     relations: Iterable[Relation],
     rules: Rules | None = None,
     costs: Mapping[str, float] | None = None,
+    *,
+    time_budget: float | None = None,
 ) -> ProtectionResult:
-    """Find primary cells, choose secondary ones across all relations at once, and audit."""
+    """Find primary cells, choose secondary ones across all relations at once, and audit.
+
+    ``time_budget``: seconds the secondary suppression may spend in MILPs (None: a default that
+    grows with the number of primary cells, see :func:`.suppress.default_budget`). When it is
+    spent, further cells are chosen by a cheaper rule that may hide more than needed; the
+    protection of every primary cell is still required by the final audit, as always.
+    """
     rules = rules or Rules()
     timings = {"rules": 0.0, "suppression": 0.0, "audit": 0.0}
     clock = time.perf_counter()
@@ -124,23 +132,30 @@ def protect(
     for flag in primaries.groups:
         hideable[list(flag.siblings)] = True
     clock = _lap(timings, "rules", clock)
-    chooser = Chooser(system, primaries, primary, hideable)
+    chooser = Chooser(system, primaries, primary, hideable, budget=time_budget)
     chooser.satisfy(needs_for_primaries(system, primaries))
     clock = _lap(timings, "suppression", clock)
     report = audit_system(system, chooser.hidden, primaries)
     clock = _lap(timings, "audit", clock)
+    audited = chooser.hidden.copy()
     for _ in range(MAX_REPAIR_ROUNDS):
         if report.passed:
             break
         before = chooser.hidden.copy()
         chooser.satisfy(_repair_needs(system, primaries, report))
         clock = _lap(timings, "suppression", clock)
-        if np.array_equal(before, chooser.hidden):
+        changed = before != chooser.hidden
+        if not changed.any():
             break
-        report = audit_system(system, chooser.hidden, primaries)
+        # Only the blocks whose hidden cells changed are audited again between rounds: blocks
+        # share no cell or relation, so the others' findings stand.
+        region = chooser.block_cells(np.unique(chooser.block_of[changed]).tolist())
+        partial = audit_system(system, chooser.hidden, primaries, region=region)
+        report = merge_audits(system, primaries, report, partial, region)
         clock = _lap(timings, "audit", clock)
     hidden = _drop_pinned_secondaries(system, chooser.hidden, primary, report)
-    if not np.array_equal(hidden, chooser.hidden):
+    if not np.array_equal(hidden, audited):
+        # The certificate of the release: one complete, independent audit of the final pattern.
         report = audit_system(system, hidden, primaries)
         clock = _lap(timings, "audit", clock)
     return _result(system, primaries, hidden, primary, report, timings)

@@ -293,9 +293,24 @@ def _reached(lp: _AttackerLP, seen: FloatArray, limit: FloatArray, v: int, upwar
     return bool(seen[v] >= limit[v] - tol) if upward else bool(seen[v] <= limit[v] + tol)
 
 
-def audit_system(system: System, hidden: BoolArray, primaries: Primaries) -> Audit:
-    """Audit a suppression pattern: intervals, exact, under-protected, insider and group leaks."""
+def audit_system(
+    system: System, hidden: BoolArray, primaries: Primaries, region: BoolArray | None = None
+) -> Audit:
+    """Audit a suppression pattern: intervals, exact, under-protected, insider and group leaks.
+
+    ``region``: audit only these cells (hidden cells outside it count as published, primary
+    cells outside it are not assessed). Exact for them when no relation holds both a movable
+    cell of the region and a hidden cell outside it (e.g. a union of the chooser's blocks); see
+    :func:`merge_audits`.
+    """
     hidden = np.asarray(hidden, dtype=bool)
+    if region is not None:
+        hidden = hidden & region
+        primaries = Primaries(
+            requirements={c: r for c, r in primaries.requirements.items() if region[c]},
+            groups=tuple(f for f in primaries.groups if region[f.part]),
+            empty=primaries.empty,
+        )
     lp = _AttackerLP(system, hidden)
     outsider_bounds = np.column_stack([np.zeros(len(lp.cells)), np.full(len(lp.cells), np.inf)])
     found = _intervals(lp, outsider_bounds, list(range(len(lp.blocks))))
@@ -320,6 +335,47 @@ def audit_system(system: System, hidden: BoolArray, primaries: Primaries) -> Aud
         ),
         group_disclosures=tuple(sorted(system.ids[primaries.groups[g].total] for g in groups)),
         insider_codes=tuple(insiders),
+    )
+
+
+def merge_audits(
+    system: System, primaries: Primaries, previous: Audit, partial: Audit, region: BoolArray
+) -> Audit:
+    """``previous`` with everything about ``region`` replaced by ``partial`` (its re-audit).
+
+    Used between audit-and-repair rounds only, for the blocks whose hidden cells changed: the
+    blocks share no cell and no relation, so the attacker's LP is a product of block LPs and the
+    findings of an unchanged block are the same as before. The release's certificate is always
+    a final complete audit.
+    """
+    ids = system.ids
+
+    def outside(name: str) -> bool:
+        return not region[system.index[name]]
+
+    refreshed = {ids[f.total] for f in primaries.groups if region[f.part]}
+    insiders = [d for d in previous.insider_disclosures if outside(d.cell)]
+    codes = [(c, p) for c, p in previous.insider_codes if not region[p]]
+    return Audit(
+        intervals={k: v for k, v in previous.intervals.items() if outside(k)} | partial.intervals,
+        exact_disclosures=tuple(
+            sorted(
+                [c for c in previous.exact_disclosures if outside(c)] + [*partial.exact_disclosures]
+            )
+        ),
+        under_protected=tuple(
+            sorted([c for c in previous.under_protected if outside(c)] + [*partial.under_protected])
+        ),
+        insider_disclosures=tuple(
+            sorted([*insiders, *partial.insider_disclosures], key=lambda d: (d.cell, d.contributor))
+        ),
+        group_disclosures=tuple(
+            sorted(
+                [g for g in previous.group_disclosures if g not in refreshed]
+                + [*partial.group_disclosures]
+            )
+        ),
+        insider_codes=(*codes, *partial.insider_codes),
     )
 
 

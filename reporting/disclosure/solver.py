@@ -5,29 +5,26 @@ for a tiny LP). The audit solves the same constraint matrix with many objectives
 here the model is passed to HiGHS once and only the changed costs and bounds are sent before
 each re-solve; HiGHS then restarts the simplex from the previous optimal basis (~0.2 ms).
 
-The HiGHS binding used is the one bundled with SciPy (``scipy.optimize._highspy._core``; the
-separate ``highspy`` package is not a dependency). That module is private to SciPy, so when it is
-missing or lacks what is needed, :class:`LinearProgram` falls back to ``linprog`` with the same
-results, only slower. Any status other than optimal or unbounded is re-solved from scratch by
-``linprog`` before it is reported, so a warm-start failure can never change an answer.
+The HiGHS binding is the ``highspy`` package (HiGHS's public Python API, a pinned dependency).
+Should it be missing, :class:`LinearProgram` falls back to ``linprog`` with the same results, only
+slower, and :func:`solve_mip` to ``scipy.optimize.milp``. Any status other than optimal or
+unbounded is re-solved from scratch by ``linprog`` before it is reported, so a warm-start failure
+can never change an answer.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import linprog
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-from .model import FloatArray
+from .model import BoolArray, FloatArray
 
-try:  # pragma: no cover - depends on the SciPy build
-    from scipy.optimize._highspy import _core as _highs
-
-    _REQUIRED = ("_Highs", "HighsLp", "MatrixFormat", "HighsModelStatus", "kHighsInf")
-    if not all(hasattr(_highs, name) for name in _REQUIRED):
-        _highs = None
+try:  # pragma: no cover - depends on the installation
+    import highspy as _highs
 except ImportError:  # pragma: no cover
     _highs = None
 
@@ -67,7 +64,7 @@ class LinearProgram:
         lp.col_upper_ = _inf(self.upper)
         lp.row_lower_ = self.b_eq
         lp.row_upper_ = self.b_eq
-        model = _highs._Highs()
+        model = _highs.Highs()
         model.setOptionValue("output_flag", False)
         # Re-solves start from the previous basis; presolve would only discard it.
         model.setOptionValue("presolve", "off")
@@ -145,6 +142,117 @@ class LinearProgram:
         if result.status != 0:
             raise RuntimeError(f"LP failed: {result.message}")
         return "optimal", np.asarray(result.x)
+
+
+@dataclass(frozen=True)
+class MipResult:
+    """Outcome of :func:`solve_mip`: the best solution found (the incumbent), if any."""
+
+    x: FloatArray | None
+    infeasible: bool = False
+
+
+def solve_mip(
+    cost: FloatArray,
+    matrix: Any,
+    row_lower: FloatArray,
+    row_upper: FloatArray,
+    col_lower: FloatArray,
+    col_upper: FloatArray,
+    integer: BoolArray,
+    *,
+    time_limit: float,
+    gap: float,
+    cutoff: float | None = None,
+) -> MipResult:
+    """``min cost.x  s.t.  row_lower <= matrix x <= row_upper``, bounds, integrality.
+
+    Returns the incumbent when the time limit stops the search (any feasible point is accepted by
+    the callers); ``x`` is None when there is none, with ``infeasible`` set when HiGHS proved it.
+    """
+    if _highs is None:
+        return _scipy_mip(
+            cost,
+            matrix,
+            row_lower,
+            row_upper,
+            col_lower,
+            col_upper,
+            integer,
+            time_limit=time_limit,
+            gap=gap,
+        )
+    a = sparse.csc_array(matrix)
+    m, n = a.shape
+    lp = _highs.HighsLp()
+    lp.num_col_ = n
+    lp.num_row_ = m
+    lp.a_matrix_.num_col_ = n
+    lp.a_matrix_.num_row_ = m
+    lp.a_matrix_.format_ = _highs.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data.astype(np.float64)
+    lp.col_cost_ = np.asarray(cost, dtype=np.float64)
+    lp.col_lower_ = _inf(np.asarray(col_lower, dtype=np.float64))
+    lp.col_upper_ = _inf(np.asarray(col_upper, dtype=np.float64))
+    lp.row_lower_ = _inf(np.asarray(row_lower, dtype=np.float64))
+    lp.row_upper_ = _inf(np.asarray(row_upper, dtype=np.float64))
+    if np.any(integer):
+        lp.integrality_ = [
+            _highs.HighsVarType.kInteger if flag else _highs.HighsVarType.kContinuous
+            for flag in integer
+        ]
+    model = _highs.Highs()
+    model.setOptionValue("output_flag", False)
+    model.setOptionValue("time_limit", float(max(time_limit, 1e-3)))
+    model.setOptionValue("mip_rel_gap", float(gap))
+    if cutoff is not None:
+        # Only solutions cheaper than this are of use: HiGHS prunes everything else.
+        model.setOptionValue("objective_bound", float(cutoff))
+    if model.passModel(lp) == _highs.HighsStatus.kError:
+        return _scipy_mip(
+            cost,
+            matrix,
+            row_lower,
+            row_upper,
+            col_lower,
+            col_upper,
+            integer,
+            time_limit=time_limit,
+            gap=gap,
+        )
+    model.run()
+    status = model.getModelStatus()
+    if status == _highs.HighsModelStatus.kInfeasible:
+        return MipResult(None, infeasible=True)
+    if model.getInfo().primal_solution_status != _highs.SolutionStatus.kSolutionStatusFeasible:
+        return MipResult(None)
+    return MipResult(np.array(model.getSolution().col_value))
+
+
+def _scipy_mip(
+    cost: FloatArray,
+    matrix: Any,
+    row_lower: FloatArray,
+    row_upper: FloatArray,
+    col_lower: FloatArray,
+    col_upper: FloatArray,
+    integer: BoolArray,
+    *,
+    time_limit: float,
+    gap: float,
+) -> MipResult:
+    result = milp(
+        cost,
+        constraints=[LinearConstraint(matrix, row_lower, row_upper)],
+        integrality=np.asarray(integer, dtype=np.int64),
+        bounds=Bounds(col_lower, col_upper),
+        options={"time_limit": max(time_limit, 1e-3), "mip_rel_gap": gap},
+    )
+    if result.x is None:
+        return MipResult(None, infeasible=result.status == 2)
+    return MipResult(np.asarray(result.x))
 
 
 def _inf(values: FloatArray) -> FloatArray:

@@ -6,41 +6,63 @@ is a deviation y with ``A y = 0`` for every relation, y = 0 on published cells, 
 (or ``>=`` the insider's own share) and ``g . y >= t`` (``g = e_p``, ``t = UPL`` for the example).
 ``x + y`` is then a feasible table for the attacker, so the audit interval reaches that far.
 
-For each need in turn the chooser first checks with an LP whether the cells already hidden allow
-such a y; if not it solves a MILP that picks the cheapest extra cells::
+For each need in turn the chooser first checks whether the cells already hidden allow such a y:
+first against the deviations it has already found in the block (any of them is still feasible,
+as the hidden set only grows), then with a warm-started LP. If not it solves a MILP that picks
+the cheapest extra cells::
 
     min  sum c_j s_j     s.t.  A y = 0,  g . y >= t,  -L_j s_j <= y_j <= M_j s_j,  s binary
 
 with s fixed to 1 on cells already hidden. Needs are processed sequentially and the hidden set
 only grows, so every earlier proof stays valid. Unlike a greedy loop that adds one cheap cell at
 a time, the MILP considers whole patterns (margins included) at once, so it cannot stall in a
-local dead end. Independent blocks of the table are processed side by side: their MILPs are
-stacked into one solver call (separable objectives optimise each block); the check LPs run per
-block on a model kept warm in HiGHS between needs (see ``solver.py``).
+local dead end.
+
+Speed: the table splits into independent blocks (connected through relations); each block's
+need is first met by a cheap pattern: the LP relaxation is solved and every cell its deviation
+touches is hidden (a valid proof: y_j lies in ``[-L_j, M_j]``), less the dearest cells that a
+warm LP shows are not needed. While the overall time budget lasts, a MILP with a small time limit
+and that pattern's cost as cutoff may then find a cheaper one; its incumbent is accepted when
+the limit stops it (any feasible pattern is a valid proof, only perhaps not the cheapest).
+Cost-optimality is traded for time this way, protection never: every pattern proves its need,
+and the audit checks the result independently.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse.csgraph import connected_components
 
 from .model import BoolArray, FloatArray, IntArray, System
 from .rules import Primaries
-from .solver import LinearProgram
+from .solver import LinearProgram, solve_mip
 
 # Relative slack so that a chosen pattern clears the audit's tolerance comfortably.
 TARGET_MARGIN = 1e-6
-# Wall-clock limit for one MILP; the best pattern found by then is used (any feasible pattern
-# is a valid proof, only perhaps not the cheapest). Relative optimality gap accepted.
-MILP_TIME_LIMIT = 2.0
-MILP_GAP = 0.01
-# Blocks stacked into one solver call (see Chooser.satisfy).
-BATCH_BLOCKS = 50
+# Wall-clock limit for one MILP; its incumbent is used when the limit stops it. Relative
+# optimality gap accepted.
+MILP_TIME_LIMIT = 0.1
+MILP_GAP = 0.02
+# Default overall budget of the MILPs of one protect() call: a base plus a share per requirement.
+# Small on purpose: on the benchmark releases the pruned relaxation patterns are about as cheap
+# overall as capped MILPs (whose incumbents after 0.1-0.25 s are often dearer), at a fraction of
+# the time; the MILPs only improve individual patterns while the budget lasts.
+BUDGET_BASE = 0.5
+BUDGET_PER_REQUIREMENT = 0.0002
+# Cells of a relaxation pattern (the dearest first) that the chooser tries to do without.
+PRUNE_TRIES = 8
+# Deviations remembered per block for the quick check (the oldest are dropped).
+KEPT_DEVIATIONS = 64
+
+
+def default_budget(requirements: int) -> float:
+    """Seconds of MILP time for a system with this many protection requirements."""
+    return BUDGET_BASE + BUDGET_PER_REQUIREMENT * requirements
 
 
 @dataclass(frozen=True)
@@ -61,10 +83,19 @@ class _Block:
 
 
 class Chooser:
-    """Chooses secondary cells for a system; keeps the hidden set between rounds."""
+    """Chooses secondary cells for a system; keeps the hidden set between rounds.
+
+    ``budget``: seconds of MILP time over the chooser's life (None: :func:`default_budget`).
+    Once spent, every further need is met by the LP-relaxation pattern.
+    """
 
     def __init__(
-        self, system: System, primaries: Primaries, hidden: BoolArray, hideable: BoolArray
+        self,
+        system: System,
+        primaries: Primaries,
+        hidden: BoolArray,
+        hideable: BoolArray,
+        budget: float | None = None,
     ) -> None:
         self.system = system
         self.primaries = primaries
@@ -74,7 +105,16 @@ class Chooser:
         # A small constant per cell so that, at equal value, fewer cells are preferred.
         self.per_cell = 0.01 * float(np.median(positive)) if len(positive) else 1e-3
         self.blocks, self.block_of = self._blocks()
+        self.local = np.full(system.size, -1, dtype=np.int64)
+        for block in self.blocks:
+            self.local[block.cells] = np.arange(len(block.cells))
+        self.budget = default_budget(len(primaries.requirements)) if budget is None else budget
+        self.spent = 0.0
+        # Counts of how needs were met (for benchmarks and tests).
+        self.stats = {"known": 0, "lp": 0, "milp": 0, "incumbent": 0, "relaxed": 0}
         self._models: dict[int, LinearProgram] = {}
+        self._seen: dict[int, list[FloatArray]] = {}
+        self._falls: dict[tuple[int, int], tuple[FloatArray, FloatArray]] = {}
 
     def _blocks(self) -> tuple[list[_Block], IntArray]:
         """Connected blocks of hideable cells (cells that cannot move do not connect)."""
@@ -88,233 +128,255 @@ class Chooser:
         _, labels = connected_components(graph, directed=False)
         block_of = np.full(self.system.size, -1)
         block_of[columns] = labels
+        order = np.argsort(labels, kind="stable")
+        bounds = np.searchsorted(
+            labels[order], np.arange((labels.max() + 1 if len(labels) else 0) + 1)
+        )
+        csc = sparse.csc_array(matrix)
         blocks = []
-        for b in range(labels.max() + 1 if len(labels) else 0):
-            cells = columns[labels == b]
-            part = sparse.csr_array(matrix[:, cells])
+        for b in range(len(bounds) - 1):
+            cells = columns[order[bounds[b] : bounds[b + 1]]]
+            part = sparse.csr_array(csc[:, cells])
             rows = np.flatnonzero(np.diff(part.indptr) > 0)
             blocks.append(_Block(cells=cells, matrix=sparse.csr_array(part[rows])))
         return blocks, block_of
 
+    def block_cells(self, blocks: Sequence[int]) -> BoolArray:
+        """Mask of the cells of the given blocks."""
+        mask = np.zeros(self.system.size, dtype=bool)
+        for b in blocks:
+            mask[self.blocks[b].cells] = True
+        return mask
+
     def satisfy(self, needs: Sequence[Need]) -> None:
-        """Hide further cells until every need has a proving deviation."""
+        """Hide further cells until every need has a proving deviation.
+
+        Blocks take turns (one need each per turn), so that the MILP budget is shared fairly
+        when it runs out.
+        """
         queues: dict[int, list[Need]] = {}
         for need in needs:
             block = int(self.block_of[need.weights[0][0]])
             queues.setdefault(block, []).append(need)
-        while any(queues.values()):
-            batch = {b: queue.pop(0) for b, queue in queues.items() if queue}
-            # Stack at most BATCH_BLOCKS blocks per solver call: one LP or MILP per block costs
-            # call overhead, while very large stacked MILPs branch on all blocks together.
-            items = list(batch.items())
-            for start in range(0, len(items), BATCH_BLOCKS):
-                self._satisfy_batch(dict(items[start : start + BATCH_BLOCKS]))
+        position = 0
+        while queues:
+            for b in list(queues):
+                queue = queues[b]
+                if position >= len(queue):
+                    del queues[b]
+                    continue
+                self._satisfy_one(b, queue[position])
+            position += 1
 
-    def _satisfy_batch(self, batch: Mapping[int, Need]) -> None:
-        met = self._check_many(batch)
-        unmet = {b: n for b, n in batch.items() if not met[b]}
-        # An alternative counts as met when it already holds without further cells.
-        alternatives = {b: n.alternative for b, n in unmet.items() if n.alternative is not None}
-        if alternatives:
-            met = self._check_many(alternatives)
-            unmet = {b: n for b, n in unmet.items() if not met.get(b, False)}
-            alternatives = {b: a for b, a in alternatives.items() if b in unmet}
-        if not unmet:
+    def _satisfy_one(self, b: int, need: Need) -> None:
+        if self._met(b, need):
             return
-        chosen = self._cheapest(unmet)
-        if alternatives:
-            other = self._cheapest(alternatives)
-            for b, cells in other.items():
-                if b not in chosen or self._cost(cells) < self._cost(chosen[b]):
-                    chosen[b] = cells
-        for cells in chosen.values():
-            self.hidden[cells] = True
+        alternative = need.alternative
+        if alternative is not None and self._met(b, alternative):
+            return
+        chosen = self._cheapest(b, need)
+        if alternative is not None:
+            other = self._cheapest(b, alternative)
+            if other is not None and (chosen is None or self._cost(other) < self._cost(chosen)):
+                chosen = other
+        if chosen is not None:
+            self.hidden[chosen] = True
 
     def _cost(self, cells: IntArray) -> float:
         return float(self.system.costs[cells].sum() + self.per_cell * len(cells))
 
-    def _check_many(self, batch: Mapping[int, Need]) -> dict[int, bool]:
-        """Whether the cells hidden now already allow each block's deviation.
-
-        One warm-started LP per block: maximise the need's weighted deviation with published
-        cells fixed. The need holds exactly when that maximum (or an unbounded one) reaches
-        the target, which is the same test as the capped stacked LP it replaces.
-        """
-        met = {}
-        for b, need in batch.items():
-            problem = _Stack(self, {b: need}, choose=False)
-            model = self._models.get(b)
-            if model is None:
-                block = self.blocks[b]
-                free = np.full(len(block.cells), np.inf)
-                model = LinearProgram(block.matrix, np.zeros(block.matrix.shape[0]), -free, free)
-                self._models[b] = model
-            bounds = problem.lp_bounds()
-            status, x = model.solve(-problem.objective_weights(), bounds[:, 0], bounds[:, 1])
-            if status == "unbounded":
-                met[b] = True
-                continue
-            assert x is not None
-            achieved = float((problem.need_rows() @ x)[0])
-            met[b] = achieved >= problem.targets()[0] * (1 - TARGET_MARGIN)
-        return met
-
-    def _cheapest(self, batch: Mapping[int, Need]) -> dict[int, IntArray]:
-        """Cells to hide, per block, that prove the need at least cost (a MILP)."""
-        chosen: dict[int, IntArray] = {}
-        # The second attempt lifts the cap on how far a newly hidden cell may move. The last
-        # resort is the LP relaxation: hiding every cell with s_j > 0 there is still a valid
-        # proof (y_j lies within [-x_j, M_j]), only possibly dearer than the MILP optimum.
-        for big, relaxed in ((False, False), (True, False), (True, True)):
-            todo = {b: n for b, n in batch.items() if b not in chosen}
-            if not todo:
-                break
-            problem = _Stack(self, todo, choose=True, big=big)
-            solution = problem.solve_milp(relaxed=relaxed)
-            if solution is None:
-                continue
-            chosen.update(problem.selected(solution, relaxed=relaxed))
-        return chosen
-
-
-class _Stack:
-    """LP/MILP of several independent blocks, each with its own need, stacked side by side."""
-
-    def __init__(
-        self,
-        chooser: Chooser,
-        batch: Mapping[int, Need],
-        *,
-        choose: bool,
-        big: bool = False,
-    ) -> None:
-        self.chooser = chooser
-        self.blocks = list(batch)
-        self.needs = [batch[b] for b in self.blocks]
-        self.choose = choose
-        system = chooser.system
-        chosen = [chooser.blocks[b] for b in self.blocks]
-        self.cells = np.concatenate([block.cells for block in chosen])
-        self.offsets = np.cumsum([0] + [len(block.cells) for block in chosen])
-        self.n = len(self.cells)
-        self.matrix = sparse.block_diag([block.matrix for block in chosen], format="csr")
-        self.relation_count = self.matrix.shape[0]
-        hidden = chooser.hidden[self.cells]
-        values = system.values[self.cells]
-        self.lower = values.copy()
-        self.upper = np.full(self.n, np.inf)
-        for i, need in enumerate(self.needs):
-            if need.insider is not None:
-                self._apply_insider(i, need.insider)
-        self.fixed = hidden
-        if choose:
-            target_scale = np.repeat(
-                [n.target for n in self.needs], np.diff(self.offsets).astype(int)
-            )
-            room = self.upper.copy()
-            if big:
-                scale = np.repeat(
-                    [
-                        values[self.offsets[i] : self.offsets[i + 1]].sum()
-                        for i in range(len(self.needs))
-                    ],
-                    np.diff(self.offsets).astype(int),
-                )
-                room = np.minimum(room, 4 * (scale + target_scale))
-            else:
-                room = np.minimum(room, 2 * target_scale)
-            self.room = room
-
-    def _apply_insider(self, i: int, contributor: int) -> None:
-        """The insider knows its own share: each cell can fall only to the others' total."""
-        store = self.chooser.system.store
-        for j in range(self.offsets[i], self.offsets[i + 1]):
-            own = store.value_of(int(self.cells[j]), contributor)
-            self.lower[j] = max(0.0, self.lower[j] - own)
-            if own > 0 and self.lower[j] <= 1e-9 * max(1.0, own):
-                # The sole contributor knows the cell exactly: no deviation there helps.
-                self.lower[j] = 0.0
-                self.upper[j] = 0.0
-
-    def objective_weights(self) -> FloatArray:
-        weights = np.zeros(self.n)
-        for i, need in enumerate(self.needs):
-            for cell, w in need.weights:
-                weights[self._position(i, cell)] += w
+    def _weights(self, b: int, need: Need) -> FloatArray:
+        weights = np.zeros(len(self.blocks[b].cells))
+        for cell, w in need.weights:
+            weights[self.local[cell]] += w
         return weights
 
-    def _position(self, i: int, cell: int) -> int:
-        start, stop = self.offsets[i], self.offsets[i + 1]
-        local = np.flatnonzero(self.cells[start:stop] == cell)
-        return int(start + local[0])
+    def _limits(self, b: int, insider: int | None) -> tuple[FloatArray, FloatArray]:
+        """How far each cell of the block may fall and rise (the insider knows its share)."""
+        key = (b, -1 if insider is None else insider)
+        found = self._falls.get(key)
+        if found is not None:
+            return found
+        cells = self.blocks[b].cells
+        fall = self.system.values[cells].astype(np.float64).copy()
+        rise = np.full(len(cells), np.inf)
+        if insider is not None:
+            store = self.system.store
+            for j, cell in enumerate(cells):
+                own = store.value_of(int(cell), insider)
+                fall[j] = max(0.0, fall[j] - own)
+                if own > 0 and fall[j] <= 1e-9 * max(1.0, own):
+                    # The sole contributor knows the cell exactly: no deviation there helps.
+                    fall[j] = 0.0
+                    rise[j] = 0.0
+        self._falls[key] = (fall, rise)
+        return fall, rise
 
-    def need_rows(self) -> sparse.csr_array:
-        rows, cols, data = [], [], []
-        for i, need in enumerate(self.needs):
-            for cell, w in need.weights:
-                rows.append(i)
-                cols.append(self._position(i, cell))
-                data.append(w)
-        return sparse.csr_array((data, (rows, cols)), shape=(len(self.needs), self.n))
+    def _met(self, b: int, need: Need) -> bool:
+        """Whether the cells hidden now already allow a deviation reaching the need's target."""
+        weights = self._weights(b, need)
+        threshold = need.target * (1 + TARGET_MARGIN) * (1 - TARGET_MARGIN)
+        seen = self._seen.get(b)
+        # Every deviation found earlier in the block is still feasible (cells only get hidden):
+        # if one of them already reaches the target, so does the LP's maximum.
+        if need.insider is None and seen and float(np.max(np.stack(seen) @ weights)) >= threshold:
+            self.stats["known"] += 1
+            return True
+        self.stats["lp"] += 1
+        met, y = self._reach(b, need, self.hidden[self.blocks[b].cells], weights)
+        if y is not None and need.insider is None:
+            kept = self._seen.setdefault(b, [])
+            kept.append(y)
+            if len(kept) > KEPT_DEVIATIONS:
+                kept.pop(0)
+        return met
 
-    def targets(self) -> FloatArray:
-        return np.array([n.target * (1 + TARGET_MARGIN) for n in self.needs])
+    def _reach(
+        self, b: int, need: Need, fixed: BoolArray, weights: FloatArray
+    ) -> tuple[bool, FloatArray | None]:
+        """Whether hiding the block's cells in ``fixed`` allows the need (warm LP), and a y."""
+        model = self._models.get(b)
+        block = self.blocks[b]
+        if model is None:
+            free = np.full(len(block.cells), np.inf)
+            model = LinearProgram(block.matrix, np.zeros(block.matrix.shape[0]), -free, free)
+            self._models[b] = model
+        fall, rise = self._limits(b, need.insider)
+        status, y = model.solve(-weights, np.where(fixed, -fall, 0.0), np.where(fixed, rise, 0.0))
+        if status == "unbounded":
+            return True, None
+        assert y is not None
+        threshold = need.target * (1 + TARGET_MARGIN) * (1 - TARGET_MARGIN)
+        return float(weights @ y) >= threshold, y
 
-    def relations(self) -> sparse.csr_array:
-        return self.matrix
+    def _prune(self, b: int, need: Need, cells: IntArray) -> IntArray:
+        """Drop the dearest of the chosen cells while the rest still prove the need (LP)."""
+        if len(cells) <= 1:
+            return cells
+        block = self.blocks[b]
+        weights = self._weights(b, need)
+        fixed = self.hidden[block.cells].copy()
+        fixed[self.local[cells]] = True
+        order = np.argsort(-self.system.costs[cells], kind="stable")[:PRUNE_TRIES]
+        keep = np.ones(len(cells), dtype=bool)
+        for i in order:
+            fixed[self.local[cells[i]]] = False
+            met, _ = self._reach(b, need, fixed, weights)
+            if met:
+                keep[i] = False
+            else:
+                fixed[self.local[cells[i]]] = True
+        return cells[keep]
 
-    def lp_bounds(self) -> FloatArray:
-        """Deviation bounds with the hidden set as it is: published cells cannot move."""
-        low = np.where(self.fixed, -self.lower, 0.0)
-        high = np.where(self.fixed, self.upper, 0.0)
-        return np.column_stack([low, high])
+    def _cheapest(self, b: int, need: Need) -> IntArray | None:
+        """Cells to hide in block b that prove the need, as cheaply as time allows.
 
-    def solve_milp(self, *, relaxed: bool = False) -> FloatArray | None:
-        """Variables [y, s]; s_j = 1 means cell j is hidden."""
-        n = self.n
-        costs = self.chooser.system.costs[self.cells] + self.chooser.per_cell
-        objective = np.concatenate([np.zeros(n), np.where(self.fixed, 0.0, costs)])
-        eye = sparse.eye_array(n, format="csr")
-        # y_j - M_j s_j <= 0 and y_j + L_j s_j >= 0 tie each deviation to its cell being hidden.
-        room = np.where(self.fixed, 0.0, self.room)
-        link_up = sparse.hstack([eye, -sparse.diags_array(room)], format="csr")
+        First a cheap pattern: every cell that the LP relaxation of the MILP moves (hiding all
+        of them is a valid proof, since y_j lies within [-L_j, M_j]), without the dearest ones
+        that an LP shows are not needed. Then, while the time budget lasts, a MILP with a small
+        time limit, cut off at that pattern's cost: its incumbent, if any, is cheaper and
+        replaces the pattern.
+        """
+        pattern = None
+        # A small cap first: per unit of deviation a cell then costs c_j / (2 t), so the
+        # relaxation prefers cheap cells; the big cap only when that is infeasible.
+        for big in (False, True):
+            found = self._solve(b, need, big=big, relaxed=True, limit=np.inf)
+            if found is not None:
+                pattern = self._prune(b, need, found)
+                self.stats["relaxed"] += 1
+                break
+        left = self.budget - self.spent
+        if pattern is None or left <= 0 or len(pattern) <= 1:
+            return pattern
+        started = time.perf_counter()
+        better = self._solve(
+            b,
+            need,
+            big=False,
+            relaxed=False,
+            limit=min(MILP_TIME_LIMIT, left),
+            cutoff=self._cost(pattern) * (1 - MILP_GAP),
+        )
+        self.spent += time.perf_counter() - started
+        self.stats["milp"] += 1
+        if better is not None and self._cost(better) < self._cost(pattern):
+            self.stats["incumbent"] += 1
+            return better
+        return pattern
+
+    def _solve(
+        self,
+        b: int,
+        need: Need,
+        *,
+        big: bool,
+        relaxed: bool,
+        limit: float,
+        cutoff: float | None = None,
+    ) -> IntArray | None:
+        """Variables [y, s] (s only for cells not yet hidden); s_j = 1 means cell j is hidden."""
+        block = self.blocks[b]
+        n = len(block.cells)
+        fall, rise = self._limits(b, need.insider)
+        fixed = self.hidden[block.cells]
+        values = self.system.values[block.cells]
+        if big:
+            room = np.minimum(rise, 4 * (float(values.sum()) + need.target))
+        else:
+            room = np.minimum(rise, 2 * need.target)
         # A new cell may fall by no more than it may rise (the same cap): a tighter relaxation.
-        fall = np.where(self.fixed, self.lower, np.minimum(self.lower, self.room))
-        link_down = sparse.hstack([eye, sparse.diags_array(fall)], format="csr")
-        zeros = sparse.csr_array((self.relation_count, n))
-        constraints = [
-            LinearConstraint(sparse.hstack([self.matrix, zeros], format="csr"), 0.0, 0.0),
-            LinearConstraint(
-                sparse.hstack([self.need_rows(), sparse.csr_array((len(self.needs), n))]),
-                self.targets(),
-                np.inf,
-            ),
-            LinearConstraint(link_up, -np.inf, np.where(self.fixed, np.inf, 0.0)),
-            LinearConstraint(link_down, np.where(self.fixed, -np.inf, 0.0), np.inf),
-        ]
-        low = np.concatenate([-fall, np.where(self.fixed, 1.0, 0.0)])
+        drop = np.minimum(fall, room)
+        free = np.flatnonzero(~fixed & ((room > 0) | (drop > 0)))
+        k = len(free)
+        costs = self.system.costs[block.cells[free]] + self.per_cell
+        weights = self._weights(b, need)
+        eye = sparse.csr_array((np.ones(k), (np.arange(k), free)), shape=(k, n))
+        rows = sparse.vstack(
+            [
+                sparse.hstack([block.matrix, sparse.csr_array((block.matrix.shape[0], k))]),
+                sparse.hstack([sparse.csr_array(weights[None, :]), sparse.csr_array((1, k))]),
+                # y_j - M_j s_j <= 0 and y_j + L_j s_j >= 0 tie each deviation to its cell.
+                sparse.hstack([eye, -sparse.diags_array(room[free])]),
+                sparse.hstack([eye, sparse.diags_array(drop[free])]),
+            ],
+            format="csc",
+        )
+        relations = block.matrix.shape[0]
+        row_lower = np.concatenate(
+            [
+                np.zeros(relations),
+                [need.target * (1 + TARGET_MARGIN)],
+                np.full(k, -np.inf),
+                np.zeros(k),
+            ]
+        )
+        row_upper = np.concatenate([np.zeros(relations), [np.inf], np.zeros(k), np.full(k, np.inf)])
         # Cells already hidden need no big-M: their deviation is bounded only by what is known.
-        high = np.concatenate([np.where(self.fixed, self.upper, self.room), np.ones(n)])
-        result = milp(
-            objective,
-            constraints=constraints,
-            integrality=np.concatenate([np.zeros(n), np.full(n, 0 if relaxed else 1)]),
-            bounds=Bounds(low, high),
-            options={"time_limit": MILP_TIME_LIMIT, "mip_rel_gap": MILP_GAP},
+        y_low = np.where(fixed, -fall, 0.0)
+        y_high = np.where(fixed, rise, 0.0)
+        y_low[free] = -drop[free]
+        y_high[free] = room[free]
+        result = solve_mip(
+            np.concatenate([np.zeros(n), costs]),
+            rows,
+            row_lower,
+            row_upper,
+            np.concatenate([y_low, np.zeros(k)]),
+            np.concatenate([y_high, np.ones(k)]),
+            np.concatenate([np.zeros(n, dtype=bool), np.full(k, not relaxed)]),
+            time_limit=limit,
+            gap=MILP_GAP,
+            cutoff=cutoff,
         )
         if result.x is None:
             return None
-        return np.asarray(result.x)
-
-    def selected(self, solution: FloatArray, *, relaxed: bool = False) -> dict[int, IntArray]:
-        """Newly hidden cells per block."""
-        chosen = (solution[self.n :] > (1e-9 if relaxed else 0.5)) & ~self.fixed
-        return {
-            b: self.cells[self.offsets[i] : self.offsets[i + 1]][
-                chosen[self.offsets[i] : self.offsets[i + 1]]
-            ]
-            for i, b in enumerate(self.blocks)
-        }
+        # A cell is hidden when chosen, and also whenever its deviation is not zero (within
+        # tolerances a MILP may move a cell a little with s_j just above 0): a superset of a
+        # proving pattern is a proving pattern.
+        moved = np.abs(result.x[:n][free]) > 1e-9 * np.maximum(1.0, values[free])
+        picked = (result.x[n:] > (1e-9 if relaxed else 0.5)) | moved
+        return block.cells[free[picked]]
 
 
 def needs_for_primaries(system: System, primaries: Primaries) -> list[Need]:
