@@ -87,6 +87,16 @@ VARIABLES: tuple[Variable, ...] = (
         "Redirect HTTP to HTTPS (production; off behind a proxy that already does it).",
         "true unless DEBUG",
     ),
+    Variable(
+        "EMAIL_RATE_PER_MINUTE", "Most campaign emails sent a minute, across all workers.", "50"
+    ),
+    Variable("EMAIL_BATCH_SIZE", "Campaign emails per worker task (one SMTP connection).", "50"),
+    Variable("EMAIL_MAX_ATTEMPTS", "Tries before an email is marked failed on the tracker.", "5"),
+    Variable(
+        "LATE_GRACE_MINUTES",
+        "Minutes after an extended deadline that a submission is still accepted.",
+        "60",
+    ),
     Variable("LOG_LEVEL", "Level of the project's own loggers.", "INFO"),
 )
 

@@ -26,6 +26,12 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("surveys", "change_questionnaire"),
         ("surveys", "view_questionnaire"),
         ("surveys", "view_tracker"),
+        ("campaigns", "add_campaign"),
+        ("campaigns", "change_campaign"),
+        ("campaigns", "view_campaign"),
+        ("campaigns", "change_emailtemplate"),
+        ("campaigns", "view_emailtemplate"),
+        ("campaigns", "view_emailattempt"),
     ],
     ANALYSTS: [
         ("reporting", "view_dashboards"),

@@ -8,6 +8,7 @@ and SECRET_KEY, SURVEY_LINK_KEY, SURVEY_BASE_URL and ALLOWED_HOSTS must then be 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
 from csp.constants import NONE, SELF
@@ -105,11 +106,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Redis: the Celery broker and the cache (rate limits). Sessions stay in the database,
 # so saving answers never depends on Redis being up.
 REDIS_URL = env.str("REDIS_URL")
+
+
+def _next_redis_db(url: str) -> str:
+    """The cache lives in the database after the broker's, so clearing it (tests do)
+    never empties the task queue."""
+    parts = urlsplit(url)
+    number = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{number + 1}"))
+
+
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": _next_redis_db(REDIS_URL),
             "KEY_PREFIX": "survey",
         }
     }
@@ -137,6 +148,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "surveys.tasks.responses_close_due_task",
         "schedule": 300.0,
     },
+    "email-dispatch": {"task": "surveys.tasks.email_dispatch_task", "schedule": 60.0},
+    "reminders-send-due": {
+        "task": "campaigns.tasks.reminders_send_due_task",
+        "schedule": 900.0,
+    },
 }
 
 # Email: django-environ's EMAIL_URL form (smtp://, smtp+tls://, filemail://, consolemail://).
@@ -149,6 +165,12 @@ if EMAIL_BACKEND.endswith("filebased.EmailBackend") and not _email.get("EMAIL_FI
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "survey@localdigital.example")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 30
+# Campaign sending: batches over one SMTP connection, paced across all workers.
+EMAIL_RATE_PER_MINUTE = env.int("EMAIL_RATE_PER_MINUTE", 50, minimum=1, maximum=100_000)
+EMAIL_BATCH_SIZE = env.int("EMAIL_BATCH_SIZE", 50, minimum=1, maximum=1000)
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", 5, minimum=1, maximum=20)
+# Answers and submission are accepted this long after a council's extended deadline.
+LATE_GRACE_MINUTES = env.int("LATE_GRACE_MINUTES", 60, minimum=0, maximum=7 * 24 * 60)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -284,6 +306,7 @@ LOGGING = {
         "authorities": {"level": LOG_LEVEL},
         "surveys": {"level": LOG_LEVEL},
         "reporting": {"level": LOG_LEVEL},
+        "campaigns": {"level": LOG_LEVEL},
     },
 }
 

@@ -1,25 +1,59 @@
-"""Sending recorded emails exactly once, through Django's email backends."""
+"""Sending recorded emails exactly once, through Django's email backends.
+
+Every email is first an `OutboundEmail` row with a unique key (the outbox). Sending
+claims the row with select_for_update(skip_locked=True), sends only while it is pending,
+and marks it sent in the same transaction, so a second delivery of a task (Celery on
+Redis is at-least-once: late acks, a killed worker, two beat processes) finds the row
+locked or already sent and sends nothing.
+
+One window remains, as for any SMTP client: the relay has accepted a message and the
+process dies before the commit. The row is then still pending and is sent again; its
+Message-ID is derived from the outbox key, so the copy carries the same Message-ID and
+receiving systems can tell it is the same message.
+
+Bulk campaign email goes out in batches (EMAIL_BATCH_SIZE per task, one SMTP connection)
+at no more than EMAIL_RATE_PER_MINUTE across all workers. A failure is recorded as an
+`EmailAttempt` with the time of the next try (exponential backoff, scheduled from the
+database by beat rather than with long countdowns); after EMAIL_MAX_ATTEMPTS the email
+is marked failed and the tracker offers to resend it. One council's failure never stops
+the others.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import hashlib
 import logging
 import smtplib
+from collections import Counter
 
+from celery import current_app
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.cache import cache
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
+from django.db.models import Max, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from surveys.models import EmailStatus, OutboundEmail
+from surveys.models import EmailKind, EmailStatus, OutboundEmail
 
 logger = logging.getLogger(__name__)
 SEND_ERRORS = (smtplib.SMTPException, OSError)
+# The relay refused the address itself (a hard bounce at RCPT): retrying cannot help.
+PERMANENT_ERRORS = (smtplib.SMTPRecipientsRefused,)
+# Emails that chase a council: not sent once it has submitted or its deadline passed.
+CHASING_KINDS = (EmailKind.INVITATION, EmailKind.REMINDER)
+CANCELLED = "Cancelled"
+
+SENT, SKIPPED, RETRY, FAILED = "sent", "skipped", "retry", "failed"
+CANCELLED_OUTCOME, NOT_DUE, RATE_LIMITED = "cancelled", "not_due", "rate_limited"
 
 
 class EmailNotSent(Exception):
-    """A transient failure: the task retries with backoff."""
+    """A transient failure: the email stays pending and is tried again after a backoff."""
 
 
 def render_email(template: str, context: dict) -> tuple[str, str, str]:
@@ -30,48 +64,228 @@ def render_email(template: str, context: dict) -> tuple[str, str, str]:
     return " ".join(subject.split()), text, html
 
 
-def email_send(*, email_id: int) -> str:
-    """Send one recorded email if it is still pending; return what happened.
+def _setting(name: str) -> int:
+    from campaigns import conf
 
-    The row is claimed with select_for_update(skip_locked=True) and marked sent in the
-    same transaction, so a second delivery of the task (at-least-once) finds it either
-    locked or already sent, and never sends it twice.
-    """
+    return conf.get(name)
+
+
+def message_id(email: OutboundEmail) -> str:
+    """A Message-ID fixed by the outbox key: a copy sent again is visibly the same message."""
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
+    return f"<{hashlib.sha256(email.key.encode()).hexdigest()[:32]}@{domain}>"
+
+
+def _message(email: OutboundEmail, connection) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[email.to_address],
+        headers={"Message-ID": message_id(email)},
+        connection=connection,
+    )
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
+    return message
+
+
+def _cancel_reason(email: OutboundEmail, now: datetime.datetime) -> str:
+    """Why an invitation or reminder is no longer wanted: submitted, or past the deadline."""
+    if email.kind not in CHASING_KINDS:
+        return ""
+    from surveys.choices import ResponseStatus
+    from surveys.services import response_is_open
+
+    response = email.response
+    if response.status in (ResponseStatus.SUBMITTED, ResponseStatus.CLOSED):
+        return f"{CANCELLED}: the council's response is {response.get_status_display().lower()}"
+    if not response_is_open(response, now):
+        return f"{CANCELLED}: the round is closed"
+    return ""
+
+
+def retry_at(attempts: int, now: datetime.datetime) -> datetime.datetime:
+    """Exponential backoff: base, 2 x base, 4 x base... capped at an hour."""
+    delay = min(_setting("EMAIL_RETRY_BASE_SECONDS") * 2 ** max(attempts - 1, 0), 3600)
+    return now + datetime.timedelta(seconds=delay)
+
+
+def rate_take(now: datetime.datetime) -> bool:
+    """Take one send from this minute's allowance, shared by every worker (the cache)."""
+    key = f"email-rate:{now:%Y%m%d%H%M}"
+    cache.add(key, 0, timeout=120)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=120)
+        used = 1
+    return used <= _setting("EMAIL_RATE_PER_MINUTE")
+
+
+def rate_used(now: datetime.datetime) -> int:
+    return int(cache.get(f"email-rate:{now:%Y%m%d%H%M}") or 0)
+
+
+def _record(email: OutboundEmail, outcome: str, error: str = "", next_at=None) -> None:
+    from campaigns.models import EmailAttempt
+
+    EmailAttempt.objects.create(email=email, outcome=outcome, error=error, next_attempt_at=next_at)
+
+
+def _send_claimed(
+    email_id: int, *, connection, now: datetime.datetime, paced: bool
+) -> tuple[str, Exception | None]:
+    """Claim one pending email, send it, and record the outcome, all in one transaction."""
     with transaction.atomic():
         email = (
-            OutboundEmail.objects.select_for_update(skip_locked=True)
+            OutboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("response__survey")
             .filter(pk=email_id, status=EmailStatus.PENDING)
             .first()
         )
         if email is None:
-            return "skipped"
+            return SKIPPED, None  # sent, failed, or being sent by another worker
+        if email.attempts:
+            # A duplicate or early task must not hurry a retry that is not due yet.
+            latest = email.tries.order_by("-attempted_at", "-id").first()
+            if latest and latest.next_attempt_at and latest.next_attempt_at > now:
+                return NOT_DUE, None
+        reason = _cancel_reason(email, now)
+        if reason:
+            email.status = EmailStatus.FAILED
+            email.last_error = reason[:300]
+            email.save(update_fields=["status", "last_error"])
+            _record(email, "cancelled", reason[:200])
+            return CANCELLED_OUTCOME, None
+        if paced and not rate_take(now):
+            return RATE_LIMITED, None
         email.attempts += 1
-        message = EmailMultiAlternatives(
-            subject=email.subject,
-            body=email.body_text,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[email.to_address],
-        )
-        if email.body_html:
-            message.attach_alternative(email.body_html, "text/html")
+        failure: Exception | None = None
         try:
-            message.send()
+            _message(email, connection).send()
+        except PERMANENT_ERRORS as error:
+            failure, outcome = error, FAILED
         except SEND_ERRORS as error:
-            email.last_error = type(error).__name__
             failure = error
+            outcome = FAILED if email.attempts >= _setting("EMAIL_MAX_ATTEMPTS") else RETRY
         else:
+            outcome = SENT
+        if outcome == SENT:
             email.status = EmailStatus.SENT
             email.sent_at = timezone.now()
             email.last_error = ""
-            failure = None
+            _record(email, "sent")
+        else:
+            # No address or content in the record or the log: the class name is enough.
+            email.last_error = type(failure).__name__
+            if outcome == FAILED:
+                email.status = EmailStatus.FAILED
+                _record(email, "failed", email.last_error)
+            else:
+                _record(email, "retry", email.last_error, retry_at(email.attempts, now))
         email.save(update_fields=["attempts", "status", "sent_at", "last_error"])
     if failure is not None:
-        # No address or content in the log: the id is enough to find it.
         logger.warning(
-            "email %s not sent (attempt %s): %s", email_id, email.attempts, type(failure).__name__
+            "email %s not sent (attempt %s, %s): %s",
+            email_id,
+            email.attempts,
+            outcome,
+            type(failure).__name__,
         )
+    return outcome, failure
+
+
+def email_send(*, email_id: int) -> str:
+    """Send one recorded email if it is still pending; return what happened.
+
+    Transactional emails (a copy of the answers, an extension notice) go at once,
+    outside the campaign's rate. A transient failure raises EmailNotSent; the email
+    stays pending and beat's dispatcher tries it again after the backoff.
+    """
+    outcome, failure = _send_claimed(email_id, connection=None, now=timezone.now(), paced=False)
+    if outcome == RETRY:
         raise EmailNotSent(email_id) from failure
-    return "sent"
+    return outcome
+
+
+def _ensure_open(connection) -> None:
+    """Keep one SMTP connection for the batch (backends without one need nothing)."""
+    if getattr(connection, "connection", False) is None:
+        with contextlib.suppress(*SEND_ERRORS):
+            connection.open()
+
+
+def _reset(connection) -> None:
+    with contextlib.suppress(*SEND_ERRORS):
+        connection.close()
+    if hasattr(connection, "connection"):
+        connection.connection = None
+
+
+def email_send_batch(*, email_ids: list[int], paced: bool | None = None) -> dict[str, int]:
+    """Send a batch of emails over one connection; each is claimed on its own.
+
+    One email failing (a refused address, a dropped connection) is recorded and the
+    batch goes on. When this minute's allowance is used up the batch stops; the rest
+    stay pending for the next dispatch.
+    """
+    if paced is None:
+        paced = not current_app.conf.task_always_eager
+    counts: Counter[str] = Counter()
+    connection = get_connection()
+    try:
+        for email_id in email_ids:
+            _ensure_open(connection)
+            try:
+                outcome, _ = _send_claimed(
+                    email_id, connection=connection, now=timezone.now(), paced=paced
+                )
+            except SoftTimeLimitExceeded:
+                break
+            except Exception:  # one council's problem never stops the others
+                logger.exception("email %s could not be processed", email_id)
+                counts["error"] += 1
+                _reset(connection)
+                continue
+            counts[outcome] += 1
+            if outcome == RATE_LIMITED:
+                break
+            if outcome in (RETRY, FAILED):
+                _reset(connection)
+    finally:
+        _reset(connection)
+    return dict(counts)
+
+
+def emails_due(*, now: datetime.datetime) -> list[int]:
+    """Pending emails that may be tried now: never tried, or their backoff has passed."""
+    return list(
+        OutboundEmail.objects.filter(status=EmailStatus.PENDING)
+        .annotate(retry_after=Max("tries__next_attempt_at"))
+        .filter(Q(attempts=0) | Q(retry_after__isnull=True) | Q(retry_after__lte=now))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def email_dispatch(*, now: datetime.datetime | None = None) -> int:
+    """Queue batches of the pending emails this minute's rate allows; beat runs it.
+
+    Safe to run twice or from two beat processes: a row queued twice is claimed once.
+    """
+    from surveys.tasks import email_send_batch_task
+
+    now = now or timezone.now()
+    eager = current_app.conf.task_always_eager
+    budget = None if eager else max(_setting("EMAIL_RATE_PER_MINUTE") - rate_used(now), 0)
+    ids = emails_due(now=now)
+    if budget is not None:
+        ids = ids[:budget]
+    size = _setting("EMAIL_BATCH_SIZE")
+    for start in range(0, len(ids), size):
+        email_send_batch_task.delay(ids[start : start + size])
+    return len(ids)
 
 
 def email_mark_failed(*, email_id: int) -> None:
@@ -81,15 +295,11 @@ def email_mark_failed(*, email_id: int) -> None:
 
 
 def email_requeue_pending(*, older_than: datetime.timedelta) -> int:
-    """Queue again any pending email whose task was lost (Redis down at commit time)."""
-    from surveys.tasks import email_send_task
+    """Queue again pending emails whose task was lost (Redis down at commit time).
 
+    Goes through the dispatcher, so recovery keeps to the rate and the backoff.
+    """
     cutoff = timezone.now() - older_than
-    ids = list(
-        OutboundEmail.objects.filter(status=EmailStatus.PENDING, created_at__lt=cutoff).values_list(
-            "pk", flat=True
-        )[:500]
-    )
-    for email_id in ids:
-        email_send_task.delay(email_id)
-    return len(ids)
+    if not OutboundEmail.objects.filter(status=EmailStatus.PENDING, created_at__lt=cutoff).exists():
+        return 0
+    return email_dispatch()

@@ -81,9 +81,22 @@ def response_deadline(response: Response) -> datetime.datetime:
     return max(closes, extended) if extended else closes
 
 
+def response_grace_deadline(response: Response) -> datetime.datetime:
+    """The last moment the journey accepts answers and submission for this council.
+
+    Without an extension it is the round's deadline: late work is refused. With a
+    per-council extension it is the extended deadline plus LATE_GRACE_MINUTES, so that
+    a council submitting as its extended deadline passes is not turned away.
+    """
+    if not response.deadline_extended_to:
+        return response.survey.closes_at
+    grace = datetime.timedelta(minutes=settings.LATE_GRACE_MINUTES)
+    return response_deadline(response) + grace
+
+
 def response_is_open(response: Response, now: datetime.datetime) -> bool:
     survey = response.survey
-    return survey.status == SurveyStatus.OPEN and survey.opens_at <= now < response_deadline(
+    return survey.status == SurveyStatus.OPEN and survey.opens_at <= now < response_grace_deadline(
         response
     )
 
@@ -634,7 +647,7 @@ def responses_close_due(*, now: datetime.datetime, is_complete) -> int:
         survey__opens_at__lte=now,
     ).select_related("survey")
     for candidate in candidates:
-        if now < response_deadline(candidate):
+        if now < response_grace_deadline(candidate):
             continue
         with transaction.atomic():
             locked = Response.objects.select_for_update().get(pk=candidate.pk)

@@ -93,7 +93,7 @@ def test_council_completes_submits_and_reopens_the_link(page, council_response):
         while f"/survey/{section}/" in page.url:
             check_accessible(page, seen, "questions page")
             answer_questions(page)
-    page.get_by_role("link", name=re.compile("Check your answers")).click()
+    page.get_by_role("link", name="Check your answers and submit").click()
     check_accessible(page, seen, "check answers")
     page.get_by_label("Your full name").fill("Pat Example")
     page.get_by_label(re.compile("I confirm that")).check()

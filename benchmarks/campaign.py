@@ -1,0 +1,215 @@
+"""Benchmark: invite N synthetic councils through a real Celery worker to a local SMTP server.
+
+    DATABASE_URL is ignored; the benchmark uses its own database (BENCH_DATABASE_URL,
+    default postgres://postgres@127.0.0.1:5432/survey_campaign_bench), created and
+    migrated when missing, and emptied of campaign data first. REDIS_URL is required
+    (use a Redis database of your own: the queue is purged).
+
+    BENCH_COUNCILS=10000 .venv/bin/python benchmarks/campaign.py
+
+It reports the time to record the invitations (responses, links, rendered emails, the
+outbox rows), the time until the last message arrived, throughput, the peak memory of
+the worker (all its processes) and of this process, and checks that every council got
+exactly one message. The worker runs with the rate limit lifted
+(campaigns/tests/worker_settings.py): in production EMAIL_RATE_PER_MINUTE paces it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+COUNCILS = int(os.environ.get("BENCH_COUNCILS", "10000"))
+DATABASE_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/survey_campaign_bench"
+)
+REDIS_URL = os.environ.get("REDIS_URL", "")
+
+
+def _ensure_database() -> None:
+    import psycopg
+
+    name = DATABASE_URL.rsplit("/", 1)[1]
+    admin = DATABASE_URL.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--verbosity=0"],
+        cwd=ROOT, env=_env(), check=True,
+    )  # fmt: skip
+
+
+def _env() -> dict[str, str]:
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    return {
+        **keep,
+        "DEBUG": "true",
+        "DATABASE_URL": DATABASE_URL,
+        "REDIS_URL": REDIS_URL,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "EMAIL_URL": "dummymail://",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "campaigns.tests.worker_settings",
+    }
+
+
+def _group_rss_kb(pgid: int) -> int:
+    """Resident memory of every process in a process group (the worker and its pool)."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            if int(fields[2]) != pgid:
+                continue
+            with open(f"/proc/{entry}/status") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+    return total
+
+
+def _letters(number: int) -> str:
+    return "".join(chr(65 + (number // 26**i) % 26) for i in (2, 1, 0))
+
+
+def main() -> None:
+    if not REDIS_URL:
+        sys.exit("Set REDIS_URL (a Redis database of your own: its queue is purged)")
+    _ensure_database()
+    os.environ.update(_env())
+    import django
+
+    django.setup()
+    from django.db import transaction
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from authorities.models import Authority
+    from campaigns.models import EmailAttempt
+    from campaigns.services import invitations_send
+    from campaigns.tests.worker import CeleryWorker, SmtpSink, worker_environment
+    from survey_site.celery import app
+    from surveys.choices import PopulationKind, SurveyStatus
+    from surveys.models import (
+        EmailStatus,
+        OutboundEmail,
+        Questionnaire,
+        Response,
+        Survey,
+        TransactionAnswer,
+    )
+    from surveys.questionnaires import questionnaire_load
+
+    print(f"Setting up {COUNCILS:,} synthetic councils...", flush=True)
+    with transaction.atomic():
+        EmailAttempt.objects.all().delete()
+        OutboundEmail.objects.all().delete()
+        TransactionAnswer.objects.all().delete()
+        Response.objects.all().delete()
+        Survey.objects.filter(slug="campaign-bench").delete()
+        Authority.objects.filter(gss_code__startswith="E10").delete()
+        data = json.loads((ROOT / "fixtures" / "questionnaire-2015.json").read_text())
+        questionnaire = Questionnaire.objects.filter(version=data["version"]).first()
+        if questionnaire is None:
+            questionnaire, _ = questionnaire_load(data=data)
+        now = timezone.now()
+        survey = Survey.objects.create(
+            name="Campaign benchmark",
+            slug="campaign-bench",
+            questionnaire=questionnaire,
+            opens_at=now - datetime.timedelta(days=1),
+            closes_at=now + datetime.timedelta(days=30),
+            population=PopulationKind.CHOSEN,
+            status=SurveyStatus.OPEN,
+        )
+        authorities = Authority.objects.bulk_create(
+            Authority(
+                gss_code=f"E10{n:06d}",
+                code=_letters(n),
+                official_name=f"Synthetic parish council {n:05d}",
+                short_name=f"Synthetic {n:05d}",
+                kind="district",
+                region="south_west",
+                chief_executive_name=f"Clerk {n:05d}",
+                chief_executive_email=f"clerk{n:05d}@parish.example",
+            )
+            for n in range(COUNCILS)
+        )
+        survey.chosen_authorities.set(authorities)
+    app.control.purge()
+
+    arrived = threading.Event()
+    with SmtpSink() as sink:
+        env = worker_environment(
+            database_url=DATABASE_URL, redis_url=REDIS_URL, smtp_port=sink.port
+        )
+        env["DJANGO_SETTINGS_MODULE"] = "campaigns.tests.worker_settings"
+        worker = CeleryWorker(
+            env,
+            concurrency=2,
+            log=Path(tempfile.gettempdir()) / "campaign-bench-worker.log",
+            loglevel=os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"),
+        )
+        worker.start()
+        peak_kb = 0
+
+        def sample() -> None:
+            nonlocal peak_kb
+            while not arrived.is_set():
+                peak_kb = max(peak_kb, _group_rss_kb(worker.process.pid))
+                time.sleep(0.25)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        started = time.perf_counter()
+        report = invitations_send(survey=survey)
+        recorded = time.perf_counter() - started
+        print(f"Recorded {report.queued:,} invitations in {recorded:.1f} s", flush=True)
+        ok = sink.wait_for(COUNCILS, timeout=float(os.environ.get("BENCH_TIMEOUT", "900")))
+        total = time.perf_counter() - started
+        time.sleep(3)  # anything sent twice would arrive now
+        arrived.set()
+        sampler.join()
+        worker.stop()
+        messages = list(sink.messages)
+
+    recipients = [m["To"] for m in messages]
+    ids = [m["Message-ID"] for m in messages]
+    statuses = dict(OutboundEmail.objects.values_list("status").annotate(n=Count("id")))
+    self_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"Councils:                     {COUNCILS:,}")
+    print(f"All arrived:                  {ok}")
+    print(f"Time to record invitations:   {recorded:.1f} s ({COUNCILS / recorded:.0f} a second)")
+    print(f"Time until the last arrived:  {total:.1f} s ({len(messages) / total:.0f} a second)")
+    print(f"Worker peak memory (all processes): {peak_kb / 1024:.0f} MB")
+    print(f"This process peak memory (producer + SMTP sink): {self_peak_mb:.0f} MB")
+    print(f"Messages received:            {len(messages):,}")
+    print(f"Distinct recipients:          {len(set(recipients)):,}")
+    print(f"Distinct Message-IDs:         {len(set(ids)):,}")
+    print(f"Outbox rows by status:        {statuses}")
+    exactly_once = len(messages) == COUNCILS == len(set(recipients)) == len(
+        set(ids)
+    ) and statuses == {EmailStatus.SENT: COUNCILS}
+    print(f"Exactly once:                 {exactly_once}")
+    if not exactly_once:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+"""python manage.py send_reminders <survey-slug> [--councils GSS,...] [--due]"""
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from campaigns.management.commands.send_invitations import councils_option
+from campaigns.services import reminders_send_due, reminders_send_now
+from surveys.models import Survey
+
+
+class Command(BaseCommand):
+    help = (
+        "Send a reminder now to invited councils that have not submitted (keeping the "
+        "round's minimum gap and maximum). --due sends only what the schedule says is due."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("survey", help="The round's slug")
+        parser.add_argument("--councils", help="Only these councils: GSS codes, comma-separated")
+        parser.add_argument(
+            "--due", action="store_true", help="Only the reminders the schedule says are due"
+        )
+
+    def handle(self, *args, survey: str, councils=None, due: bool = False, **options):
+        try:
+            round_ = Survey.objects.get(slug=survey)
+        except Survey.DoesNotExist:
+            raise CommandError(f"No survey round with slug {survey!r}") from None
+        try:
+            if due:
+                report = reminders_send_due(survey=round_)
+            else:
+                report = reminders_send_now(survey=round_, authorities=councils_option(councils))
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
+        self.stdout.write(f"Reminders for {round_.name}: {report}.")
+        for name, problem in sorted(report.skipped.items()):
+            self.stdout.write(f"  No reminder: {name}: {problem}")

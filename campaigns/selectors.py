@@ -1,0 +1,209 @@
+"""Reads for campaigns: who can be emailed, and where every council of a round stands.
+
+The tracker shows who has responded, never what they answered: nothing here reads
+answers, figures or change records.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db.models import Max, Min
+
+from authorities.choices import AuthorityKind, LinkKind, Region
+from authorities.models import AccessLink, Authority
+from campaigns.choices import TrackerStatus
+from surveys.choices import ResponseStatus
+from surveys.models import EmailKind, EmailStatus, OutboundEmail, Response, Survey
+from surveys.selectors import survey_population
+
+CHASING_KINDS = (EmailKind.INVITATION, EmailKind.REMINDER, EmailKind.EXTENSION)
+CANCELLED = "Cancelled"
+EMAIL_FIELDS = (
+    "id",
+    "response_id",
+    "kind",
+    "status",
+    "attempts",
+    "last_error",
+    "sent_at",
+    "created_at",
+)
+
+
+def contact_problem(authority: Authority) -> str:
+    """Why the council's chief executive cannot be emailed; empty when they can."""
+    if not authority.chief_executive_email:
+        return "No chief executive email address"
+    try:
+        validate_email(authority.chief_executive_email)
+    except ValidationError:
+        return "Chief executive email address is not valid"
+    if not authority.chief_executive_name.strip():
+        return "No chief executive name (emails address them by name)"
+    return ""
+
+
+@dataclass
+class TrackerRow:
+    authority: Authority
+    status: str
+    response_id: int | None = None
+    deadline_extended_to: datetime.datetime | None = None
+    contact_problem: str = ""
+    last_contact_at: datetime.datetime | None = None
+    last_contact_kind: str = ""
+    last_contact_outcome: str = ""
+    failed_email_id: int | None = None
+    reminders: int = 0
+
+    @property
+    def status_label(self) -> str:
+        return TrackerStatus(self.status).label
+
+    @property
+    def outstanding(self) -> bool:
+        return self.status != TrackerStatus.SUBMITTED
+
+
+@dataclass
+class Tracker:
+    survey: Survey
+    rows: list[TrackerRow]
+    by_status: Counter = field(default_factory=Counter)
+    by_kind: dict[str, Counter] = field(default_factory=dict)
+    by_region: dict[str, Counter] = field(default_factory=dict)
+
+    @property
+    def no_contact(self) -> list[TrackerRow]:
+        return [row for row in self.rows if row.contact_problem]
+
+
+def _status(response: Response | None, opened: bool, emails: list[OutboundEmail]) -> str:
+    status = response.status if response else None
+    if status == ResponseStatus.SUBMITTED:
+        return TrackerStatus.SUBMITTED
+    if status == ResponseStatus.REOPENED:
+        return TrackerStatus.REOPENED
+    if status == ResponseStatus.IN_PROGRESS or (response and response.started_at):
+        return TrackerStatus.IN_PROGRESS
+    sent = [e for e in emails if not e.last_error.startswith(CANCELLED)]
+    if sent and sent[-1].status == EmailStatus.FAILED:
+        return TrackerStatus.FAILED
+    if opened:
+        return TrackerStatus.LINK_OPENED
+    if any(e.kind == EmailKind.INVITATION and e.status == EmailStatus.SENT for e in emails):
+        return TrackerStatus.INVITED
+    if any(e.kind == EmailKind.INVITATION and e.status == EmailStatus.PENDING for e in emails):
+        return TrackerStatus.INVITED
+    return TrackerStatus.NOT_INVITED
+
+
+def _outcome(email: OutboundEmail) -> str:
+    if email.status == EmailStatus.SENT:
+        return "Sent"
+    if email.last_error.startswith(CANCELLED):
+        return email.last_error
+    if email.status == EmailStatus.FAILED:
+        return f"Failed after {email.attempts} attempts"
+    return f"Queued (attempt {email.attempts + 1})" if email.attempts else "Queued"
+
+
+def tracker_get(*, survey: Survey) -> Tracker:
+    """Every council of the round with its status and last contact, in five queries."""
+    authorities = list(survey_population(survey=survey).order_by("official_name"))
+    responses = {r.authority_id: r for r in Response.objects.filter(survey=survey)}
+    opened = set(
+        AccessLink.objects.filter(
+            response__survey=survey, kind=LinkKind.COUNCIL, first_used_at__isnull=False
+        ).values_list("response_id", flat=True)
+    )
+    emails: dict[int, list[OutboundEmail]] = {}
+    for email in (
+        OutboundEmail.objects.filter(response__survey=survey, kind__in=CHASING_KINDS)
+        .only(*EMAIL_FIELDS)
+        .annotate(tried_at=Max("tries__attempted_at"))
+        .order_by("created_at", "id")
+    ):
+        emails.setdefault(email.response_id, []).append(email)
+    rows = []
+    for authority in authorities:
+        response = responses.get(authority.pk)
+        own = emails.get(response.pk, []) if response else []
+        row = TrackerRow(
+            authority=authority,
+            status=_status(response, bool(response and response.pk in opened), own),
+            response_id=response.pk if response else None,
+            deadline_extended_to=response.deadline_extended_to if response else None,
+            contact_problem=contact_problem(authority),
+            reminders=sum(1 for e in own if e.kind == EmailKind.REMINDER),
+        )
+        if own:
+            last = own[-1]
+            row.last_contact_at = last.sent_at or last.tried_at or last.created_at
+            row.last_contact_kind = last.get_kind_display()
+            row.last_contact_outcome = _outcome(last)
+            if last.status == EmailStatus.FAILED and not last.last_error.startswith(CANCELLED):
+                row.failed_email_id = last.pk
+        rows.append(row)
+    tracker = Tracker(survey=survey, rows=rows)
+    for row in rows:
+        tracker.by_status[row.status] += 1
+        tracker.by_kind.setdefault(row.authority.kind, Counter())[row.status] += 1
+        tracker.by_region.setdefault(row.authority.region, Counter())[row.status] += 1
+    return tracker
+
+
+def tracker_filter(
+    rows: list[TrackerRow],
+    *,
+    statuses: list[str] | None = None,
+    kinds: list[str] | None = None,
+    regions: list[str] | None = None,
+    outstanding_only: bool = True,
+    query: str = "",
+) -> list[TrackerRow]:
+    query = query.strip().lower()
+    return [
+        row
+        for row in rows
+        if (not outstanding_only or row.outstanding)
+        and (not statuses or row.status in statuses)
+        and (not kinds or row.authority.kind in kinds)
+        and (not regions or row.authority.region in regions)
+        and (
+            not query
+            or query in row.authority.official_name.lower()
+            or query == row.authority.gss_code.lower()
+        )
+    ]
+
+
+def tracker_table(counters: dict[str, Counter], labels) -> tuple[list[str], list[list]]:
+    """A count table: one row per type or region, one column per status, and a total."""
+    statuses = list(TrackerStatus)
+    head = ["", *[s.label for s in statuses], "Total"]
+    rows = []
+    for value, label in labels:
+        counter = counters.get(value)
+        if not counter:
+            continue
+        rows.append([label, *[counter[s] for s in statuses], sum(counter.values())])
+    return head, rows
+
+
+KIND_LABELS = AuthorityKind.choices
+REGION_LABELS = Region.choices
+
+
+def survey_first_invited(*, survey: Survey) -> dict[int, datetime.datetime]:
+    return dict(
+        OutboundEmail.objects.filter(response__survey=survey, kind=EmailKind.INVITATION)
+        .values("response_id")
+        .annotate(first=Min("created_at"))
+        .values_list("response_id", "first")
+    )

@@ -1,0 +1,548 @@
+"""Writes for campaigns: invitations, reminders, deadline extensions and resending.
+
+Each email is an `OutboundEmail` row whose unique key is (round, council, kind,
+sequence): creating it twice is a no-op, so running a command twice, two beat processes
+or a retried task never email a council the same thing twice. Rows are created here and
+sent in rate-limited batches by surveys.emails.email_dispatch (see there for the claim).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max, Min, Q
+from django.utils import timezone
+
+from authorities.models import Authority
+from campaigns.choices import TemplateKind
+from campaigns.content import DEFAULTS, Rendered, render
+from campaigns.models import Campaign, EmailTemplate
+from campaigns.schedule import days_left_text, deadline_text, reminder_times, schedule_errors
+from campaigns.selectors import CANCELLED, contact_problem
+from survey_site.queue import enqueue_on_commit
+from surveys.choices import ChangeKind, ResponseStatus, SurveyStatus
+from surveys.models import ChangeRecord, EmailKind, EmailStatus, OutboundEmail, Response, Survey
+from surveys.selectors import survey_population
+from surveys.services import (
+    email_enqueue,
+    link_issue,
+    link_url,
+    response_deadline,
+    response_get_or_create,
+)
+
+logger = logging.getLogger(__name__)
+CHUNK = 200  # councils per transaction when inviting a whole round
+OUTSTANDING = (ResponseStatus.NOT_STARTED, ResponseStatus.IN_PROGRESS, ResponseStatus.REOPENED)
+
+
+@dataclass
+class SendReport:
+    """What a send did: emails queued, councils already emailed, and councils skipped."""
+
+    queued: int = 0
+    already: int = 0
+    skipped: dict[str, str] = field(default_factory=dict)  # council name -> why
+
+    def __str__(self) -> str:
+        return (
+            f"{self.queued} queued, {self.already} already sent or queued, "
+            f"{len(self.skipped)} skipped"
+        )
+
+
+# --- Campaign and templates -------------------------------------------------------
+
+
+@transaction.atomic
+def campaign_get_or_create(*, survey: Survey) -> Campaign:
+    """The round's campaign, with the default emails the first time."""
+    campaign, _ = Campaign.objects.get_or_create(survey=survey)
+    existing = set(campaign.templates.values_list("kind", flat=True))
+    EmailTemplate.objects.bulk_create(
+        EmailTemplate(campaign=campaign, kind=kind, subject=subject, body=body)
+        for kind, (subject, body) in DEFAULTS.items()
+        if kind not in existing
+    )
+    return campaign
+
+
+def campaign_schedule_set(
+    *,
+    campaign: Campaign,
+    days_before: list[int],
+    at: datetime.time,
+    min_gap_hours: int,
+    max_reminders: int,
+) -> Campaign:
+    """Set the reminder cadence; a cadence that cannot fit before the deadline is refused."""
+    errors = schedule_errors(
+        survey=campaign.survey,
+        days_before=days_before,
+        at=at,
+        min_gap=datetime.timedelta(hours=min_gap_hours),
+        max_reminders=max_reminders,
+    )
+    if errors:
+        raise ValidationError(errors)
+    campaign.reminder_days = ", ".join(str(d) for d in sorted(set(days_before), reverse=True))
+    campaign.reminder_time = at
+    campaign.min_gap_hours = min_gap_hours
+    campaign.max_reminders = max_reminders
+    campaign.save()
+    return campaign
+
+
+def _values(
+    *,
+    survey: Survey,
+    authority: Authority,
+    deadline: datetime.datetime,
+    link: str,
+    now: datetime.datetime,
+) -> dict[str, str]:
+    return {
+        "chief_executive_name": authority.chief_executive_name.strip(),
+        "council_name": authority.official_name,
+        "survey_name": survey.name,
+        "link": link,
+        "deadline": deadline_text(deadline),
+        "days_left": days_left_text(deadline=deadline, now=now),
+        "team_email": settings.SURVEY_TEAM_EMAIL,
+    }
+
+
+def _response_values(response: Response, now: datetime.datetime) -> dict[str, str]:
+    return _values(
+        survey=response.survey,
+        authority=response.authority,
+        deadline=response_deadline(response),
+        link=link_url(link_issue(response=response)),
+        now=now,
+    )
+
+
+def _template(campaign: Campaign, kind: str) -> tuple[str, str]:
+    template = campaign.templates.filter(kind=kind).first() if campaign.pk else None
+    return (template.subject, template.body) if template else DEFAULTS[kind]
+
+
+def message_render(
+    *, campaign: Campaign, kind: str, response: Response, now: datetime.datetime
+) -> Rendered:
+    """One council's email of this kind, filled in as it would be sent now."""
+    subject, body = _template(campaign, kind)
+    return render(kind=kind, subject=subject, body=body, values=_response_values(response, now))
+
+
+PREVIEW_LINK = "/s/(the council's own link)"
+
+
+def message_preview(
+    *, campaign: Campaign, kind: str, authority: Authority, now: datetime.datetime
+) -> Rendered:
+    """The email as this council would get it now. Writes nothing, and shows no live link."""
+    survey = campaign.survey
+    response = Response.objects.filter(survey=survey, authority=authority).first()
+    deadline = response_deadline(response) if response else survey.closes_at
+    subject, body = _template(campaign, kind)
+    values = _values(
+        survey=survey,
+        authority=authority,
+        deadline=deadline,
+        link=settings.SURVEY_BASE_URL + PREVIEW_LINK,
+        now=now,
+    )
+    return render(kind=kind, subject=subject, body=body, values=values)
+
+
+def _outbox_create(
+    *, response: Response, kind: str, key: str, to_address: str, message: Rendered
+) -> bool:
+    """Record one email to send; False when its key exists (already sent or queued)."""
+    try:
+        with transaction.atomic():
+            OutboundEmail.objects.create(
+                response=response,
+                kind=kind,
+                key=key,
+                to_address=to_address,
+                subject=message.subject,
+                body_text=message.text,
+                body_html=message.html,
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def _dispatch_on_commit() -> None:
+    from surveys.tasks import email_dispatch_task
+
+    enqueue_on_commit(email_dispatch_task)
+
+
+def _round_is_open(survey: Survey, now: datetime.datetime) -> bool:
+    return survey.status == SurveyStatus.OPEN and survey.opens_at <= now
+
+
+# --- Invitations ------------------------------------------------------------------
+
+
+def invitation_key(survey: Survey, authority: Authority, sequence: int = 1) -> str:
+    return f"{EmailKind.INVITATION}:{survey.pk}:{authority.pk}:{sequence}"
+
+
+def invitations_send(
+    *,
+    survey: Survey,
+    authorities: Iterable[Authority] | None = None,
+    now: datetime.datetime | None = None,
+) -> SendReport:
+    """Invite the round's councils (or a selection of them) once each.
+
+    Each council's response and link are created if missing and its invitation recorded
+    with key (round, council, invitation, 1): sending again queues nothing new. Councils
+    without a usable contact are reported, not silently skipped.
+    """
+    now = now or timezone.now()
+    report = SendReport()
+    if not _round_is_open(survey, now) or now >= survey.closes_at:
+        raise ValidationError("The round is not open: invitations can only go while it is open")
+    population = survey_population(survey=survey)
+    if authorities is not None:
+        population = population.filter(pk__in=[a.pk for a in authorities])
+    campaign = campaign_get_or_create(survey=survey)
+    subject, body = _template(campaign, TemplateKind.INVITATION)
+    already = set(
+        OutboundEmail.objects.filter(
+            response__survey=survey, kind=EmailKind.INVITATION
+        ).values_list("response__authority_id", flat=True)
+    )
+    pending: list[Authority] = []
+    for authority in population.order_by("pk"):
+        if authority.pk in already:
+            report.already += 1
+            continue
+        problem = contact_problem(authority)
+        if problem:
+            report.skipped[authority.official_name] = problem
+            continue
+        pending.append(authority)
+    for start in range(0, len(pending), CHUNK):
+        with transaction.atomic():
+            for authority in pending[start : start + CHUNK]:
+                response = response_get_or_create(survey=survey, authority=authority)
+                message = render(
+                    kind=TemplateKind.INVITATION,
+                    subject=subject,
+                    body=body,
+                    values=_response_values(response, now),
+                )
+                created = _outbox_create(
+                    response=response,
+                    kind=EmailKind.INVITATION,
+                    key=invitation_key(survey, authority),
+                    to_address=authority.chief_executive_email,
+                    message=message,
+                )
+                if created:
+                    report.queued += 1
+                else:
+                    report.already += 1
+            _dispatch_on_commit()
+    logger.info("invitations for round %s: %s", survey.pk, report)
+    return report
+
+
+# --- Reminders --------------------------------------------------------------------
+
+
+def _reminder_kind(response: Response) -> str:
+    if response.status == ResponseStatus.NOT_STARTED and response.started_at is None:
+        return TemplateKind.REMINDER_NOT_STARTED
+    return TemplateKind.REMINDER_STARTED
+
+
+def _reminder_candidates(survey: Survey):
+    """Outstanding, invited councils with their reminder count and last contact."""
+    chasing = Q(emails__kind__in=[EmailKind.INVITATION, EmailKind.REMINDER])
+    return (
+        Response.objects.filter(survey=survey, status__in=OUTSTANDING)
+        .filter(emails__kind=EmailKind.INVITATION, emails__status=EmailStatus.SENT)
+        .select_related("survey", "authority")
+        .annotate(
+            reminder_count=Count("emails", filter=Q(emails__kind=EmailKind.REMINDER)),
+            last_contact=Max("emails__created_at", filter=chasing),
+            invited_at=Min("emails__created_at", filter=Q(emails__kind=EmailKind.INVITATION)),
+        )
+        .order_by("pk")
+        .distinct()
+    )
+
+
+def _reminder_create(
+    *,
+    campaign: Campaign,
+    response: Response,
+    key_for,
+    now: datetime.datetime,
+    report: SendReport,
+) -> None:
+    """Lock the council's response, check again that a reminder is wanted, record it.
+
+    The lock serialises two beat processes or an administrator's "send now" with beat:
+    the second sees the first one's row (count and last contact) and sends nothing.
+    """
+    authority = response.authority
+    with transaction.atomic():
+        locked = (
+            Response.objects.select_for_update()
+            .select_related("survey", "authority")
+            .get(pk=response.pk)
+        )
+        # Submitted a minute ago, or the round (or this council's deadline) has passed.
+        if locked.status not in OUTSTANDING or not _round_is_open(locked.survey, now):
+            return
+        if now >= response_deadline(locked):
+            return
+        problem = contact_problem(authority)
+        if problem:
+            report.skipped[authority.official_name] = problem
+            return
+        chasing = locked.emails.filter(kind__in=[EmailKind.INVITATION, EmailKind.REMINDER])
+        reminders = chasing.filter(kind=EmailKind.REMINDER).count()
+        if reminders >= campaign.max_reminders:
+            report.skipped[authority.official_name] = "Maximum number of reminders reached"
+            return
+        last = chasing.aggregate(last=Max("created_at"))["last"]
+        if last and now - last < datetime.timedelta(hours=campaign.min_gap_hours):
+            report.skipped[authority.official_name] = "Emailed less than the minimum gap ago"
+            return
+        kind = _reminder_kind(locked)
+        message = message_render(campaign=campaign, kind=kind, response=locked, now=now)
+        if _outbox_create(
+            response=locked,
+            kind=EmailKind.REMINDER,
+            key=key_for(locked, reminders),
+            to_address=authority.chief_executive_email,
+            message=message,
+        ):
+            report.queued += 1
+            _dispatch_on_commit()
+        else:
+            report.already += 1
+
+
+def reminders_send_due(*, survey: Survey, now: datetime.datetime | None = None) -> SendReport:
+    """Beat: send each outstanding council the reminder its schedule says is due now.
+
+    A reminder is due at the latest schedule time that has passed (computed from the
+    council's own deadline, in UK time), if the council was invited before it. Its key
+    holds that time, so each scheduled reminder exists at most once per council.
+    """
+    now = now or timezone.now()
+    report = SendReport()
+    if not _round_is_open(survey, now):
+        return report
+    campaign = campaign_get_or_create(survey=survey)
+    days = campaign.days_before
+    if not days or campaign.max_reminders == 0:
+        return report
+    gap = datetime.timedelta(hours=campaign.min_gap_hours)
+    for response in _reminder_candidates(survey):
+        deadline = response_deadline(response)
+        if now >= deadline:
+            continue
+        due = [
+            t
+            for t in reminder_times(deadline=deadline, days_before=days, at=campaign.reminder_time)
+            if t <= now
+        ]
+        # Steps due before the council was invited are not reminders of anything.
+        due = [t for t in due if t > response.invited_at]
+        if not due:
+            continue
+        step = due[-1]
+        if response.reminder_count >= campaign.max_reminders:
+            continue
+        if response.last_contact and now - response.last_contact < gap:
+            continue
+
+        def key_for(locked: Response, count: int, step: datetime.datetime = step) -> str:
+            return f"{EmailKind.REMINDER}:{survey.pk}:{locked.authority_id}:{step:%Y%m%dT%H%MZ}"
+
+        _reminder_create(
+            campaign=campaign, response=response, key_for=key_for, now=now, report=report
+        )
+    return report
+
+
+def reminders_send_now(
+    *,
+    survey: Survey,
+    authorities: Iterable[Authority] | None = None,
+    now: datetime.datetime | None = None,
+) -> SendReport:
+    """Send a reminder now to outstanding invited councils (all, or a selection).
+
+    It ignores the schedule but keeps the minimum gap and the maximum number, so that
+    pressing the button twice, or just after beat, sends nothing twice.
+    """
+    now = now or timezone.now()
+    report = SendReport()
+    if not _round_is_open(survey, now):
+        raise ValidationError("The round is not open: reminders can only go while it is open")
+    campaign = campaign_get_or_create(survey=survey)
+    candidates = _reminder_candidates(survey)
+    if authorities is not None:
+        candidates = candidates.filter(authority__in=[a.pk for a in authorities])
+
+    def key_for(locked: Response, count: int) -> str:
+        return f"{EmailKind.REMINDER}:{survey.pk}:{locked.authority_id}:now{count + 1}"
+
+    for response in candidates:
+        _reminder_create(
+            campaign=campaign, response=response, key_for=key_for, now=now, report=report
+        )
+    return report
+
+
+def reminders_send_due_all(*, now: datetime.datetime | None = None) -> SendReport:
+    """Beat: due reminders for every open round."""
+    now = now or timezone.now()
+    total = SendReport()
+    for survey in Survey.objects.filter(
+        status=SurveyStatus.OPEN, opens_at__lte=now, responses__isnull=False
+    ).distinct():
+        report = reminders_send_due(survey=survey, now=now)
+        total.queued += report.queued
+        total.already += report.already
+        total.skipped.update(report.skipped)
+    return total
+
+
+# --- Extensions and resending -----------------------------------------------------
+
+
+def deadline_extend(
+    *,
+    response: Response,
+    until: datetime.datetime,
+    actor: str,
+    now: datetime.datetime | None = None,
+) -> Response:
+    """Extend one council's deadline and email its chief executive the new date.
+
+    The journey honours it through surveys.services.response_deadline (the link works
+    and the answers are editable until then). A response closed at the round's deadline
+    opens again, keeping everything typed.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = (
+            Response.objects.select_for_update()
+            .select_related("survey", "authority")
+            .get(pk=response.pk)
+        )
+        if until <= locked.survey.closes_at:
+            raise ValidationError("The new deadline must be after the round's deadline")
+        if until <= now:
+            raise ValidationError("The new deadline must be in the future")
+        if locked.status == ResponseStatus.SUBMITTED:
+            raise ValidationError("This council has already submitted its response")
+        previous = (
+            {"deadline": locked.deadline_extended_to.isoformat()}
+            if (locked.deadline_extended_to)
+            else None
+        )
+        locked.deadline_extended_to = until
+        fields = ["deadline_extended_to", "updated_at"]
+        if locked.status == ResponseStatus.CLOSED:
+            locked.status = (
+                ResponseStatus.IN_PROGRESS if locked.started_at else ResponseStatus.NOT_STARTED
+            )
+            fields.append("status")
+        locked.save(update_fields=fields)
+        ChangeRecord.objects.create(
+            response=locked,
+            changed_by=actor,
+            kind=ChangeKind.STATUS,
+            key="deadline",
+            old_value=previous,
+            new_value={"deadline": until.isoformat(), "status": locked.status},
+        )
+        authority = locked.authority
+        if contact_problem(authority):
+            return locked
+        campaign = campaign_get_or_create(survey=locked.survey)
+        message = message_render(
+            campaign=campaign, kind=TemplateKind.EXTENSION, response=locked, now=now
+        )
+        email_enqueue(
+            response=locked,
+            kind=EmailKind.EXTENSION,
+            key=f"{EmailKind.EXTENSION}:{locked.survey_id}:{authority.pk}:{until:%Y%m%dT%H%MZ}",
+            to_address=authority.chief_executive_email,
+            subject=message.subject,
+            body_text=message.text,
+            body_html=message.html,
+        )
+    return locked
+
+
+def email_resend(
+    *, email: OutboundEmail, actor: str, now: datetime.datetime | None = None
+) -> OutboundEmail | None:
+    """Send a failed email again as a new outbox row, to the council's current contact.
+
+    Only the latest failed email of a council can be resent, once: the new key is the
+    failed one's with a resend number, so a double click queues one email.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        failed = (
+            OutboundEmail.objects.select_for_update()
+            .select_related("response__survey", "response__authority")
+            .get(pk=email.pk)
+        )
+        if failed.status != EmailStatus.FAILED or failed.last_error.startswith(CANCELLED):
+            raise ValidationError("Only a failed email can be resent")
+        response = failed.response
+        authority = response.authority
+        problem = contact_problem(authority)
+        if problem:
+            raise ValidationError(problem)
+        campaign = campaign_get_or_create(survey=response.survey)
+        if failed.kind == EmailKind.INVITATION:
+            kind = TemplateKind.INVITATION
+        elif failed.kind == EmailKind.EXTENSION:
+            kind = TemplateKind.EXTENSION
+        else:
+            kind = _reminder_kind(response)
+        message = message_render(campaign=campaign, kind=kind, response=response, now=now)
+        key = f"{failed.key}:resent"
+        if not _outbox_create(
+            response=response,
+            kind=failed.kind,
+            key=key,
+            to_address=authority.chief_executive_email,
+            message=message,
+        ):
+            return None
+        ChangeRecord.objects.create(
+            response=response,
+            changed_by=actor,
+            kind=ChangeKind.STATUS,
+            key="email",
+            old_value={"email": failed.pk, "status": failed.status},
+            new_value={"resent": key},
+        )
+        _dispatch_on_commit()
+    return OutboundEmail.objects.get(key=key)

@@ -1,0 +1,154 @@
+"""The tracker: administrators only, counts and the outstanding list, never answers."""
+
+import csv
+import io
+
+import pytest
+from django.core import mail
+from django.test import Client
+from openpyxl import load_workbook
+
+from campaigns.services import invitations_send
+from surveys.choices import ResponseStatus
+from surveys.models import OutboundEmail, Response
+from surveys.services import link_issue, link_redeem
+from surveys.tests.factories import fill_everything
+
+from .conftest import make_council
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def round_in_progress(survey, councils3, django_capture_on_commit_callbacks):
+    """Hartlepool submitted, Middlesbrough opened its link, Redcar has no contact, and a
+    council named like a formula was invited."""
+    formula = make_council(survey, "E06000009", name='=HYPERLINK("http://x")')
+    with django_capture_on_commit_callbacks(execute=True):
+        invitations_send(survey=survey)
+    submitted = Response.objects.get(authority=councils3[0])
+    fill_everything(submitted)
+    Response.objects.filter(pk=submitted.pk).update(status=ResponseStatus.SUBMITTED)
+    opened = Response.objects.get(authority=councils3[1])
+    link_redeem(link=link_issue(response=opened), now=opened.created_at)
+    return survey, councils3, formula
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_tracker_is_for_administrators_only(round_in_progress, analyst):
+    survey = round_in_progress[0]
+    url = f"/campaigns/{survey.slug}/"
+    assert Client().get(url).status_code == 302  # to the sign-in page
+    assert _client(analyst).get(url).status_code == 403
+    assert _client(analyst).get(f"/campaigns/{survey.slug}/outstanding.csv").status_code == 403
+    assert _client(analyst).post(f"/campaigns/{survey.slug}/send/").status_code == 403
+
+
+def test_tracker_counts_and_lists_outstanding_councils_without_answers(
+    round_in_progress, administrator, django_assert_max_num_queries
+):
+    survey = round_in_progress[0]
+    client = _client(administrator)
+    page = client.get(f"/campaigns/{survey.slug}/")
+    assert page.status_code == 200
+    assert page["Cache-Control"].startswith("max-age=0")
+    html = page.content.decode()
+    status_table = html[html.index("Councils by status") : html.index("By council type")]
+    for label, count in [("Submitted", 1), ("Link opened", 1), ("Invited", 1),
+                         ("Not invited", 1)]:  # fmt: skip
+        assert f'<th scope="row" class="govuk-table__header">{label}</th>' in status_table
+        assert f'govuk-table__cell--numeric">{count}</td>' in status_table
+    assert "Redcar and Cleveland Council (E06000003): No chief executive email address" in html
+    outstanding = html[html.index('id="outstanding"') :]
+    assert "Middlesbrough Council" in outstanding
+    assert "Hartlepool Borough Council" not in outstanding  # submitted: not outstanding
+    # Who responded, never what: no figure or answer appears.
+    assert "Pat Example" not in html and "1,201" not in html
+    everyone = client.get(f"/campaigns/{survey.slug}/?everyone=on&region=north_east")
+    assert "Hartlepool Borough Council" in everyone.content.decode().split('id="outstanding"')[1]
+    with django_assert_max_num_queries(12):
+        client.get(f"/campaigns/{survey.slug}/?status=link_opened")
+
+
+def test_outstanding_list_exports_to_csv_and_xlsx_safely(round_in_progress, administrator):
+    survey = round_in_progress[0]
+    client = _client(administrator)
+    download = client.get(f"/campaigns/{survey.slug}/outstanding.csv")
+    assert download["Content-Disposition"].startswith('attachment; filename="outstanding-')
+    rows = list(csv.reader(io.StringIO(download.content.decode())))
+    assert rows[0][:5] == ["GSS code", "Council", "Council type", "Region", "Status"]
+    names = {row[1]: row for row in rows[1:]}
+    assert set(names) == {
+        "Middlesbrough Council", "Redcar and Cleveland Council", "'=HYPERLINK(\"http://x\")",
+    }  # fmt: skip
+    assert names["Middlesbrough Council"][4] == "Link opened"
+    filtered = client.get(f"/campaigns/{survey.slug}/outstanding.csv?status=not_invited")
+    assert len(list(csv.reader(io.StringIO(filtered.content.decode())))) == 2
+    workbook = load_workbook(
+        io.BytesIO(client.get(f"/campaigns/{survey.slug}/outstanding.xlsx").content)
+    )
+    sheet = workbook["Outstanding councils"]
+    cells = {sheet.cell(r, 2).value: r for r in range(2, sheet.max_row + 1)}
+    row = cells['\'=HYPERLINK("http://x")']
+    assert sheet.cell(row, 2).data_type == "s"
+    assert sheet.cell(row, 11).value == 0  # reminders: a number stays a number
+    assert client.get(f"/campaigns/{survey.slug}/outstanding.pdf").status_code == 404
+
+
+def test_send_from_the_tracker_and_selection(
+    survey, councils3, administrator, django_capture_on_commit_callbacks
+):
+    client = _client(administrator)
+    url = f"/campaigns/{survey.slug}/send/"
+    with django_capture_on_commit_callbacks(execute=True):
+        nothing = client.post(url, {"scope": "selected", "action": "invite"})
+        one = client.post(url, {"scope": "selected", "action": "invite", "council": ["E06000002"]})
+    assert nothing.status_code == one.status_code == 303
+    assert [m.to for m in mail.outbox] == [["ce.e06000002@council.example"]]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"action": "invite"})
+        client.post(url, {"action": "invite"})
+    assert len(mail.outbox) == 2
+    assert OutboundEmail.objects.count() == 2
+
+
+def test_preview_shows_the_email_for_a_council_and_writes_nothing(survey, councils3, administrator):
+    client = _client(administrator)
+    page = client.get(
+        f"/campaigns/{survey.slug}/preview/", {"kind": "reminder_started", "council": "E06000002"}
+    )
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Dear Chief E06000002," in html
+    assert "Thank you for starting Middlesbrough Council" in html
+    assert "(the council&#x27;s own link)" in html
+    assert not Response.objects.exists()
+    make_council(survey, "E06000004", chief_executive_name="<b>Jo</b>")
+    escaped = client.get(
+        f"/campaigns/{survey.slug}/preview/", {"kind": "invitation", "council": "E06000004"}
+    )
+    assert "Dear &lt;b&gt;Jo&lt;/b&gt;," in escaped.content.decode()
+    refused = client.get(f"/campaigns/{survey.slug}/preview/", {"kind": "x", "council": "E1"})
+    assert "Select an email" in refused.content.decode()
+
+
+def test_extension_page_extends_and_refuses_bad_dates(
+    survey, councils3, administrator, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        invitations_send(survey=survey, authorities=councils3[:1])
+    client = _client(administrator)
+    url = f"/campaigns/{survey.slug}/councils/E06000001/extend/"
+    assert client.get(url).status_code == 200
+    bad = client.post(url, {"day": "31", "month": "2", "year": "2099", "time": "17:00"})
+    assert "Enter a real date" in bad.content.decode()
+    assert bad.content.decode().count("Error:") >= 1
+    with django_capture_on_commit_callbacks(execute=True):
+        good = client.post(url, {"day": "1", "month": "2", "year": "2099", "time": "17:00"})
+    assert good.status_code == 303
+    assert "new deadline is 5pm on Sunday 1 February 2099" in mail.outbox[-1].body

@@ -1,0 +1,255 @@
+"""Administrators' campaign pages: the tracker, sending, previews and extensions.
+
+Every page needs ``surveys.view_tracker`` (analysts get 403; anonymous users go to the
+sign-in page); sending and extending also need ``surveys.change_survey``. The tracker
+shows who has responded, never what they answered.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from authorities.choices import AuthorityKind, Region
+from authorities.models import Authority
+from campaigns.choices import TemplateKind, TrackerStatus
+from campaigns.exports import tracker_csv, tracker_xlsx
+from campaigns.forms import ExtensionForm, PreviewForm, TrackerFilterForm
+from campaigns.models import Campaign
+from campaigns.selectors import (
+    KIND_LABELS,
+    REGION_LABELS,
+    tracker_filter,
+    tracker_get,
+    tracker_table,
+)
+from campaigns.services import (
+    deadline_extend,
+    email_resend,
+    invitations_send,
+    message_preview,
+    reminders_send_now,
+)
+from surveys.models import OutboundEmail, Response, Survey
+from surveys.selectors import survey_population
+from surveys.services import response_deadline
+
+VIEW = "surveys.view_tracker"
+CHANGE = "surveys.change_survey"
+
+
+def administrators_only(view):
+    return login_required(permission_required(VIEW, raise_exception=True)(never_cache(view)))
+
+
+def _require_change(request: HttpRequest) -> None:
+    if not request.user.has_perm(CHANGE):
+        raise PermissionDenied
+
+
+def _actor(request: HttpRequest) -> str:
+    return f"Administrator {request.user.get_username()}"
+
+
+@administrators_only
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    rounds = Survey.objects.order_by("-opens_at")
+    return render(request, "campaigns/campaign_index.html", {"rounds": rounds})
+
+
+def _filtered(request: HttpRequest, survey: Survey):
+    form = TrackerFilterForm(request.GET)
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {})
+    tracker = tracker_get(survey=survey)
+    rows = tracker_filter(
+        tracker.rows,
+        statuses=data.get("status"),
+        kinds=data.get("kind"),
+        regions=data.get("region"),
+        outstanding_only=not data.get("everyone"),
+        query=data.get("q", ""),
+    )
+    return form, tracker, rows
+
+
+@administrators_only
+@require_GET
+def tracker(request: HttpRequest, slug: str) -> HttpResponse:
+    survey = get_object_or_404(Survey, slug=slug)
+    form, tracker, rows = _filtered(request, survey)
+    statuses = list(TrackerStatus)
+    kind_head, kind_rows = tracker_table(tracker.by_kind, KIND_LABELS)
+    region_head, region_rows = tracker_table(tracker.by_region, REGION_LABELS)
+    numeric = list(range(1, len(statuses) + 2))
+    return render(
+        request,
+        "campaigns/tracker.html",
+        {
+            "survey": survey,
+            "form": form,
+            "tracker": tracker,
+            "rows": rows,
+            "total": len(tracker.rows),
+            "status_counts": [(s.label, tracker.by_status[s]) for s in statuses],
+            "status_head": ["Status", "Councils"],
+            "status_numeric": [1],
+            "kind_head": kind_head,
+            "kind_rows": kind_rows,
+            "region_head": region_head,
+            "region_rows": region_rows,
+            "numeric_columns": numeric,
+            "query": request.GET.urlencode(),
+            "can_send": request.user.has_perm(CHANGE),
+            "status_choices": TrackerStatus.choices,
+            "kind_choices": AuthorityKind.choices,
+            "region_choices": Region.choices,
+        },
+    )
+
+
+@administrators_only
+@require_GET
+def tracker_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
+    survey = get_object_or_404(Survey, slug=slug)
+    _, _, rows = _filtered(request, survey)
+    stamp = f"{timezone.localtime():%Y%m%d-%H%M}"
+    if fmt == "csv":
+        response = HttpResponse(tracker_csv(rows), content_type="text/csv; charset=utf-8")
+    elif fmt == "xlsx":
+        response = HttpResponse(
+            tracker_xlsx(rows, f"Outstanding councils: {survey.name}"),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        raise Http404
+    filename = f"outstanding-{survey.slug}-{stamp}.{fmt}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@administrators_only
+@require_POST
+def tracker_action(request: HttpRequest, slug: str) -> HttpResponse:
+    """Invite or remind all or selected councils, or resend a failed email."""
+    _require_change(request)
+    survey = get_object_or_404(Survey, slug=slug)
+    back = reverse("campaigns:tracker", args=[survey.slug])
+    codes = request.POST.getlist("council")
+    selection = None
+    if request.POST.get("scope") == "selected":
+        selection = list(survey_population(survey=survey).filter(gss_code__in=codes))
+    action = request.POST.get("action", "")
+    try:
+        if action in ("invite", "remind") and selection == []:
+            messages.error(request, "Select at least one council")
+        elif request.POST.get("resend"):
+            email = get_object_or_404(
+                OutboundEmail, pk=request.POST["resend"], response__survey=survey
+            )
+            email_resend(email=email, actor=_actor(request))
+            messages.success(request, f"The email to {email.response.authority} will be sent again")
+        elif action == "invite":
+            report = invitations_send(survey=survey, authorities=selection)
+            messages.success(request, f"Invitations: {report}")
+        elif action == "remind":
+            report = reminders_send_now(survey=survey, authorities=selection)
+            messages.success(request, f"Reminders: {report}")
+        else:
+            messages.info(request, "Choose what to send")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    response = redirect(back)
+    response.status_code = 303
+    return response
+
+
+@administrators_only
+@require_GET
+def preview(request: HttpRequest, slug: str) -> HttpResponse:
+    survey = get_object_or_404(Survey, slug=slug)
+    # Previewing writes nothing: a round without a campaign yet shows the default emails.
+    campaign = Campaign.objects.filter(survey=survey).first() or Campaign(survey=survey)
+    councils = survey_population(survey=survey).order_by("official_name")
+    form = PreviewForm(request.GET or None)
+    rendered = None
+    authority = None
+    if form.is_bound and form.is_valid():
+        authority = councils.filter(gss_code=form.cleaned_data["council"]).first()
+        if authority is None:
+            form.add_error("council", "Select a council of this round")
+        else:
+            rendered = message_preview(
+                campaign=campaign,
+                kind=form.cleaned_data["kind"],
+                authority=authority,
+                now=timezone.now(),
+            )
+    return render(
+        request,
+        "campaigns/email_preview.html",
+        {
+            "survey": survey,
+            "form": form,
+            "councils": councils,
+            "kinds": TemplateKind.choices,
+            "rendered": rendered,
+            "authority": authority,
+            "preview_errors": [
+                (f"preview-{name}", message)
+                for name, errors in form.errors.items()
+                for message in errors
+            ],
+        },
+    )
+
+
+@administrators_only
+@require_http_methods(["GET", "POST"])
+def extension(request: HttpRequest, slug: str, gss_code: str) -> HttpResponse:
+    survey = get_object_or_404(Survey, slug=slug)
+    authority = get_object_or_404(Authority, gss_code=gss_code)
+    response = get_object_or_404(Response, survey=survey, authority=authority)
+    errors = []
+    if request.method == "POST":
+        _require_change(request)
+        form = ExtensionForm(request.POST)
+        if form.is_valid():
+            try:
+                deadline_extend(
+                    response=response, until=form.cleaned_data["until"], actor=_actor(request)
+                )
+            except ValidationError as error:
+                errors = [("extension-day", m) for m in error.messages]
+            else:
+                messages.success(
+                    request, f"{authority}'s deadline is extended. We have emailed them."
+                )
+                page = redirect("campaigns:tracker", survey.slug)
+                page.status_code = 303
+                return page
+        else:
+            errors = [("extension-day", m) for m in form.non_field_errors()]
+    else:
+        form = ExtensionForm()
+    return render(
+        request,
+        "campaigns/extension_form.html",
+        {
+            "survey": survey,
+            "authority": authority,
+            "response": response,
+            "deadline": response_deadline(response),
+            "form": form,
+            "errors": errors,
+        },
+    )
