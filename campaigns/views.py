@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -81,11 +82,21 @@ def _filtered(request: HttpRequest, survey: Survey):
     return form, tracker, rows
 
 
+TRACKER_PAGE_SIZE = 100
+
+
+def _without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
 @administrators_only
 @require_GET
 def tracker(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
     form, tracker, rows = _filtered(request, survey)
+    page = Paginator(rows, TRACKER_PAGE_SIZE).get_page(request.GET.get("page"))
     statuses = list(TrackerStatus)
     kind_head, kind_rows = tracker_table(tracker.by_kind, KIND_LABELS)
     region_head, region_rows = tracker_table(tracker.by_region, REGION_LABELS)
@@ -97,7 +108,10 @@ def tracker(request: HttpRequest, slug: str) -> HttpResponse:
             "survey": survey,
             "form": form,
             "tracker": tracker,
-            "rows": rows,
+            "rows": page.object_list,
+            "page": page,
+            "listed": len(rows),
+            "page_query": _without_page(request),
             "total": len(tracker.rows),
             "status_counts": [(s.label, tracker.by_status[s]) for s in statuses],
             "status_head": ["Status", "Councils"],

@@ -152,3 +152,18 @@ def test_extension_page_extends_and_refuses_bad_dates(
         good = client.post(url, {"day": "1", "month": "2", "year": "2099", "time": "17:00"})
     assert good.status_code == 303
     assert "new deadline is 5pm on Sunday 1 February 2099" in mail.outbox[-1].body
+
+
+def test_tracker_pages_long_lists(client, survey, administrator):
+    from .conftest import make_council
+
+    for number in range(130):
+        make_council(survey, f"E07{number:06d}")
+    client.force_login(administrator)
+    first = client.get(f"/campaigns/{survey.slug}/")
+    text = first.content.decode()
+    assert "130 councils listed, 1 to 100 shown" in text
+    assert 'aria-label="Page 2"' in text
+    second = client.get(f"/campaigns/{survey.slug}/?page=2")
+    assert "101 to 130 shown" in second.content.decode()
+    assert client.get(f"/campaigns/{survey.slug}/?page=oops").status_code == 200
