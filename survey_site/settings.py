@@ -153,6 +153,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "campaigns.tasks.reminders_send_due_task",
         "schedule": 900.0,
     },
+    "release-rebuild-open-rounds": {
+        "task": "reporting.tasks.release_rebuild_open_rounds_task",
+        "schedule": 900.0,
+    },
 }
 
 # Email: django-environ's EMAIL_URL form (smtp://, smtp+tls://, filemail://, consolemail://).

@@ -12,5 +12,6 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("campaigns/", include("campaigns.urls")),
+    path("reporting/", include("reporting.urls")),
     path("", include("surveys.urls")),
 ]

@@ -70,9 +70,9 @@ class Command(BaseCommand):
                 f"  Start page:      {base}/\n"
                 f"  Administrators:  {base}/admin/  user admin, password "
                 f"{DEMO_USERS['admin'][0]}\n"
-                f"  Analysts:        {base}/admin/  user analyst, password "
+                f"  Analysts:        {base}/reporting/  user analyst, password "
                 f"{DEMO_USERS['analyst'][0]}\n"
-                "                   (dashboards arrive with the reporting work)\n"
+                f"  Campaign:        {base}/campaigns/{survey.slug}/  (as admin)\n"
                 "  Council links (demo only; every council's: manage.py issue_links "
                 f"{survey.slug} --csv links.csv):\n"
                 + "".join(f"    {a.short_name:<20} {link_url(link)}\n" for a, link in links)

@@ -1,0 +1,191 @@
+"""Benchmark: build a release's tables from synthetic responses, ``python -m reporting.bench``.
+
+Sizes: the 353 councils of 2015, and 100 times that (copies of every council). No database:
+the catalogue comes from fixtures/ and the answers from reporting.synthetic, so the figures
+are aggregation (pandas), protection (the disclosure engine: rules, suppression, audit) and
+derivation. Each size runs in a fresh process so that its peak memory is its own.
+Options: ``--scales 1,100`` and ``--timeout SECONDS`` per size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from reporting.derived import derive
+from reporting.disclosure import Rules, protect
+from reporting.synthetic import synthetic_inputs
+from reporting.tables import Catalogue, ChannelInfo, QuestionInfo, build_system
+
+ROOT = Path(__file__).resolve().parent.parent
+DAY_2015 = "2015-07-01"
+KINDS = (
+    "county",
+    "district",
+    "unitary",
+    "metropolitan",
+    "london_borough",
+    "city_of_london",
+    "isles_of_scilly",
+)
+REGIONS = (
+    "north_east",
+    "north_west",
+    "yorkshire",
+    "east_midlands",
+    "west_midlands",
+    "east",
+    "london",
+    "south_east",
+    "south_west",
+)
+ANSWER_SECTIONS = ("platforms", "capability", "complex-services")
+
+
+KIND_BY_TYPE = {
+    ("CTY", "County council"): "county",
+    ("NMD", "Non-metropolitan district"): "district",
+    ("UA", "Unitary authority"): "unitary",
+    ("UA", "Isles of Scilly"): "isles_of_scilly",
+    ("MD", "Metropolitan borough"): "metropolitan",
+    ("LBO", "London borough"): "london_borough",
+    ("CC", "City of London"): "city_of_london",
+}
+REGION_BY_NAME = {
+    "North East": "north_east",
+    "North West": "north_west",
+    "Yorkshire and The Humber": "yorkshire",
+    "East Midlands": "east_midlands",
+    "West Midlands": "west_midlands",
+    "East of England": "east",
+    "London": "london",
+    "South East": "south_east",
+    "South West": "south_west",
+}
+
+
+def councils_2015(scale: int) -> pd.DataFrame:
+    """The 353 councils of 1 July 2015 (fixtures), ``scale`` copies each with new codes."""
+    frame = pd.read_csv(ROOT / "fixtures" / "authorities" / "england_councils.csv", dtype=str)
+    frame = frame[frame["in_2015"] == "True"]
+    base = pd.DataFrame(
+        {
+            "gss": frame["gss_code"],
+            "kind": [
+                KIND_BY_TYPE[t]
+                for t in zip(frame["la_type_code"], frame["authority_type"], strict=True)
+            ],
+            "region": frame["region"].map(REGION_BY_NAME),
+        }
+    )
+    copies = []
+    for copy in range(scale):
+        part = base.copy()
+        if copy:
+            part["gss"] = part["gss"].str[:3] + f"C{copy:03d}" + part["gss"].str[-3:]
+        copies.append(part)
+    result = pd.concat(copies, ignore_index=True)
+    result.index.name = "response"
+    return result
+
+
+def catalogue_2015(councils: pd.DataFrame) -> tuple[Catalogue, dict[str, str]]:
+    data = json.loads((ROOT / "fixtures" / "questionnaire-2015.json").read_text(encoding="utf-8"))
+    channels = tuple(
+        ChannelInfo(
+            c["code"],
+            c["name"],
+            c["is_digital"],
+            float(c["default_unit_cost"]) if c.get("default_unit_cost") else None,
+        )
+        for c in data["channels"]
+    )
+    transactions = tuple((t["slug"], t["name"]) for t in data["transactions"])
+    tiers = {t["slug"]: t.get("tiers", "") for t in data["transactions"]}
+    questions = tuple(
+        QuestionInfo(q["slug"], s["slug"], q["text"], tuple(str(c[0]) for c in q["choices"]))
+        for s in data["sections"]
+        if s["slug"] in ANSWER_SECTIONS
+        for q in s.get("questions", [])
+        if q["kind"] in ("choice", "scale") and not q.get("free_text")
+    )
+    invited = councils.groupby(["kind", "region"]).size().to_dict()
+    kinds = tuple(k for k in KINDS if any(g[0] == k for g in invited))
+    regions = tuple(r for r in REGIONS if any(g[1] == r for g in invited))
+    return Catalogue(transactions, channels, kinds, regions, invited, questions), tiers
+
+
+def run(scale: int) -> dict[str, object]:
+    councils = councils_2015(scale)
+    catalogue, tiers = catalogue_2015(councils)
+    inputs = synthetic_inputs(catalogue, councils, tiers, seed=2015)
+    started = time.perf_counter()
+    system = build_system(catalogue, inputs)
+    aggregation = time.perf_counter() - started
+    clock = time.perf_counter()
+    result = protect(system.cells, system.relations, rules=Rules())
+    protection = time.perf_counter() - clock
+    clock = time.perf_counter()
+    published = {c.id: c.published_value for c in result.cells}
+    derived = derive(catalogue, published.__getitem__)
+    derivation = time.perf_counter() - clock
+    statuses = [c.status for c in result.cells]
+    return {
+        "councils": len(councils),
+        "figures": len(inputs.figures),
+        "cells": len(system.cells),
+        "relations": len(system.relations),
+        "derived_cells": len(derived),
+        "primary": statuses.count("primary"),
+        "secondary": statuses.count("secondary"),
+        "passed": result.passed,
+        "aggregation_s": round(aggregation, 2),
+        "rules_s": round(result.timings["rules"], 2),
+        "suppression_s": round(result.timings["suppression"], 2),
+        "audit_s": round(result.timings["audit"], 2),
+        "protection_s": round(protection, 2),
+        "derivation_s": round(derivation, 2),
+        "total_s": round(aggregation + protection + derivation, 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", default="1,100")
+    parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one is not None:
+        sys.stdout.write(json.dumps(run(args.one)) + "\n")
+        return
+    for scale in (int(s) for s in args.scales.split(",")):
+        label = f"{353 * scale} councils (x{scale})"
+        try:
+            done = subprocess.run(  # noqa: S603 (this module, fixed arguments)
+                [sys.executable, "-m", "reporting.bench", "--one", str(scale)],
+                capture_output=True,
+                text=True,
+                timeout=args.timeout,
+                check=True,
+                cwd=ROOT,
+            )
+        except subprocess.TimeoutExpired:
+            sys.stdout.write(f"{label}: did not finish within {args.timeout:.0f} s\n")
+            continue
+        except subprocess.CalledProcessError as error:
+            sys.stdout.write(f"{label}: failed\n{error.stderr[-2000:]}\n")
+            continue
+        sys.stdout.write(f"{label}: {done.stdout.strip().splitlines()[-1]}\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from reporting.exports import release_csv, release_json, release_xlsx
+from reporting.management.commands._common import survey_by_slug
+from reporting.selectors import release_latest_ready
+
+
+class Command(BaseCommand):
+    help = "Write the latest ready release of a round, as published, to a file."
+
+    def add_arguments(self, parser):
+        parser.add_argument("survey_slug")
+        parser.add_argument("--format", choices=["json", "xlsx", "csv"], required=True)
+        parser.add_argument("--output", required=True)
+
+    def handle(self, *args, survey_slug, format, output, **options):
+        survey = survey_by_slug(survey_slug)
+        release = release_latest_ready(survey=survey)
+        if release is None:
+            raise CommandError(f"Round {survey.slug} has no ready release")
+        path = Path(output)
+        if format == "xlsx":
+            path.write_bytes(release_xlsx(release=release))
+        elif format == "csv":
+            with path.open("w", encoding="utf-8", newline="") as stream:
+                release_csv(release=release, stream=stream)
+        else:
+            path.write_text(json.dumps(release_json(release=release), indent=1), encoding="utf-8")
+        self.stdout.write(f"Release {release.number} of {survey.slug} written to {path}")

@@ -1,0 +1,606 @@
+"""Writes for reporting: building releases from submitted responses.
+
+A release is requested (a "building" row, at most one per round), then built by a Celery task:
+load a consistent snapshot of submitted answers, aggregate every table, protect them all as
+one linked system, derive shares, take-up and costs from the published cells only, and store
+the result in one transaction. A refused audit stores nothing but the refusal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import asdict
+
+import pandas as pd
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Max, Sum
+from django.utils import timezone
+
+from authorities.choices import AuthorityKind, Region
+from authorities.models import Authority
+from reporting.derived import derive
+from reporting.disclosure import ProtectionResult, Rules, protect
+from reporting.models import CellStatus, Release, ReleaseCell, ReleaseStatus
+from reporting.synthetic import SYNTHETIC_ACTOR, synthetic_inputs
+from reporting.tables import (
+    Catalogue,
+    ChannelInfo,
+    Inputs,
+    QuestionInfo,
+    build_system,
+)
+from survey_site.queue import enqueue_on_commit
+from surveys.choices import PopulationKind, QuestionKind, ResponseStatus, SectionKind
+from surveys.models import Answer, Figure, Question, Response, Survey, TransactionAnswer
+from surveys.selectors import survey_population
+
+logger = logging.getLogger(__name__)
+
+# Sections whose closed questions are published as frequency tables.
+ANSWER_SECTIONS = ("platforms", "capability", "complex-services")
+STORE_BATCH = 2000
+
+
+class ReleaseBuildSuperseded(Exception):
+    """Another run of the same release took over: this run writes nothing."""
+
+
+def disclosure_rules() -> Rules:
+    """The confidential rule parameters from settings (never printed on outputs)."""
+    nk = settings.DISCLOSURE_NK
+    return Rules(
+        min_contributors=settings.DISCLOSURE_MIN_CONTRIBUTORS,
+        p=float(settings.DISCLOSURE_P_PERCENT),
+        nk=(int(nk[0]), float(nk[1])) if nk else None,
+    )
+
+
+def _rules_record(rules: Rules) -> dict:
+    return json.loads(json.dumps(asdict(rules)))
+
+
+# --- Inputs ------------------------------------------------------------------------
+
+
+def _submitted(survey: Survey):
+    return Response.objects.filter(survey=survey, status=ResponseStatus.SUBMITTED)
+
+
+def release_inputs(*, survey: Survey) -> list[list]:
+    """Which submitted responses a release would read, each with a fingerprint of its answers.
+
+    Any saved change to a figure, transaction answer or answer raises its version and
+    updated_at, so the fingerprint changes with it.
+    """
+    responses = list(
+        _submitted(survey)
+        .order_by("pk")
+        .values_list("pk", "authority__gss_code", "updated_at", "submission_count")
+    )
+    ids = [r[0] for r in responses]
+    stamps: dict[int, list] = {pk: [] for pk in ids}
+    for model in (Figure, TransactionAnswer, Answer):
+        rows = (
+            model.objects.filter(response_id__in=ids)
+            .values("response_id")
+            .annotate(changed=Max("updated_at"), versions=Sum("version"), n=Count("pk"))
+            .values_list("response_id", "changed", "versions", "n")
+        )
+        for pk, changed, versions, n in rows:
+            stamps[pk].append([changed.isoformat() if changed else "", versions, n])
+    result = []
+    for pk, gss, updated_at, submissions in responses:
+        text = json.dumps([updated_at.isoformat(), submissions, stamps[pk]], sort_keys=True)
+        result.append([pk, gss, hashlib.sha256(text.encode()).hexdigest()[:16]])
+    return result
+
+
+def _fingerprint(inputs: list[list], rules: dict) -> str:
+    text = json.dumps([inputs, rules], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def release_catalogue(*, survey: Survey) -> Catalogue:
+    """Transactions, channels, closed questions and the invited population of a round."""
+    questionnaire = survey.questionnaire
+    channels = tuple(
+        ChannelInfo(
+            c.code,
+            c.name,
+            c.is_digital,
+            float(c.default_unit_cost) if c.default_unit_cost is not None else None,
+        )
+        for c in questionnaire.channels.order_by("order")
+    )
+    transactions = tuple(questionnaire.transactions.order_by("number").values_list("slug", "name"))
+    questions = tuple(
+        QuestionInfo(q.slug, q.section.slug, q.text, tuple(str(c[0]) for c in q.choices))
+        for q in Question.objects.filter(
+            section__questionnaire=questionnaire,
+            section__kind=SectionKind.QUESTIONS,
+            section__slug__in=ANSWER_SECTIONS,
+            kind__in=[QuestionKind.CHOICE, QuestionKind.SCALE],
+            free_text=False,
+            personal_data=False,
+        )
+        .select_related("section")
+        .order_by("section__order", "order")
+    )
+    invited = {
+        (row["kind"], row["region"]): row["n"]
+        for row in survey_population(survey=survey).values("kind", "region").annotate(n=Count("pk"))
+    }
+    kinds = tuple(k for k in AuthorityKind.values if any(g[0] == k for g in invited))
+    regions = tuple(r for r in Region.values if any(g[1] == r for g in invited))
+    return Catalogue(transactions, channels, kinds, regions, invited, questions)
+
+
+def release_load(*, survey: Survey, catalogue: Catalogue) -> Inputs:
+    """Submitted answers as frames (no free text, no personal data)."""
+    councils = pd.DataFrame(
+        list(
+            _submitted(survey).values_list(
+                "pk", "authority__gss_code", "authority__kind", "authority__region"
+            )
+        ),
+        columns=["response", "gss", "kind", "region"],
+    ).set_index("response")
+    submitted = {"response__survey": survey, "response__status": ResponseStatus.SUBMITTED}
+    transactions = pd.DataFrame(
+        list(
+            TransactionAnswer.objects.filter(**submitted).values_list(
+                "response_id", "transaction__slug", "provision", "channels_offered", "end_to_end"
+            )
+        ),
+        columns=["response", "transaction", "provision", "offered", "end_to_end"],
+    )
+    transactions["offered"] = transactions["offered"].map(
+        lambda v: list(v) if isinstance(v, list) else []
+    )
+    figures = pd.DataFrame(
+        list(
+            Figure.objects.filter(**submitted, value__isnull=False).values_list(
+                "response_id", "transaction__slug", "channel__code", "value"
+            )
+        ),
+        columns=["response", "transaction", "channel", "value"],
+    )
+    figures["value"] = figures["value"].astype("float64")
+    wanted = [q.slug for q in catalogue.questions] + [
+        f"unit-cost-{c.code.lower()}" for c in catalogue.channels
+    ]
+    answers = pd.DataFrame(
+        list(
+            Answer.objects.filter(
+                **submitted,
+                question__slug__in=wanted,
+                question__free_text=False,
+                question__personal_data=False,
+            ).values_list("response_id", "question__slug", "value")
+        ),
+        columns=["response", "question", "value"],
+    )
+    return Inputs(councils, transactions, figures, answers)
+
+
+# --- Requesting and building -------------------------------------------------------
+
+
+def release_request(*, survey_id: int) -> Release:
+    """Create a building release for a round (or return the one already building) and queue
+    its build once the transaction commits."""
+    from reporting.tasks import release_build_task
+
+    with transaction.atomic():
+        survey = Survey.objects.select_for_update().get(pk=survey_id)
+        building = Release.objects.filter(survey=survey, status=ReleaseStatus.BUILDING).first()
+        if building is not None:
+            return building
+        number = (Release.objects.filter(survey=survey).aggregate(n=Max("number"))["n"] or 0) + 1
+        try:
+            with transaction.atomic():
+                release = Release.objects.create(survey=survey, number=number)
+        except IntegrityError:
+            # Another request created the building release first; use that one.
+            return Release.objects.get(survey=survey, status=ReleaseStatus.BUILDING)
+        enqueue_on_commit(release_build_task, release.pk)
+    return release
+
+
+def release_build(*, survey_id: int) -> Release:
+    """Request a release of a round and build it here and now (commands, tests, benchmarks)."""
+    release = release_request(survey_id=survey_id)
+    release.refresh_from_db()
+    if release.status == ReleaseStatus.BUILDING:
+        release_run(release_id=release.pk)
+        release.refresh_from_db()
+    return release
+
+
+def _claim(release_id: int) -> tuple[Release, int] | None:
+    with transaction.atomic():
+        release = Release.objects.select_for_update().get(pk=release_id)
+        if release.status != ReleaseStatus.BUILDING:
+            return None
+        release.attempt += 1
+        release.progress_stage = "loading"
+        release.progress_percent = 5
+        release.save(update_fields=["attempt", "progress_stage", "progress_percent"])
+        return release, release.attempt
+
+
+def _progress(release_id: int, attempt: int, stage: str, percent: int) -> None:
+    updated = Release.objects.filter(
+        pk=release_id, status=ReleaseStatus.BUILDING, attempt=attempt
+    ).update(progress_stage=stage, progress_percent=percent)
+    if not updated:
+        raise ReleaseBuildSuperseded(f"release {release_id} was taken over")
+
+
+def release_run(*, release_id: int) -> str:
+    """Build one requested release; a finished release is returned untouched (idempotent)."""
+    claimed = _claim(release_id)
+    if claimed is None:
+        return Release.objects.get(pk=release_id).status
+    release, attempt = claimed
+    try:
+        return _run(release, attempt)
+    except ReleaseBuildSuperseded:
+        logger.info("release %s: superseded by a later attempt", release_id)
+        return "superseded"
+    except Exception as error:
+        if _is_transient(error):
+            raise
+        logger.exception("release %s failed", release_id)
+        _finish(
+            release.pk,
+            attempt,
+            status=ReleaseStatus.FAILED,
+            fields={"error": f"{type(error).__name__}: {error}"[:2000]},
+        )
+        return ReleaseStatus.FAILED
+
+
+def _is_transient(error: Exception) -> bool:
+    from django.db import InterfaceError, OperationalError
+
+    return isinstance(error, OperationalError | InterfaceError)
+
+
+def _run(release: Release, attempt: int) -> str:
+    timings: dict[str, float] = {}
+    started = clock = time.perf_counter()
+    rules = disclosure_rules()
+    rules_record = _rules_record(rules)
+    survey = release.survey
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        # One consistent snapshot of every answer, even while councils keep saving.
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        catalogue = release_catalogue(survey=survey)
+        inputs_record = release_inputs(survey=survey)
+        inputs = release_load(survey=survey, catalogue=catalogue)
+    timings["load"] = time.perf_counter() - clock
+    _progress(release.pk, attempt, "aggregating", 20)
+    clock = time.perf_counter()
+    system = build_system(catalogue, inputs)
+    timings["aggregation"] = time.perf_counter() - clock
+    _progress(release.pk, attempt, "protecting", 35)
+    clock = time.perf_counter()
+    result = protect(system.cells, system.relations, rules=rules)
+    timings["protection"] = time.perf_counter() - clock
+    timings.update({f"protection_{k}": v for k, v in result.timings.items()})
+    relations = [[r.total, list(r.parts)] for r in system.relations]
+    common = {
+        "inputs": inputs_record,
+        "inputs_fingerprint": _fingerprint(inputs_record, rules_record),
+        "rules": rules_record,
+        "audit": _audit_record(result),
+        "relations": relations,
+    }
+    counts = {
+        "respondents": len(inputs.councils),
+        "invited": sum(catalogue.invited.values()),
+        "cells": len(system.cells),
+        "relations": len(relations),
+        **_status_counts(result),
+    }
+    if not result.passed:
+        timings["total"] = time.perf_counter() - started
+        _finish(
+            release.pk,
+            attempt,
+            status=ReleaseStatus.REFUSED,
+            fields={**common, "relations": [], "counts": counts, "timings": timings},
+        )
+        return ReleaseStatus.REFUSED
+    _progress(release.pk, attempt, "deriving", 80)
+    clock = time.perf_counter()
+    rows = _protected_rows(release, system, result)
+    published = {row.cell_id: row.value for row in rows}
+    derived = derive(catalogue, published.__getitem__)
+    order = len(rows)
+    for offset, cell in enumerate(derived):
+        rows.append(
+            ReleaseCell(
+                release_id=release.pk,
+                cell_id=cell.cell_id,
+                table=cell.table,
+                keys=cell.keys,
+                value=cell.value,
+                status=cell.status,
+                order=order + offset,
+            )
+        )
+    counts["derived"] = len(derived)
+    timings["derivation"] = time.perf_counter() - clock
+    _progress(release.pk, attempt, "storing", 90)
+    clock = time.perf_counter()
+    with transaction.atomic():
+        if _lock_if_mine(release.pk, attempt):
+            ReleaseCell.objects.filter(release_id=release.pk).delete()
+            ReleaseCell.objects.bulk_create(rows, batch_size=STORE_BATCH)
+            timings["store"] = time.perf_counter() - clock
+            timings["total"] = time.perf_counter() - started
+            _finish(
+                release.pk,
+                attempt,
+                status=ReleaseStatus.READY,
+                fields={**common, "counts": counts, "timings": timings},
+                locked=True,
+            )
+            return ReleaseStatus.READY
+    raise ReleaseBuildSuperseded(f"release {release.pk} was taken over")
+
+
+def _protected_rows(release: Release, system, result: ProtectionResult) -> list[ReleaseCell]:
+    rows = []
+    for outcome in result.cells:
+        meta = system.meta[outcome.id]
+        hidden = outcome.status in (CellStatus.PRIMARY, CellStatus.SECONDARY)
+        low, high = outcome.interval if (hidden and outcome.interval) else (None, None)
+        rows.append(
+            ReleaseCell(
+                release_id=release.pk,
+                cell_id=outcome.id,
+                table=meta.table,
+                keys=meta.keys,
+                value=None if hidden else outcome.value,
+                status=outcome.status,
+                interval_low=low,
+                interval_high=high,
+                order=meta.order,
+            )
+        )
+    rows.sort(key=lambda row: row.order)
+    return rows
+
+
+def _status_counts(result: ProtectionResult) -> dict[str, int]:
+    counts = {"published": 0, "primary": 0, "secondary": 0, "empty": 0}
+    for cell in result.cells:
+        counts[cell.status] += 1
+    return counts
+
+
+def _audit_record(result: ProtectionResult) -> dict:
+    audit = result.audit
+    return {
+        "passed": result.passed,
+        "exact_disclosures": list(audit.exact_disclosures)[:100],
+        "under_protected": list(audit.under_protected)[:100],
+        "insider_disclosures": [[d.contributor, d.cell] for d in audit.insider_disclosures[:100]],
+        "group_disclosures": list(audit.group_disclosures)[:100],
+        "hidden_cells_audited": len(audit.intervals),
+    }
+
+
+def _lock_if_mine(release_id: int, attempt: int) -> bool:
+    return (
+        Release.objects.select_for_update()
+        .filter(pk=release_id, status=ReleaseStatus.BUILDING, attempt=attempt)
+        .exists()
+    )
+
+
+def _finish(
+    release_id: int, attempt: int, *, status: str, fields: dict, locked: bool = False
+) -> None:
+    with transaction.atomic():
+        if not locked and not _lock_if_mine(release_id, attempt):
+            raise ReleaseBuildSuperseded(f"release {release_id} was taken over")
+        release = Release.objects.get(pk=release_id)
+        for name, value in fields.items():
+            setattr(release, name, value)
+        release.status = status
+        release.finished_at = timezone.now()
+        release.progress_stage = "finished"
+        release.progress_percent = 100
+        release.save()
+
+
+# --- Rebuilding while a round is open ---------------------------------------------
+
+
+def release_rebuild_if_changed(*, survey_id: int) -> Release | None:
+    """Request a new release when the round's submitted answers (or the rules) changed since
+    its latest finished release; None when nothing changed or a build is already running."""
+    survey = Survey.objects.get(pk=survey_id)
+    if Release.objects.filter(survey=survey, status=ReleaseStatus.BUILDING).exists():
+        return None
+    latest = (
+        Release.objects.filter(
+            survey=survey, status__in=[ReleaseStatus.READY, ReleaseStatus.REFUSED]
+        )
+        .order_by("-number")
+        .first()
+    )
+    current = _fingerprint(release_inputs(survey=survey), _rules_record(disclosure_rules()))
+    if latest is not None and latest.inputs_fingerprint == current:
+        return None
+    return release_request(survey_id=survey_id)
+
+
+# --- Synthetic responses -------------------------------------------------------------
+
+
+class SyntheticRefused(Exception):
+    """The round holds real responses (or cannot take the copies asked for)."""
+
+
+def _holds_real_responses(survey: Survey) -> bool:
+    responses = Response.objects.filter(survey=survey)
+    real_status = responses.exclude(status=ResponseStatus.NOT_STARTED).exclude(
+        submitted_by=SYNTHETIC_ACTOR
+    )
+    if real_status.exists():
+        return True
+    return any(
+        model.objects.filter(response__survey=survey).exclude(updated_by=SYNTHETIC_ACTOR).exists()
+        for model in (Figure, TransactionAnswer, Answer)
+    )
+
+
+def _scale_copies(survey: Survey, scale: int) -> list[Authority]:
+    """K-1 synthetic copies of every council of the population, with new GSS-like codes."""
+    originals = list(survey_population(survey=survey).order_by("gss_code"))
+    if scale <= 1:
+        return originals
+    taken = set(Authority.objects.values_list("code", flat=True))
+    letters = (
+        a + b + c
+        for a in "ZYXWVUTSRQ"
+        for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+        for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    )
+    free_codes = (code for code in letters if code not in taken)
+    existing = set(Authority.objects.values_list("gss_code", flat=True))
+    by_prefix: dict[str, int] = {}
+    created = []
+    for copy in range(1, scale):
+        for original in originals:
+            index = by_prefix.get(original.gss_code[:3], 0)
+            by_prefix[original.gss_code[:3]] = index + 1
+            gss = f"{original.gss_code[:3]}{copy * 1000 + index % 1000 + 100000:06d}"
+            if gss in existing:
+                continue
+            code = next(free_codes, None)
+            if code is None:
+                raise SyntheticRefused("not enough free three-letter codes for that many copies")
+            created.append(
+                Authority(
+                    gss_code=gss,
+                    code=code,
+                    official_name=f"{SYNTHETIC_ACTOR}: copy {copy} of {original.gss_code}",
+                    short_name=f"Copy {copy} of {original.gss_code}",
+                    kind=original.kind,
+                    region=original.region,
+                    start_date=original.start_date,
+                    end_date=original.end_date,
+                )
+            )
+        by_prefix.clear()
+    Authority.objects.bulk_create(created, batch_size=STORE_BATCH)
+    copies = list(Authority.objects.filter(gss_code__in=[a.gss_code for a in created]))
+    if survey.population == PopulationKind.CHOSEN:
+        survey.chosen_authorities.add(*copies)
+    return list(survey_population(survey=survey).order_by("gss_code"))
+
+
+def responses_generate(*, survey_id: int, seed: int = 2015, scale: int = 1) -> int:
+    """Fill a round with synthetic submitted responses for its whole population.
+
+    Refused on a round holding any real response; running it again replaces the synthetic
+    answers. Returns the number of responses written.
+    """
+    with transaction.atomic():
+        survey = Survey.objects.select_for_update().get(pk=survey_id)
+        if _holds_real_responses(survey):
+            raise SyntheticRefused(f"round {survey.slug} holds real responses")
+        authorities = _scale_copies(survey, scale)
+        now = timezone.now()
+        existing = {r.authority_id: r for r in Response.objects.filter(survey=survey)}
+        new = [Response(survey=survey, authority=a) for a in authorities if a.pk not in existing]
+        Response.objects.bulk_create(new, batch_size=STORE_BATCH)
+        responses = list(Response.objects.filter(survey=survey, authority__in=authorities))
+        Response.objects.filter(pk__in=[r.pk for r in responses]).update(
+            status=ResponseStatus.SUBMITTED,
+            submitted_by=SYNTHETIC_ACTOR,
+            submitted_at=now,
+            started_at=now,
+            submission_count=1,
+            updated_at=now,
+        )
+        for model in (Figure, TransactionAnswer, Answer):
+            model.objects.filter(response__in=responses).delete()
+        by_authority = {a.pk: a for a in authorities}
+        councils = pd.DataFrame(
+            [
+                (
+                    r.pk,
+                    by_authority[r.authority_id].gss_code,
+                    by_authority[r.authority_id].kind,
+                    by_authority[r.authority_id].region,
+                )
+                for r in responses
+            ],
+            columns=["response", "gss", "kind", "region"],
+        ).set_index("response")
+        catalogue = release_catalogue(survey=survey)
+        questionnaire = survey.questionnaire
+        tiers = dict(questionnaire.transactions.values_list("slug", "tiers"))
+        inputs = synthetic_inputs(catalogue, councils, tiers, seed=seed)
+        transactions = {t.slug: t for t in questionnaire.transactions.all()}
+        channels = {c.code: c for c in questionnaire.channels.all()}
+        questions = {
+            q.slug: q for q in Question.objects.filter(section__questionnaire=questionnaire)
+        }
+        actor = {"updated_by": SYNTHETIC_ACTOR}
+        TransactionAnswer.objects.bulk_create(
+            [
+                TransactionAnswer(
+                    response_id=rid,
+                    transaction=transactions[slug],
+                    provision=provision,
+                    channels_offered=offered,
+                    end_to_end=e2e,
+                    **actor,
+                )
+                for rid, slug, provision, offered, e2e in inputs.transactions.itertuples(
+                    index=False
+                )
+            ],
+            batch_size=STORE_BATCH,
+        )
+        Figure.objects.bulk_create(
+            [
+                Figure(
+                    response_id=rid,
+                    transaction=transactions[slug],
+                    channel=channels[code],
+                    value=None if pd.isna(value) else int(value),
+                    not_recorded=bool(not_recorded),
+                    estimate=bool(estimate) and not pd.isna(value),
+                    **actor,
+                )
+                for rid, slug, code, value, not_recorded, estimate in inputs.figures.itertuples(
+                    index=False
+                )
+            ],
+            batch_size=STORE_BATCH,
+        )
+        Answer.objects.bulk_create(
+            [
+                Answer(response_id=rid, question=questions[slug], value=value, **actor)
+                for rid, slug, value in inputs.answers.itertuples(index=False)
+                if slug in questions
+            ],
+            batch_size=STORE_BATCH,
+        )
+    return len(responses)

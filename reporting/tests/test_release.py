@@ -1,0 +1,309 @@
+"""Releases built from hand-made responses: protection, pages, downloads and permissions."""
+
+import csv
+import dataclasses
+import io
+import json
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from reporting import selectors
+from reporting import services as reporting_services
+from reporting.exports import release_csv, release_json, release_xlsx
+from reporting.models import HIDDEN_STATUSES, ReleaseCell, ReleaseImmutable, ReleaseStatus
+from reporting.services import release_build, release_rebuild_if_changed, release_run
+from surveys.models import Figure, Question
+from surveys.tests.factories import make_authority
+
+from .factories import submitted_response
+
+pytestmark = [pytest.mark.django_db]
+
+# The north-west council E06000006 reports 50,000 web payments: it dominates every cell it is in.
+DOMINANT_NW_WEB = 50_800  # north-west unitaries' web total (50,000 + 800)
+DOMINANT_UNITARY_WEB = 55_000  # all unitaries' web total
+HIDDEN_NUMBERS = ["50,800", "50800", "55,000", "55000"]
+
+
+@pytest.fixture
+def release(small_round):
+    built = release_build(survey_id=small_round.pk)
+    assert built.status == ReleaseStatus.READY, built.error
+    return built
+
+
+def _cell(release, table, **keys):
+    return ReleaseCell.objects.get(release=release, table=table, keys=keys)
+
+
+def _vol(release, kind, region, channel="WEB"):
+    keys = {"transaction": "pay-council-tax", "channel": channel}
+    return _cell(release, "volume", **keys, council_type=kind, region=region)
+
+
+def test_build_protects_the_dominant_council_and_publishes_what_is_safe(release):
+    assert release.audit["passed"] is True
+    assert _vol(release, "unitary", "north_west").status == "primary"
+    assert _vol(release, "unitary", "north_west").value is None
+    # The England total is dominated by one council too (p% rule).
+    assert _vol(release, "total", "total").value is None
+    published = ReleaseCell.objects.filter(release=release, status="published", table="volume")
+    assert published.exists()
+    # Every published volume cell is one of the hand-computed totals.
+    hand = {
+        ("WEB", "north_east"): 4200,
+        ("PHONE", "north_east"): 1730,
+        ("F2F", "north_east"): 420,
+        ("PHONE", "north_west"): 610,
+        ("F2F", "north_west"): 165,
+        ("WEB", "total"): DOMINANT_UNITARY_WEB,
+        ("PHONE", "total"): 2340,
+        ("F2F", "total"): 585,
+    }
+    for cell in published.filter(keys__transaction="pay-council-tax"):
+        key = (cell.keys["channel"], cell.keys["region"])
+        if key in hand and cell.keys["council_type"] in ("unitary", "total"):
+            assert cell.value == hand[key], cell.cell_id
+    # Rule parameters are kept privately on the release, for audit.
+    assert release.rules["min_contributors"] >= 2
+
+
+def test_published_cells_satisfy_every_relation_where_all_are_published(release):
+    values = {c.cell_id: c.value for c in ReleaseCell.objects.filter(release=release)}
+    checked = 0
+    for total, parts in release.relations:
+        if values[total] is not None and all(values[p] is not None for p in parts):
+            assert values[total] == pytest.approx(sum(values[p] for p in parts))
+            checked += 1
+    assert checked > 0
+
+
+def test_a_hidden_cell_never_appears_as_a_number_in_any_page_or_download(release, analyst_client):
+    slug = release.survey.slug
+    urls = [
+        reverse("reporting:release-overview", args=[slug]),
+        reverse("reporting:release-channels", args=[slug]) + "?transaction=pay-council-tax",
+        reverse("reporting:release-take-up", args=[slug]),
+        reverse("reporting:release-costs", args=[slug]),
+    ]
+    for fmt in ("csv", "json"):
+        urls.append(reverse("reporting:release-download", args=[slug, fmt]))
+    for url in urls:
+        page = analyst_client.get(url)
+        assert page.status_code == 200, url
+        text = page.content.decode()
+        for number in HIDDEN_NUMBERS:
+            assert number not in text, (url, number)
+    channel_page = analyst_client.get(urls[1]).content.decode()
+    assert "[c]" in channel_page
+    shown_here = ReleaseCell.objects.filter(
+        release=release,
+        table="volume",
+        status="published",
+        keys__transaction="pay-council-tax",
+        keys__region="total",
+        value__gt=0,
+    )
+    assert shown_here.exists()
+    for cell in shown_here:
+        assert f"{cell.value:,.0f}" in channel_page
+    workbook = load_workbook(io.BytesIO(release_xlsx(release=release)))
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows(values_only=True):
+            for value in row:
+                assert value not in (DOMINANT_NW_WEB, DOMINANT_UNITARY_WEB)
+
+
+def test_the_same_cell_has_the_same_status_in_every_view_and_export(release):
+    stored = {c.cell_id: c for c in ReleaseCell.objects.filter(release=release)}
+    exported = {c["id"]: c for c in release_json(release=release)["cells"]}
+    assert set(exported) == set(stored)
+    stream = io.StringIO()
+    release_csv(release=release, stream=stream)
+    csv_rows = list(csv.DictReader(io.StringIO(stream.getvalue())))
+    assert len(csv_rows) == len(stored)
+    workbook = load_workbook(io.BytesIO(release_xlsx(release=release)))
+    detail = workbook["Transactions in detail"]
+    detail_rows = list(detail.iter_rows(min_row=3, values_only=True))
+    volume_cells = [c for c in stored.values() if c.table == "volume"]
+    volume_cells.sort(key=lambda c: c.order)
+    assert len(detail_rows) == len(volume_cells)
+    for cell, row in zip(volume_cells, detail_rows, strict=True):
+        hidden = cell.status in HIDDEN_STATUSES
+        assert (row[-1] == "[c]") is hidden
+        assert (exported[cell.cell_id]["value"] is None) is hidden
+        if not hidden:
+            assert row[-1] == cell.value
+    by_keys = {(c.table, frozenset(c.keys.items())): c for c in stored.values()}
+    for row in csv_rows:
+        keys = frozenset((k, row[k]) for k in selectors.KEY_COLUMNS if row[k] != "")
+        cell = by_keys[row["table"], keys]
+        assert (row["value"] == "[c]") is (cell.status in HIDDEN_STATUSES)
+    # The page table for one transaction shows exactly the stored statuses.
+    view = selectors.release_view(release=release)
+    labels = selectors.release_labels(release=release)
+    table = selectors.table_channel_mix(view, labels, "pay-council-tax")
+    web = next(row for row in table.rows if row[1] == "Online self-service")
+    england = stored["volume|pay-council-tax|WEB|total|total"]
+    assert (web[2].text == "[c]") is (england.status in HIDDEN_STATUSES)
+
+
+def test_xlsx_has_cover_notes_and_numbers_stored_as_numbers(release):
+    workbook = load_workbook(io.BytesIO(release_xlsx(release=release)))
+    assert workbook.sheetnames[:2] == ["Cover", "Notes"]
+    notes = " ".join(str(c) for row in workbook["Notes"].iter_rows(values_only=True) for c in row)
+    for symbol in ("[c]", "[x]", "[z]", "[e]"):
+        assert symbol in notes
+    rates = workbook["Response rates"]
+    england = [row for row in rates.iter_rows(min_row=3, values_only=True) if row[0] == "England"]
+    assert england[-1][2] == 6 and isinstance(england[-1][2], int | float)
+    text = json.dumps(
+        [[c for c in row] for s in workbook.worksheets for row in s.iter_rows(values_only=True)],
+        default=str,
+    )
+    for secret in ("min_contributors", "p_percent", "group_min_size"):
+        assert secret not in text
+
+
+def test_free_text_and_personal_data_are_never_shown_or_exported(small_round, analyst_client):
+    authority = make_authority("E06000007", kind="unitary", region="north_east")
+    questionnaire = small_round.questionnaire
+    free = Question.objects.filter(section__questionnaire=questionnaire, free_text=True).first()
+    personal = Question.objects.filter(
+        section__questionnaire=questionnaire, personal_data=True
+    ).first()
+    submitted_response(
+        small_round,
+        authority,
+        {"WEB": 700, "PHONE": 200, "F2F": 50},
+        {free.slug: "=HYPERLINK(SECRET-FREE-TEXT)", personal.slug: "Pat SECRET-PERSON"},
+    )
+    release = release_build(survey_id=small_round.pk)
+    contents = [
+        json.dumps(release_json(release=release)),
+        release_xlsx(release=release).decode("latin-1"),
+    ]
+    stream = io.StringIO()
+    release_csv(release=release, stream=stream)
+    contents.append(stream.getvalue())
+    slug = small_round.slug
+    for name in ("release-overview", "release-take-up", "release-costs", "release-channels"):
+        contents.append(
+            analyst_client.get(reverse(f"reporting:{name}", args=[slug])).content.decode()
+        )
+    for content in contents:
+        assert "SECRET-FREE-TEXT" not in content
+        assert "SECRET-PERSON" not in content
+
+
+def test_analyst_sees_pages_others_are_refused(release, client, analyst, administrator):
+    url = reverse("reporting:release-take-up", args=[release.survey.slug])
+    anonymous = client.get(url)
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith(reverse("admin:login"))
+    client.force_login(administrator)
+    assert client.get(url).status_code == 403
+    assert (
+        client.get(
+            reverse("reporting:release-download", args=[release.survey.slug, "xlsx"])
+        ).status_code
+        == 403
+    )
+    client.force_login(analyst)
+    assert client.get(url).status_code == 200
+    # Analysts never see primary versus secondary suppression.
+    assert (
+        client.get(reverse("reporting:release-suppression", args=[release.survey.slug])).status_code
+        == 403
+    )
+    overview = client.get(reverse("reporting:release-overview", args=[release.survey.slug]))
+    assert b"Secondary" not in overview.content and b"secondary" not in overview.content
+
+
+def test_internals_permission_shows_suppression_details(release, client, internals_analyst):
+    client.force_login(internals_analyst)
+    page = client.get(reverse("reporting:release-suppression", args=[release.survey.slug]))
+    assert page.status_code == 200
+    assert b"Secondary suppression" in page.content
+
+
+def test_unknown_transaction_or_format_is_not_found(release, analyst_client):
+    slug = release.survey.slug
+    url = reverse("reporting:release-channels", args=[slug])
+    assert analyst_client.get(url + "?transaction=../../responses").status_code == 404
+    assert (
+        analyst_client.get(reverse("reporting:release-download", args=[slug, "pdf"])).status_code
+        == 404
+    )
+
+
+def test_charts_are_accessible_svg_next_to_tables(release, analyst_client):
+    page = analyst_client.get(reverse("reporting:release-take-up", args=[release.survey.slug]))
+    html = page.content.decode()
+    assert 'role="img"' in html and "<title id=" in html
+    assert "<table" in html
+    assert "<script>" not in html and "style=" not in html
+
+
+def test_dashboard_selectors_use_a_fixed_number_of_queries(release, django_assert_max_num_queries):
+    with django_assert_max_num_queries(6):
+        view = selectors.release_view(release=release)
+        labels = selectors.release_labels(release=release)
+        tables = [
+            selectors.table_response_rates(view),
+            selectors.table_channel_mix(view, labels),
+            selectors.table_take_up(view, labels),
+            selectors.table_costs(view, labels),
+            selectors.table_own_costs(view, labels),
+            selectors.table_answers(view, labels),
+        ]
+    assert all(t.rows for t in tables)
+
+
+def test_a_finished_release_and_its_cells_never_change(release):
+    with pytest.raises(ReleaseImmutable):
+        release.save()
+    with pytest.raises(ReleaseImmutable):
+        release.delete()
+    cell = ReleaseCell.objects.filter(release=release).first()
+    cell.value = 1
+    with pytest.raises(ReleaseImmutable):
+        cell.save()
+
+
+def test_running_a_build_twice_changes_nothing(release):
+    cells = ReleaseCell.objects.filter(release=release).count()
+    assert release_run(release_id=release.pk) == ReleaseStatus.READY
+    assert ReleaseCell.objects.filter(release=release).count() == cells
+    assert release.survey.releases.count() == 1
+
+
+def test_rebuild_only_when_inputs_changed(release):
+    assert release_rebuild_if_changed(survey_id=release.survey_id) is None
+    figure = Figure.objects.filter(response__survey=release.survey, value__isnull=False).first()
+    figure.value += 1
+    figure.version += 1
+    figure.save()
+    again = release_rebuild_if_changed(survey_id=release.survey_id)
+    assert again is not None and again.number == release.number + 1
+
+
+def test_a_refused_audit_publishes_nothing(small_round, monkeypatch, analyst_client):
+    real_protect = reporting_services.protect
+
+    def failing_protect(*args, **kwargs):
+        result = real_protect(*args, **kwargs)
+        audit = dataclasses.replace(result.audit, exact_disclosures=("volume|x",))
+        return dataclasses.replace(result, audit=audit)
+
+    monkeypatch.setattr(reporting_services, "protect", failing_protect)
+    release = release_build(survey_id=small_round.pk)
+    assert release.status == ReleaseStatus.REFUSED
+    assert not ReleaseCell.objects.filter(release=release).exists()
+    assert selectors.release_latest_ready(survey=small_round) is None
+    page = analyst_client.get(reverse("reporting:release-overview", args=[small_round.slug]))
+    assert b"refused" in page.content
+    take_up = reverse("reporting:release-take-up", args=[small_round.slug])
+    assert analyst_client.get(take_up).status_code == 404
