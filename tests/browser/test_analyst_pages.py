@@ -1,0 +1,46 @@
+"""Analysts' dashboards in a real browser: accessible, and never a hidden number."""
+
+import json
+import re
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Permission, User
+
+from reporting.services import release_build
+from reporting.tests.factories import SMALL_ROUND, make_small_round
+from surveys.questionnaires import questionnaire_load
+from surveys.tests.factories import make_survey
+from tests.browser.conftest import axe_violations
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def released_round():
+    data = json.loads((settings.BASE_DIR / "fixtures" / "questionnaire-2015.json").read_text())
+    questionnaire, _ = questionnaire_load(data=data)
+    survey = make_survey(questionnaire, name="Channel baseline 2015", slug="baseline-2015")
+    make_small_round(survey, SMALL_ROUND)
+    release_build(survey_id=survey.pk)
+    return survey
+
+
+def test_analyst_pages_are_accessible(page, released_round):
+    analyst = User.objects.create_user("analyst", password="a-long-test-password", is_staff=True)
+    analyst.user_permissions.add(Permission.objects.get(codename="view_dashboards"))
+    page.goto("/admin/login/?next=/reporting/")
+    page.get_by_label("Username").fill("analyst")
+    page.get_by_label("Password").fill("a-long-test-password")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/reporting/")
+    page.get_by_role("heading", level=1).wait_for()
+    assert axe_violations(page) == []
+    slug = released_round.slug
+    for path in ("", "channels/", "take-up/", "costs/"):
+        page.goto(f"/reporting/{slug}/{path}")
+        page.get_by_role("heading", level=1).wait_for()
+        assert axe_violations(page) == [], path
+        # Hidden cells read [c]; the SVG charts carry a title.
+        assert page.locator("svg[role='img'] title").count() or path == ""
+        assert not re.search(r">\s*None\s*<", page.content())
