@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from reporting.tables import RESPONDED, TOTAL, VOLUME, Catalogue, cell_key
+from reporting.tables import RESPONDED, TOTAL, VOLUME, Catalogue, cell_key, merge_small_kinds
 
 SHARE = "share"
 TAKE_UP = "take_up"
@@ -105,6 +105,7 @@ def margins(cat: Catalogue) -> list[tuple[str, str]]:
 
 def derive(cat: Catalogue, lookup: Lookup) -> list[DerivedCell]:
     """Every derived figure of a release, from its published cells only."""
+    cat = merge_small_kinds(cat)  # the same groups as the protected tables
     cells: list[DerivedCell] = []
     slugs = [slug for slug, _ in cat.transactions]
     codes = [c.code for c in cat.channels]

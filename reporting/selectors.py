@@ -37,7 +37,11 @@ from surveys.models import Survey
 
 CONFIDENTIAL = "[c]"
 NOT_APPLICABLE = "[z]"
-KIND_LABELS = dict(AuthorityKind.choices)
+KIND_LABELS = dict(AuthorityKind.choices) | {
+    # Single-council types are published with their peers (reporting.tables.REPORTING_KIND).
+    AuthorityKind.LONDON_BOROUGH: "London borough (with the City of London)",
+    AuthorityKind.UNITARY: "Unitary authority (with the Isles of Scilly)",
+}
 REGION_LABELS = dict(Region.choices)
 ANSWER_LABELS = {
     "yes": "Yes",

@@ -12,8 +12,9 @@ Cell ids read ``table|key|key|...``; ``keys`` name the dimensions (``TOTAL`` for
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 
 import numpy as np
@@ -176,8 +177,26 @@ def _split(keys: pd.DataFrame, gss: np.ndarray, values: np.ndarray):
     return result
 
 
+# Council types of a single council are reported with their nearest peers, as official
+# statistics do: a breakdown by type would otherwise show that one council's answers
+# (every council of the group in one category: group disclosure).
+REPORTING_KIND = {"city_of_london": "london_borough", "isles_of_scilly": "unitary"}
+
+
+def merge_small_kinds(catalogue: Catalogue) -> Catalogue:
+    """The catalogue with single-council types merged into their peers (idempotent)."""
+    kinds = tuple(dict.fromkeys(REPORTING_KIND.get(k, k) for k in catalogue.kinds))
+    invited: Counter[tuple[str, str]] = Counter()
+    for (kind, region), count in catalogue.invited.items():
+        invited[REPORTING_KIND.get(kind, kind), region] += count
+    return replace(catalogue, kinds=kinds, invited=dict(invited))
+
+
 def build_system(catalogue: Catalogue, inputs: Inputs) -> System:
     """All protected tables of a release as one linked system."""
+    catalogue = merge_small_kinds(catalogue)
+    councils = inputs.councils.assign(kind=inputs.councils["kind"].replace(REPORTING_KIND))
+    inputs = replace(inputs, councils=councils)
     system = System()
     councils = inputs.councils
     responded = _responded(system, catalogue, councils)
