@@ -473,11 +473,10 @@ def _scale_copies(survey: Survey, scale: int) -> list[Authority]:
     if scale <= 1:
         return originals
     taken = set(Authority.objects.values_list("code", flat=True))
+    # Four characters starting with a digit: never a real council's three-letter code.
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     letters = (
-        a + b + c
-        for a in "ZYXWVUTSRQ"
-        for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-        for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+        a + b + c + d for a in "123456789" for b in alphabet for c in alphabet for d in alphabet
     )
     free_codes = (code for code in letters if code not in taken)
     existing = set(Authority.objects.values_list("gss_code", flat=True))
