@@ -15,8 +15,9 @@ with ``audit.passed`` false and ``require_passed`` raises :class:`ReleaseRefused
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Literal
 
 import numpy as np
@@ -27,11 +28,13 @@ from .model import (
     Cell,
     Contributions,
     DisclosureInputError,
+    IntArray,
     Relation,
     Rules,
     System,
     build_system,
 )
+from .parallel import run_split, shares, worker_count
 from .rules import Primaries, find_primaries
 from .suppress import Chooser, Need, drop_pinned, needs_for_primaries, width_need
 
@@ -114,6 +117,7 @@ def protect(
     costs: Mapping[str, float] | None = None,
     *,
     time_budget: float | None = None,
+    workers: int | None = None,
 ) -> ProtectionResult:
     """Find primary cells, choose secondary ones across all relations at once, and audit.
 
@@ -121,6 +125,10 @@ def protect(
     grows with the number of primary cells, see :func:`.suppress.default_budget`). When it is
     spent, further cells are chosen by a cheaper rule that may hide more than needed; the
     protection of every primary cell is still required by the final audit, as always.
+
+    ``workers``: processes over independent blocks (None: 2 for a big release on a machine with
+    two or more cores, else 1; see :mod:`.parallel`). The results do not depend on it, except
+    through the share of the MILP time budget each process gets.
     """
     rules = rules or Rules()
     timings = {"rules": 0.0, "suppression": 0.0, "audit": 0.0}
@@ -133,9 +141,27 @@ def protect(
         hideable[list(flag.siblings)] = True
     clock = _lap(timings, "rules", clock)
     chooser = Chooser(system, primaries, primary, hideable, budget=time_budget)
-    chooser.satisfy(needs_for_primaries(system, primaries))
+    needs = needs_for_primaries(system, primaries)
+    count = worker_count(workers, len(chooser.blocks), int(hideable.sum()))
+    split = shares([len(b.cells) for b in chooser.blocks], count) if count > 1 else [None]
+    budget = chooser.budget
+    chooser.budget = budget / len(split)
+    planned = run_split([partial(_plan, chooser, needs, primary, share) for share in split])
+    chooser.budget = budget
+    for share, (cells, spent) in zip(split[1:], planned[1:], strict=True):
+        chooser.hidden[chooser.block_cells(share)] = False
+        chooser.hidden[cells] = True
+        chooser.spent += spent
     clock = _lap(timings, "suppression", clock)
-    report = audit_system(system, chooser.hidden, primaries)
+    regions = [None if share is None else chooser.block_cells(share) for share in split]
+    hidden_now = chooser.hidden
+    audits = run_split(
+        [partial(audit_system, system, hidden_now, primaries, region=r) for r in regions]
+    )
+    report = audits[0]
+    for region, part in zip(regions[1:], audits[1:], strict=True):
+        assert region is not None
+        report = merge_audits(system, primaries, report, part, region)
     clock = _lap(timings, "audit", clock)
     audited = chooser.hidden.copy()
     for _ in range(MAX_REPAIR_ROUNDS):
@@ -150,8 +176,8 @@ def protect(
         # Only the blocks whose hidden cells changed are audited again between rounds: blocks
         # share no cell or relation, so the others' findings stand.
         region = chooser.block_cells(np.unique(chooser.block_of[changed]).tolist())
-        partial = audit_system(system, chooser.hidden, primaries, region=region)
-        report = merge_audits(system, primaries, report, partial, region)
+        part = audit_system(system, chooser.hidden, primaries, region=region)
+        report = merge_audits(system, primaries, report, part, region)
         clock = _lap(timings, "audit", clock)
     hidden = _drop_pinned_secondaries(system, chooser.hidden, primary, report)
     if not np.array_equal(hidden, audited):
@@ -159,6 +185,29 @@ def protect(
         report = audit_system(system, hidden, primaries)
         clock = _lap(timings, "audit", clock)
     return _result(system, primaries, hidden, primary, report, timings)
+
+
+def _plan(
+    chooser: Chooser,
+    needs: list[Need],
+    primary: BoolArray,
+    share: Sequence[int] | None,
+) -> tuple[IntArray, float]:
+    """Choose the secondary cells of some blocks (None: all): outsider needs, then insiders.
+
+    Cells fixed by the published ones protect nothing and are published again before the
+    audit, so that its first pass already certifies the final pattern. Returns the hidden cells
+    of the share and the MILP seconds spent (a child process reports them this way).
+    """
+    if share is not None:
+        chosen = set(share)
+        needs = [n for n in needs if int(chooser.block_of[n.weights[0][0]]) in chosen]
+    spent = chooser.spent
+    chooser.satisfy(needs)
+    chooser.satisfy_insiders(share)
+    chooser.publish_fixed(primary, share)
+    region = chooser.block_cells(share) if share is not None else np.ones(len(primary), bool)
+    return np.flatnonzero(chooser.hidden & region), chooser.spent - spent
 
 
 def _lap(timings: dict[str, float], stage: str, since: float) -> float:

@@ -17,6 +17,11 @@ Speed without loss of exactness:
 * Insiders (a council knowing its own contributions) are audited only where they can matter; see
   :func:`_suspicious_insiders` for the proof that the others cannot pin anything. The proof is
   applied block by block, so a council is checked only in the blocks where it could matter.
+* An insider candidate that two explicit feasible points (the true table plus and minus a
+  deviation in the null space of the block's relations) already move by more than the tolerance
+  needs no LP (:func:`_moved_by_directions`); only the rest are solved.
+* Interval propagation gives valid bounds (:meth:`_AttackerLP.implied_bounds`); a variable that
+  a feasible point already takes to its bound needs no LP in that direction.
 """
 
 from __future__ import annotations
@@ -30,10 +35,17 @@ from scipy.sparse.csgraph import connected_components
 
 from .model import BoolArray, FloatArray, IntArray, System
 from .rules import Primaries
-from .solver import LinearProgram
+from .solver import LinearProgram, null_basis
 
 # Two bounds closer than this (relative to the cell value, at least absolute) are equal.
 RTOL = 1e-6
+# Random directions tried per council and block before its insider LPs (_moved_by_directions).
+DIRECTIONS = 3
+# Further directions, each aimed at one variable that the random ones did not prove.
+TARGETED = 6
+# Largest violation of a relation (relative to the block's largest value) that a point built
+# from a direction may have: far below the LP solver's own feasibility tolerance.
+DIRECTION_RESIDUAL = 1e-9
 
 
 def tolerance(value: float) -> float:
@@ -93,6 +105,17 @@ class _AttackerLP:
             self.block_of[variables] = b
             self.local[variables] = np.arange(len(variables))
         self._models: dict[int, LinearProgram] = {}
+        self._nulls: dict[int, tuple[FloatArray, sparse.csr_array]] = {}
+
+    def null_space(self, block: int) -> tuple[FloatArray, sparse.csr_array]:
+        """A basis of the block's deviations ``{y : A y = 0}`` and the block's matrix A."""
+        found = self._nulls.get(block)
+        if found is None:
+            variables, rows = self.blocks[block]
+            matrix = sparse.csr_array(self.a_eq[rows][:, variables])
+            found = (null_basis(matrix.toarray()), matrix)
+            self._nulls[block] = found
+        return found
 
     def _blocks(self) -> list[tuple[IntArray, IntArray]]:
         """(variables, rows) of each connected block, largest block first."""
@@ -183,7 +206,7 @@ class _AttackerLP:
             term_min = np.where(coef > 0, coef * low[col], coef * high[col])
             term_max = np.where(coef > 0, coef * high[col], coef * low[col])
             new_high, new_low = high.copy(), low.copy()
-            for terms, out, sense in ((term_min, new_high, 1.0), (term_max, new_low, -1.0)):
+            for terms, sense in ((term_min, 1.0), (term_max, -1.0)):
                 infinite = ~np.isfinite(terms)
                 finite_sum = np.bincount(row, np.where(infinite, 0.0, terms), nrows)
                 inf_count = np.bincount(row, infinite.astype(float), nrows)
@@ -194,8 +217,8 @@ class _AttackerLP:
                 # coef * x <= bound (sense 1) or >= bound (sense -1), coef is +-1.
                 implied = bound / coef
                 upper_side = (coef > 0) == (sense > 0)
-                np.minimum.at(out, col[upper_side], implied[upper_side])
-                np.maximum.at(out, col[~upper_side], implied[~upper_side])
+                np.minimum.at(new_high, col[upper_side], implied[upper_side])
+                np.maximum.at(new_low, col[~upper_side], implied[~upper_side])
             converged = np.array_equal(new_low, low) and np.array_equal(new_high, high)
             low, high = np.maximum(new_low, low), np.minimum(new_high, high)
             if converged:
@@ -437,6 +460,8 @@ def _insider_findings(
     primary = np.isin(lp.cells, np.fromiter(primaries.requirements, np.int64))
     # Candidates an insider might pin: hidden primaries the outsider cannot pin.
     open_primary = primary & (found.high - found.low > tol)
+    # Fixed seed: the audit of a pattern is deterministic.
+    rng = np.random.default_rng(0)
     for contributor, touched in suspicious.items():
         own = _own_values(own_matrix, contributor)
         # A council that is the whole cell knows it: that is no disclosure of someone else.
@@ -453,9 +478,87 @@ def _insider_findings(
         # Where the council is the only contributor it knows the cell's value outright.
         sole = (own >= lp.values - RTOL * np.maximum(1.0, np.abs(lp.values))) & (own > 0)
         bounds[sole, 1] = own[sole]
+        for b, chosen in list(candidates.items()):
+            moved = _moved_by_directions(lp, b, bounds, np.array(chosen, dtype=np.int64), rng)
+            candidates[b] = [v for v, gone in zip(chosen, moved, strict=True) if not gone]
         for v in _pinned(lp, bounds, candidates):
             findings.append((contributor, int(lp.cells[v])))
     return findings
+
+
+def _moved_by_directions(
+    lp: _AttackerLP,
+    block: int,
+    bounds: FloatArray,
+    chosen: IntArray,
+    rng: np.random.Generator,
+) -> BoolArray:
+    """Per chosen variable: whether two explicit feasible points prove it is not pinned.
+
+    Every variable that the bounds fix (upper <= lower) or that sits on its lower bound stays
+    put; y is a random deviation of the block (``A y = 0``) that keeps them at zero, i.e. a
+    random element of the null space projected onto ``y_F = 0``. The true values x satisfy the
+    bounds, so ``x + s y`` and ``x - s y`` do as well for the step s of half the smallest
+    ``slack_j / |y_j|``; both are checked to satisfy the relations. A variable that they move by
+    more than twice the audit's tolerance cannot be pinned: an LP would find it movable. The
+    rest (also when a direction happens to move a variable too little) go to the LPs.
+    """
+    basis, matrix = lp.null_space(block)
+    moved = np.zeros(len(chosen), dtype=bool)
+    if basis.shape[1] == 0:
+        return moved
+    variables = lp.blocks[block][0]
+    x = lp.values[variables]
+    low, high = bounds[variables, 0], bounds[variables, 1]
+    fixed = (high <= low) | (x <= low)
+    known = _orthonormal_rows(basis[fixed])
+    local = lp.local[chosen]
+    need = 2 * RTOL * np.maximum(1.0, np.abs(lp.values[chosen]))
+    allowed = DIRECTION_RESIDUAL * max(1.0, float(np.abs(x).max()))
+    for attempt in range(DIRECTIONS + TARGETED):
+        if attempt < DIRECTIONS:
+            g = rng.standard_normal(basis.shape[1])
+        else:
+            # Then aim at a variable still unproven: its own row of the basis moves it most.
+            left = np.flatnonzero(~moved)
+            g = basis[local[left[(attempt - DIRECTIONS) % len(left)]]].copy()
+        for q in known:
+            g -= (q @ g) * q
+        # Element-wise on purpose (see null_basis): no multi-threaded BLAS for a small product.
+        y = (basis * g).sum(axis=1)
+        y[fixed] = 0.0
+        size = float(np.abs(y).max())
+        if size == 0.0:
+            break
+        y /= size
+        moving = np.abs(y) > 1e-12
+        limits = (x[moving] - low[moving]) / np.abs(y[moving])
+        above = np.isfinite(high[moving])
+        if above.any():
+            limits[above] = np.minimum(
+                limits[above], (high[moving][above] - x[moving][above]) / np.abs(y[moving][above])
+            )
+        step = 0.5 * float(limits.min())
+        if not step > 0 or step * float(np.abs(matrix @ y).max()) > allowed:
+            continue
+        moved |= step * np.abs(y[local]) > need
+        if moved.all():
+            break
+    return moved
+
+
+def _orthonormal_rows(rows: FloatArray) -> list[FloatArray]:
+    """An orthonormal basis of the span of a few rows (modified Gram-Schmidt)."""
+    basis: list[FloatArray] = []
+    for row in rows:
+        v = row.astype(np.float64).copy()
+        size = float(np.sqrt(v @ v))
+        for q in basis:
+            v -= (q @ v) * q
+        rest = float(np.sqrt(v @ v))
+        if rest > 1e-9 * max(size, 1e-300):
+            basis.append(v / rest)
+    return basis
 
 
 def _suspicious_insiders(

@@ -28,7 +28,7 @@ try:  # pragma: no cover - depends on the installation
 except ImportError:  # pragma: no cover
     _highs = None
 
-Status = Literal["optimal", "unbounded"]
+Status = Literal["optimal", "unbounded", "infeasible"]
 # HiGHS ``simplex_strategy`` values.
 DUAL_SIMPLEX = 1
 PRIMAL_SIMPLEX = 4
@@ -77,21 +77,24 @@ class LinearProgram:
         cost: FloatArray,
         lower: FloatArray | None = None,
         upper: FloatArray | None = None,
+        *,
+        may_be_infeasible: bool = False,
     ) -> tuple[Status, FloatArray | None]:
         """Minimise ``cost . x``; ("unbounded", None) when the objective has no lower limit.
 
-        The problem must be feasible (every caller has a known feasible point).
+        The problem must be feasible (every caller of the audit has a known feasible point)
+        unless ``may_be_infeasible``: then ("infeasible", None) reports a proven infeasibility.
         """
         lower = self.lower if lower is None else np.asarray(lower, dtype=np.float64)
         upper = self.upper if upper is None else np.asarray(upper, dtype=np.float64)
         if self._model is not None:
-            found = self._warm(cost, lower, upper)
+            found = self._warm(cost, lower, upper, may_be_infeasible)
             if found is not None:
                 return found
-        return self._cold(cost, lower, upper)
+        return self._cold(cost, lower, upper, may_be_infeasible)
 
     def _warm(
-        self, cost: FloatArray, lower: FloatArray, upper: FloatArray
+        self, cost: FloatArray, lower: FloatArray, upper: FloatArray, may_be_infeasible: bool
     ) -> tuple[Status, FloatArray | None] | None:
         assert _highs is not None
         model = self._model
@@ -122,13 +125,15 @@ class LinearProgram:
             return "optimal", np.array(model.getSolution().col_value)
         if status == _highs.HighsModelStatus.kUnbounded:
             return "unbounded", None
+        if status == _highs.HighsModelStatus.kInfeasible and may_be_infeasible:
+            return "infeasible", None
         # Anything else (e.g. "unbounded or infeasible", limits): decide with a fresh solve, and
         # drop the basis so that the next warm start does not inherit the trouble.
         model.clearSolver()
         return None
 
     def _cold(
-        self, cost: FloatArray, lower: FloatArray, upper: FloatArray
+        self, cost: FloatArray, lower: FloatArray, upper: FloatArray, may_be_infeasible: bool
     ) -> tuple[Status, FloatArray | None]:
         result = linprog(
             cost,
@@ -139,6 +144,8 @@ class LinearProgram:
         )
         if result.status == 3:
             return "unbounded", None
+        if result.status == 2 and may_be_infeasible:
+            return "infeasible", None
         if result.status != 0:
             raise RuntimeError(f"LP failed: {result.message}")
         return "optimal", np.asarray(result.x)
@@ -259,3 +266,40 @@ def _inf(values: FloatArray) -> FloatArray:
     """HiGHS's infinity in place of numpy's (they are the same double, but be explicit)."""
     assert _highs is not None
     return np.clip(values, -_highs.kHighsInf, _highs.kHighsInf)
+
+
+def null_basis(matrix: FloatArray, tol: float = 1e-9) -> FloatArray:
+    """A basis (columns, not orthonormal) of ``{y : matrix @ y = 0}`` by Gauss-Jordan elimination.
+
+    Written with element-wise numpy operations on purpose: LAPACK's SVD of a few hundred
+    columns hands the work to a multi-threaded BLAS, which is many times slower than this on a
+    busy machine. The relation matrices hold 0 and +-1, so partial pivoting is stable here.
+    """
+    a = np.array(matrix, dtype=np.float64)
+    m, n = a.shape
+    pivots: list[int] = []
+    row = 0
+    for col in range(n):
+        if row == m:
+            break
+        k = row + int(np.argmax(np.abs(a[row:, col])))
+        if abs(a[k, col]) <= tol:
+            continue
+        if k != row:
+            a[[row, k]] = a[[k, row]]
+        a[row] /= a[row, col]
+        factors = a[:, col].copy()
+        factors[row] = 0.0
+        hit = np.flatnonzero(np.abs(factors) > tol)
+        if len(hit):
+            a[hit] -= np.multiply.outer(factors[hit], a[row])
+        a[:, col][np.abs(a[:, col]) <= tol] = 0.0
+        a[row, col] = 1.0
+        pivots.append(col)
+        row += 1
+    free = np.setdiff1d(np.arange(n), pivots)
+    basis = np.zeros((n, len(free)))
+    basis[free, np.arange(len(free))] = 1.0
+    if pivots:
+        basis[pivots] = -a[: len(pivots)][:, free]
+    return basis
