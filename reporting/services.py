@@ -37,6 +37,7 @@ from survey_site.queue import enqueue_on_commit
 from surveys.choices import PopulationKind, QuestionKind, ResponseStatus, SectionKind
 from surveys.models import Answer, Figure, Question, Response, Survey, TransactionAnswer
 from surveys.selectors import survey_population
+from surveys.services import PREFILLED_BY
 
 logger = logging.getLogger(__name__)
 
@@ -461,8 +462,13 @@ def _holds_real_responses(survey: Survey) -> bool:
     )
     if real_status.exists():
         return True
+    # Tier pre-answers ("not our responsibility" for a district's county services) are
+    # written when a council is invited, not by anyone answering.
+    machine_written = [SYNTHETIC_ACTOR, PREFILLED_BY]
     return any(
-        model.objects.filter(response__survey=survey).exclude(updated_by=SYNTHETIC_ACTOR).exists()
+        model.objects.filter(response__survey=survey)
+        .exclude(updated_by__in=machine_written)
+        .exists()
         for model in (Figure, TransactionAnswer, Answer)
     )
 
