@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from reporting.selectors import Shown
 
-WIDTH = 640
-LABEL_WIDTH = 230
+WIDTH = 960
+LABEL_WIDTH = 450
 VALUE_SPACE = 90
 BAR_HEIGHT = 22
 GAP = 8

@@ -8,6 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from authorities.models import Authority
+from reporting.models import Release, ReleaseStatus
+from reporting.services import release_build, responses_generate
 from survey_site.roles import ANALYSTS, SURVEY_ADMINISTRATORS
 from surveys.choices import PopulationKind, SurveyStatus
 from surveys.models import Survey
@@ -16,6 +18,9 @@ from surveys.services import link_url, links_issue_for_survey
 
 FIXTURES = settings.BASE_DIR / "fixtures"
 DEMO_SURVEY_SLUG = "demo-2015"
+# A closed round of synthetic responses with a protected release, for the analysts' pages;
+# the open round above stays clean for trying the respondent journey.
+RESULTS_SURVEY_SLUG = "demo-2015-results"
 # A unitary, a district and a county: they see different pre-answered transactions.
 DEMO_COUNCILS = ["E06000001", "E07000242", "E10000015"]
 # Well-known passwords are acceptable only for the local demo: the command refuses to
@@ -60,6 +65,22 @@ class Command(BaseCommand):
             user.set_password(password)
             user.save()
             user.groups.set(Group.objects.filter(name__in=groups))
+        results, created = Survey.objects.get_or_create(
+            slug=RESULTS_SURVEY_SLUG,
+            defaults={
+                "name": "Channel baseline 2015 (synthetic results)",
+                "questionnaire": questionnaire,
+                "opens_at": now - datetime.timedelta(days=60),
+                "closes_at": now - datetime.timedelta(days=30),
+                "population": PopulationKind.ENGLAND_2015,
+                "status": SurveyStatus.CLOSED,
+            },
+        )
+        if not Release.objects.filter(survey=results, status=ReleaseStatus.READY).exists():
+            self.stdout.write("Building synthetic results and a protected release ...")
+            responses_generate(survey_id=results.pk)
+            release = release_build(survey_id=results.pk)
+            self.stdout.write(f"Release of {results.slug}: {release.status}")
         demo_councils = Authority.objects.filter(gss_code__in=DEMO_COUNCILS).order_by("gss_code")
         links = links_issue_for_survey(survey=survey, authorities=demo_councils)
         base = settings.SURVEY_BASE_URL
