@@ -1,0 +1,36 @@
+"""`make run` relies on setup_demo: it must work on an empty database, and again."""
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+
+from reporting.models import Release, ReleaseStatus
+from surveys.models import Survey
+
+
+@pytest.mark.django_db
+def test_setup_demo_builds_everything_once_and_is_safe_to_repeat(settings):
+    settings.DEBUG = True  # the test runner turns it off; make run has it on
+    out = StringIO()
+    call_command("setup_demo", stdout=out)
+    text = out.getvalue()
+    assert "Demo ready." in text
+    assert text.count("/s/") == 3  # three sample council links
+    assert Survey.objects.filter(slug__in=["demo-2015", "demo-2015-results"]).count() == 2
+    release = Release.objects.get(survey__slug="demo-2015-results")
+    assert release.status == ReleaseStatus.READY
+    assert User.objects.get(username="admin").check_password("demo-admin-password")
+    again = StringIO()
+    call_command("setup_demo", stdout=again)
+    assert "Building synthetic results" not in again.getvalue()
+    assert Release.objects.count() == 1
+
+
+def test_setup_demo_refuses_without_debug(settings):
+    from django.core.management.base import CommandError
+
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="only with DEBUG on"):
+        call_command("setup_demo", stdout=StringIO())
