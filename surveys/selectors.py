@@ -147,17 +147,19 @@ def response_data(*, response: Response) -> ResponseData:
 @functools.lru_cache(maxsize=32)
 def _answered_questionnaire_parts(
     questionnaire_id: int, created_at: datetime.datetime
-) -> tuple[tuple[KeyTransaction, ...], tuple[Channel, ...]]:
+) -> tuple[tuple[KeyTransaction, ...], tuple[Channel, ...], Section]:
     return (
         tuple(KeyTransaction.objects.filter(questionnaire_id=questionnaire_id).order_by("number")),
         tuple(Channel.objects.filter(questionnaire_id=questionnaire_id).order_by("order")),
+        Section.objects.get(questionnaire_id=questionnaire_id, kind=SectionKind.TRANSACTIONS),
     )
 
 
 def answered_questionnaire_parts(
     response: Response,
-) -> tuple[tuple[KeyTransaction, ...], tuple[Channel, ...]]:
-    """Transactions and channels of a response's questionnaire, cached in the process.
+) -> tuple[tuple[KeyTransaction, ...], tuple[Channel, ...], Section]:
+    """Transactions, channels and the transactions section of a response's questionnaire,
+    cached in the process.
 
     Safe to cache: a questionnaire that has a response can never change again
     (QuestionnaireLocked), and this one has `response`. created_at is in the key so a
@@ -169,7 +171,7 @@ def answered_questionnaire_parts(
 
 def transaction_page_data(*, response: Response, slug: str) -> ResponseData | None:
     """What one transaction page needs, and nothing else: constant, small queries."""
-    transactions, channels = answered_questionnaire_parts(response)
+    transactions, channels, _ = answered_questionnaire_parts(response)
     current = next((t for t in transactions if t.slug == slug), None)
     if current is None:
         return None

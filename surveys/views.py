@@ -54,6 +54,7 @@ from surveys.respondent import (
 from surveys.selectors import (
     COMPLETED,
     ResponseData,
+    answered_questionnaire_parts,
     describe_value,
     response_data,
     response_progress,
@@ -229,7 +230,7 @@ def _forbidden_section(request: HttpRequest) -> HttpResponse:
 
 
 def _transactions_section(response) -> Section:
-    return response.survey.questionnaire.sections.get(kind=SectionKind.TRANSACTIONS)
+    return answered_questionnaire_parts(response)[2]
 
 
 def _notify_if_section_complete(respondent: Respondent, section: Section) -> None:
