@@ -104,10 +104,17 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # the page itself. Health checks drop a connection the server closed meanwhile.
 DATABASES["default"]["CONN_MAX_AGE"] = 60
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Server-side binding lets psycopg prepare the statements a connection runs often:
+    # PostgreSQL then plans the respondent's lookups once per connection instead of on
+    # every request (planning cost more than running them).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=2
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Redis: the Celery broker and the cache (rate limits). Sessions stay in the database,
-# so saving answers never depends on Redis being up.
+# Redis: the Celery broker and the cache (rate limits, copies of sessions). Sessions are
+# stored in the database, so saving answers never depends on Redis being up.
 REDIS_URL = env.str("REDIS_URL")
 
 
@@ -125,8 +132,13 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": _next_redis_db(REDIS_URL),
             "KEY_PREFIX": "survey",
+            # A Redis that stops answering costs a request a second at most, never a hang.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
+    # Sessions live in PostgreSQL and are read through Redis; they keep working, from
+    # the database, while Redis is down (survey_site.sessions).
+    SESSION_ENGINE = "survey_site.sessions"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
