@@ -169,12 +169,19 @@ def answered_questionnaire_parts(
     return _answered_questionnaire_parts(questionnaire.pk, questionnaire.created_at)
 
 
-def transaction_page_data(*, response: Response, slug: str) -> ResponseData | None:
-    """What one transaction page needs, and nothing else: constant, small queries."""
+def transaction_page_data(
+    *, response: Response, slug: str, answers: bool = True
+) -> ResponseData | None:
+    """What one transaction page needs, and nothing else: constant, small queries.
+
+    answers=False leaves out the stored answer and figures (no query at all): a save
+    reads them itself, locked.
+    """
     transactions, channels, _ = answered_questionnaire_parts(response)
     current = next((t for t in transactions if t.slug == slug), None)
     if current is None:
         return None
+    codes = {c.pk: c.code for c in channels}
     return ResponseData(
         response=response,
         transactions=list(transactions),
@@ -184,13 +191,15 @@ def transaction_page_data(*, response: Response, slug: str) -> ResponseData | No
         transaction_answers={
             a.transaction_id: a
             for a in TransactionAnswer.objects.filter(response=response, transaction=current)
-        },
+        }
+        if answers
+        else {},
         figures={
-            (f.transaction_id, f.channel.code): f
-            for f in Figure.objects.filter(response=response, transaction=current).select_related(
-                "channel"
-            )
-        },
+            (f.transaction_id, codes[f.channel_id]): f
+            for f in Figure.objects.filter(response=response, transaction=current)
+        }
+        if answers
+        else {},
         answers={},
     )
 
@@ -300,13 +309,18 @@ FIELD_NAMES = {
 }
 
 
+HISTORY_SHOWN = 20
+
+
 def transaction_history(
     *, response: Response, key_transaction: KeyTransaction, names: dict[str, str]
 ) -> list[dict[str, Any]]:
-    """Every change to one transaction page, newest first: who, when, what, from, to."""
+    """The latest changes to one transaction page, newest first: who, when, what, from,
+    to. At most HISTORY_SHOWN + 1 rows: the page shows HISTORY_SHOWN and says when there
+    are older ones (all of them stay in the audit trail)."""
     records = ChangeRecord.objects.filter(
         response=response, key__startswith=f"{key_transaction.slug}/"
-    ).order_by("-changed_at", "-id")[:200]
+    ).order_by("-changed_at", "-id")[: HISTORY_SHOWN + 1]
     return [
         {
             "when": record.changed_at,

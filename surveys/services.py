@@ -44,6 +44,7 @@ from surveys.models import (
     Survey,
     TransactionAnswer,
 )
+from surveys.selectors import answered_questionnaire_parts
 
 PREFILLED_BY = "Pre-filled from the council's type"
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
@@ -288,7 +289,11 @@ def figure_warnings(figures: Mapping[str, FigureInput], names: Mapping[str, str]
 
 
 def _ensure_editable(response: Response, now: datetime.datetime) -> Response:
-    locked = Response.objects.select_for_update().select_related("survey").get(pk=response.pk)
+    locked = (
+        Response.objects.select_for_update(of=("self",))
+        .select_related("survey__questionnaire")
+        .get(pk=response.pk)
+    )
     if not response_is_editable(locked, now):
         raise ResponseNotEditable
     return locked
@@ -348,12 +353,15 @@ def response_save_transaction(
     answer, _ = TransactionAnswer.objects.select_for_update().get_or_create(
         response=response, transaction=key_transaction
     )
-    channels = {c.code: c for c in key_transaction.questionnaire.channels.all()}
+    if key_transaction.questionnaire_id != response.survey.questionnaire_id:
+        raise ValueError("the transaction is not in this response's questionnaire")
+    channels = {c.code: c for c in answered_questionnaire_parts(response)[1]}
+    codes = {c.pk: code for code, c in channels.items()}
     figures = {
-        f.channel.code: f
-        for f in Figure.objects.select_for_update()
-        .select_related("channel")
-        .filter(response=response, transaction=key_transaction)
+        codes[f.channel_id]: f
+        for f in Figure.objects.select_for_update().filter(
+            response=response, transaction=key_transaction
+        )
     }
     prefix = key_transaction.slug
     records: list[ChangeRecord] = []
@@ -564,7 +572,11 @@ def response_submit(*, response: Response, actor: str, missing: list[str]) -> tu
 def response_reopen(*, response: Response, actor: str) -> Response:
     """Reopen a submitted response to correct it, allowed until the deadline."""
     now = timezone.now()
-    locked = Response.objects.select_for_update().select_related("survey").get(pk=response.pk)
+    locked = (
+        Response.objects.select_for_update(of=("self",))
+        .select_related("survey__questionnaire")
+        .get(pk=response.pk)
+    )
     if locked.status == ResponseStatus.REOPENED:
         return locked
     if locked.status != ResponseStatus.SUBMITTED or not response_is_open(locked, now):

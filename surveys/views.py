@@ -53,6 +53,7 @@ from surveys.respondent import (
 )
 from surveys.selectors import (
     COMPLETED,
+    HISTORY_SHOWN,
     ResponseData,
     answered_questionnaire_parts,
     describe_value,
@@ -263,7 +264,10 @@ def _transaction_url(key_transaction) -> str | None:
 @respondent_required
 def transaction_page(request: HttpRequest, slug: str) -> HttpResponse:
     respondent: Respondent = request.respondent
-    data = transaction_page_data(response=respondent.response, slug=slug)
+    # A save reads the stored answer itself (locked); only a page view needs it here.
+    data = transaction_page_data(
+        response=respondent.response, slug=slug, answers=request.method != "POST"
+    )
     if data is None:
         raise Http404
     section = _transactions_section(respondent.response)
@@ -273,7 +277,6 @@ def transaction_page(request: HttpRequest, slug: str) -> HttpResponse:
     key_transaction = data.transactions[index]
     before = data.transactions[index - 1] if index > 0 else None
     after = data.transactions[index + 1] if index + 1 < len(data.transactions) else None
-    stored = transaction_stored(data, key_transaction)
     names = {c.code: c.name for c in data.channels}
     result = None
     unsaved = False
@@ -303,6 +306,10 @@ def transaction_page(request: HttpRequest, slug: str) -> HttpResponse:
             else:
                 # Channels and figures are kept as they are, hidden while the council
                 # does not provide the service: switching back restores them.
+                stored = transaction_stored(
+                    transaction_page_data(response=respondent.response, slug=slug),
+                    key_transaction,
+                )
                 data_in = TransactionInput(
                     provision=cleaned["provision"],
                     channels_offered=stored.channels_offered,
@@ -336,11 +343,15 @@ def transaction_page(request: HttpRequest, slug: str) -> HttpResponse:
                     channels=data.channels,
                 )
     else:
+        stored = transaction_stored(data, key_transaction)
         form = TransactionForm(
             initial=transaction_initial(stored)
             | {"state": sign_state(transaction_state(key_transaction, stored))},
             channels=data.channels,
         )
+    history = transaction_history(
+        response=respondent.response, key_transaction=key_transaction, names=names
+    )
     return render(
         request,
         "surveys/transaction_page.html",
@@ -355,9 +366,8 @@ def transaction_page(request: HttpRequest, slug: str) -> HttpResponse:
             result=result,
             tier_note=not key_transaction.normally_delivered_by(respondent.response.authority.tier),
             conflicts=[_conflict_text(c, names) for c in result.conflicts] if result else [],
-            history=transaction_history(
-                response=respondent.response, key_transaction=key_transaction, names=names
-            ),
+            history=history[:HISTORY_SHOWN],
+            older_history=len(history) > HISTORY_SHOWN,
         ),
     )
 

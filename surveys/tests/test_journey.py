@@ -78,6 +78,22 @@ def test_saving_a_transaction_page_persists_figures_and_audit_trail(client_in, r
     assert 'value="12,500"' in again.content.decode()
 
 
+def test_page_history_shows_the_latest_changes_and_the_audit_trail_keeps_all(client_in, response):
+    for number in range(1, 23):
+        saved = post_pay(
+            client_in, provision="yes", channels=["WEB"], end_to_end="yes", figure_WEB=number
+        )
+        assert saved.status_code == 303
+    page = client_in.get(PAY).content.decode()
+    assert "History of this page (the latest 20 changes)" in page
+    history = page.split('id="history"', 1)[1]
+    assert history.count('<tr class="govuk-table__row">') == 1 + 20  # heading row + 20
+    assert "Older changes are kept in the audit trail" in history
+    # provision, channels, end to end and the figure, then 21 more figures
+    trail = ChangeRecord.objects.filter(response=response, key__startswith="pay-council-tax/")
+    assert trail.count() == 4 + 21
+
+
 def test_save_and_come_back_later_goes_to_the_task_list_with_a_message(client_in, response):
     saved = post_pay(client_in, provision="not_responsible", action="later")
     assert saved["Location"] == "/survey/"
