@@ -116,57 +116,85 @@ class ResponseData:
         return list(groups.items())
 
 
-def response_data(*, response: Response) -> ResponseData:
-    questionnaire = response.survey.questionnaire
-    sections = list(questionnaire.sections.order_by("order"))
-    questions: dict[int, list[Question]] = {}
-    for question in Question.objects.filter(section__questionnaire=questionnaire).order_by(
-        "section__order", "order"
-    ):
-        questions.setdefault(question.section_id, []).append(question)
+def response_data(*, response: Response, transactions: bool = True) -> ResponseData:
+    """Everything about one response: the questionnaire's structure from the process
+    cache, the response's own answers in three queries (one with transactions=False,
+    for pages that show only questions)."""
+    structure = questionnaire_structure(response)
+    codes = {c.pk: c.code for c in structure.channels}
+    slugs = {q.pk: q.slug for qs in structure.questions.values() for q in qs}
     return ResponseData(
         response=response,
-        transactions=list(questionnaire.transactions.order_by("number")),
-        channels=list(questionnaire.channels.order_by("order")),
-        sections=sections,
-        questions=questions,
+        transactions=list(structure.transactions),
+        channels=list(structure.channels),
+        sections=list(structure.sections),
+        questions={pk: list(qs) for pk, qs in structure.questions.items()},
         transaction_answers={
             a.transaction_id: a for a in TransactionAnswer.objects.filter(response=response)
-        },
+        }
+        if transactions
+        else {},
         figures={
-            (f.transaction_id, f.channel.code): f
-            for f in Figure.objects.filter(response=response).select_related("channel")
-        },
-        answers={
-            a.question.slug: a
-            for a in Answer.objects.filter(response=response).select_related("question")
-        },
+            (f.transaction_id, codes[f.channel_id]): f
+            for f in Figure.objects.filter(response=response)
+        }
+        if transactions
+        else {},
+        answers={slugs[a.question_id]: a for a in Answer.objects.filter(response=response)},
     )
+
+
+@dataclass(frozen=True)
+class QuestionnaireStructure:
+    """A questionnaire's sections, questions, transactions and channels, in order."""
+
+    sections: tuple[Section, ...]
+    questions: dict[int, tuple[Question, ...]]  # section id -> questions in order
+    transactions: tuple[KeyTransaction, ...]
+    channels: tuple[Channel, ...]
+    transactions_section: Section | None
 
 
 @functools.lru_cache(maxsize=32)
-def _answered_questionnaire_parts(
+def _questionnaire_structure(
     questionnaire_id: int, created_at: datetime.datetime
-) -> tuple[tuple[KeyTransaction, ...], tuple[Channel, ...], Section]:
-    return (
-        tuple(KeyTransaction.objects.filter(questionnaire_id=questionnaire_id).order_by("number")),
-        tuple(Channel.objects.filter(questionnaire_id=questionnaire_id).order_by("order")),
-        Section.objects.get(questionnaire_id=questionnaire_id, kind=SectionKind.TRANSACTIONS),
+) -> QuestionnaireStructure:
+    sections = tuple(Section.objects.filter(questionnaire_id=questionnaire_id).order_by("order"))
+    questions: dict[int, list[Question]] = {}
+    for question in Question.objects.filter(section__questionnaire_id=questionnaire_id).order_by(
+        "section__order", "order"
+    ):
+        questions.setdefault(question.section_id, []).append(question)
+    return QuestionnaireStructure(
+        sections=sections,
+        questions={pk: tuple(qs) for pk, qs in questions.items()},
+        transactions=tuple(
+            KeyTransaction.objects.filter(questionnaire_id=questionnaire_id).order_by("number")
+        ),
+        channels=tuple(Channel.objects.filter(questionnaire_id=questionnaire_id).order_by("order")),
+        transactions_section=next(
+            (s for s in sections if s.kind == SectionKind.TRANSACTIONS), None
+        ),
     )
 
 
-def answered_questionnaire_parts(
-    response: Response,
-) -> tuple[tuple[KeyTransaction, ...], tuple[Channel, ...], Section]:
-    """Transactions, channels and the transactions section of a response's questionnaire,
-    cached in the process.
+def questionnaire_structure(response: Response) -> QuestionnaireStructure:
+    """The structure of a response's questionnaire, cached in the process.
 
     Safe to cache: a questionnaire that has a response can never change again
     (QuestionnaireLocked), and this one has `response`. created_at is in the key so a
     reused primary key (a reloaded test database) is never confused with another.
     """
     questionnaire = response.survey.questionnaire
-    return _answered_questionnaire_parts(questionnaire.pk, questionnaire.created_at)
+    return _questionnaire_structure(questionnaire.pk, questionnaire.created_at)
+
+
+def answered_questionnaire_parts(
+    response: Response,
+) -> tuple[tuple[KeyTransaction, ...], tuple[Channel, ...], Section | None]:
+    """Transactions, channels and the transactions section (see questionnaire_structure)."""
+    structure = questionnaire_structure(response)
+    return structure.transactions, structure.channels, structure.transactions_section
 
 
 def transaction_page_data(

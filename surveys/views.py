@@ -405,7 +405,8 @@ def _conflict_text(conflict, names: dict[str, str]) -> dict[str, str]:
 @respondent_required
 def questions_page(request: HttpRequest, section: str, group: str) -> HttpResponse:
     respondent: Respondent = request.respondent
-    data = response_data(response=respondent.response)
+    # A page of questions needs their answers, not the transactions' figures.
+    data = response_data(response=respondent.response, transactions=False)
     pages, page = _find_page(data, slug=group)
     if page.section.slug != section or not page.questions:
         raise Http404
@@ -436,7 +437,7 @@ def questions_page(request: HttpRequest, section: str, group: str) -> HttpRespon
                 _notify_if_section_complete(respondent, page.section)
                 if not result.conflicts:
                     return _after_save(request, after.url if after else None)
-                data = response_data(response=respondent.response)
+                data = response_data(response=respondent.response, transactions=False)
                 form = QuestionsForm(
                     initial=questions_initial(data, page.questions)
                     | {c.key: c.mine for c in result.conflicts}
