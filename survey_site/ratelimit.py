@@ -1,26 +1,31 @@
-"""Rate limits on guessing access links, per client and across the whole service.
+"""Rate limits on guessing access links and staff passwords, in fixed windows.
 
 Counters live in the cache (Redis in production) in fixed windows. A client over its
-limit is refused, even with a right token, until the window passes (OWASP ASVS 6.3.1).
-While Redis is down the counters fall back to this process's memory: limits still
-apply (per worker), and councils can still open their links.
+limit is refused, even with a right token or password, until the window passes (OWASP
+ASVS 6.3.1, 2.2.1). While Redis is down the counters fall back to this process's memory:
+limits still apply (per worker), and councils can still open their links.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable, Mapping
 
 from django.core.cache import cache
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
 
 logger = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 15 * 60
 PER_CLIENT_FAILURES = 20
 GLOBAL_FAILURES = 2000
+# Staff sign-in: per client address and per username, so that neither one address
+# trying many usernames nor many addresses trying one username get far.
+SIGN_IN_FAILURES = 10
 
 
 _local = LocMemCache("ratelimit-fallback", {"OPTIONS": {"MAX_ENTRIES": 10_000}})
@@ -40,27 +45,55 @@ def _client(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "unknown")
 
 
-def _keys(request: HttpRequest) -> tuple[str, str]:
-    window = int(time.time() // WINDOW_SECONDS)
-    return f"badlink:client:{_client(request)}:{window}", f"badlink:all:{window}"
+def _window_key(*parts: str) -> str:
+    """A counter's key in the current fixed window."""
+    return ":".join([*parts, str(int(time.time() // WINDOW_SECONDS))])
 
 
-def link_attempts_blocked(request: HttpRequest) -> bool:
-    client_key, global_key = _keys(request)
-    counts = _counters().get_many([client_key, global_key])
-    return (
-        counts.get(client_key, 0) >= PER_CLIENT_FAILURES
-        or counts.get(global_key, 0) >= GLOBAL_FAILURES
-    )
+def _over_limit(limits: Mapping[str, int]) -> bool:
+    """Whether any counter (key: limit) has reached its limit in this window."""
+    counts = _counters().get_many(list(limits))
+    return any(counts.get(key, 0) >= limit for key, limit in limits.items())
 
 
-def link_attempt_failed(request: HttpRequest) -> None:
-    """Count a failed link; logged without the token or the client address."""
+def _count_failure(keys: Iterable[str]) -> None:
     counters = _counters()
-    for key in _keys(request):
+    for key in keys:
         if not counters.add(key, 1, timeout=WINDOW_SECONDS):
             try:
                 counters.incr(key)
             except ValueError:  # expired between add and incr
                 counters.add(key, 1, timeout=WINDOW_SECONDS)
+
+
+def _keys(request: HttpRequest) -> tuple[str, str]:
+    return _window_key("badlink", "client", _client(request)), _window_key("badlink", "all")
+
+
+def link_attempts_blocked(request: HttpRequest) -> bool:
+    client_key, global_key = _keys(request)
+    return _over_limit({client_key: PER_CLIENT_FAILURES, global_key: GLOBAL_FAILURES})
+
+
+def link_attempt_failed(request: HttpRequest) -> None:
+    """Count a failed link; logged without the token or the client address."""
+    _count_failure(_keys(request))
     logger.warning("unknown or unusable access link")
+
+
+def _sign_in_keys(request: HttpRequest, username: str) -> tuple[str, str]:
+    # Usernames are personal data: the cache holds only a keyed hash of each. Case is
+    # folded so that "Analyst" and "analyst" share one counter.
+    user = salted_hmac("survey_site.ratelimit.sign-in", username.strip().casefold()).hexdigest()
+    return _window_key("signin", "client", _client(request)), _window_key("signin", "user", user)
+
+
+def sign_in_attempts_blocked(request: HttpRequest, *, username: str) -> bool:
+    """Whether this client, or this username, has failed to sign in too often lately."""
+    return _over_limit(dict.fromkeys(_sign_in_keys(request, username), SIGN_IN_FAILURES))
+
+
+def sign_in_attempt_failed(request: HttpRequest, *, username: str) -> None:
+    """Count a failed sign-in; logged without the username or the client address."""
+    _count_failure(_sign_in_keys(request, username))
+    logger.warning("staff sign-in failed")

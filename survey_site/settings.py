@@ -200,7 +200,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "sign-in"
+LOGIN_REDIRECT_URL = "signed-in"
 
 LANGUAGE_CODE = "en-gb"
 # Stored in UTC (USE_TZ); shown in Europe/London, where the councils are.

@@ -10,6 +10,9 @@ admin.site.index_title = "Administration"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("sign-in/", views.SignInView.as_view(), name="sign-in"),
+    path("sign-out/", views.SignOutView.as_view(), name="sign-out"),
+    path("signed-in/", views.signed_in, name="signed-in"),
     path("admin/", admin.site.urls),
     path("campaigns/", include("campaigns.urls")),
     path("reporting/", include("reporting.urls")),

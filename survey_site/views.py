@@ -1,5 +1,20 @@
+import logging
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+
+from survey_site.forms import SignInForm
+from survey_site.ratelimit import (
+    WINDOW_SECONDS,
+    sign_in_attempt_failed,
+    sign_in_attempts_blocked,
+)
+
+logger = logging.getLogger(__name__)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -15,3 +30,54 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 def healthz(request: HttpRequest) -> HttpResponse:
     """Liveness for load balancers and the benchmark's baseline: no database, no template."""
     return HttpResponse("ok", content_type="text/plain")
+
+
+class SignInView(auth_views.LoginView):
+    """Staff sign-in (analysts, survey administrators): no staff status needed.
+
+    LoginView brings CSRF protection, no-store caching, a new session key on sign-in and
+    a `next` honoured only for this site. Failures are counted per client and per
+    username; over the limit, even the right password is refused until the window passes.
+    """
+
+    form_class = SignInForm
+    template_name = "staff/sign_in.html"
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if sign_in_attempts_blocked(request, username=request.POST.get("username", "")):
+            logger.warning("staff sign-in refused: too many failed attempts")
+            return render(
+                request,
+                "staff/sign_in_refused.html",
+                {"minutes": WINDOW_SECONDS // 60},
+                status=429,
+            )
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form: SignInForm) -> HttpResponse:
+        # Only a wrong pair is a guess; an empty field is not.
+        if form.non_field_errors():
+            sign_in_attempt_failed(self.request, username=form.data.get("username", ""))
+        return super().form_invalid(form)
+
+
+class SignOutView(auth_views.LogoutView):
+    """POST only (Django refuses GET), then back to the sign-in page with a message."""
+
+    next_page = "sign-in"
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        messages.success(request, "You have signed out")
+        return response
+
+
+@login_required
+def signed_in(request: HttpRequest) -> HttpResponse:
+    """Where sign-in leads without a `next`: the pages the user's role may see."""
+    # Administrators first: a superuser holds every permission, analysts' included.
+    if request.user.has_perm("surveys.view_tracker"):
+        return redirect("campaigns:index")
+    if request.user.has_perm("reporting.view_dashboards"):
+        return redirect("reporting:release-index")
+    return redirect("home")

@@ -5,11 +5,10 @@ from survey_site.roles import ANALYSTS, SURVEY_ADMINISTRATORS
 from surveys.tests import conftest as surveys_conftest
 from surveys.tests.factories import make_authority
 
-# The journey's fixtures: a loaded questionnaire, an open round, a clean cache.
+# The journey's fixtures: a loaded questionnaire and an open round.
 questionnaire_data = surveys_conftest.questionnaire_data
 questionnaire = surveys_conftest.questionnaire
 survey = surveys_conftest.survey
-_clear_rate_limits = surveys_conftest._clear_rate_limits
 
 
 def make_council(survey, gss: str, *, name: str = "", email: str | None = None, **extra):

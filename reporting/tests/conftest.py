@@ -6,7 +6,6 @@ import pytest
 from django.contrib.auth.models import Permission, User
 
 from surveys.tests.conftest import (  # noqa: F401 (fixtures)
-    _clear_rate_limits,
     councils,
     questionnaire,
     questionnaire_data,

@@ -202,7 +202,7 @@ def test_analyst_sees_pages_others_are_refused(release, client, analyst, adminis
     url = reverse("reporting:release-take-up", args=[release.survey.slug])
     anonymous = client.get(url)
     assert anonymous.status_code == 302
-    assert anonymous["Location"].startswith(reverse("admin:login"))
+    assert anonymous["Location"].startswith(reverse("sign-in"))
     client.force_login(administrator)
     assert client.get(url).status_code == 403
     assert (

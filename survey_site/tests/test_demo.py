@@ -22,6 +22,9 @@ def test_setup_demo_builds_everything_once_and_is_safe_to_repeat(settings):
     release = Release.objects.get(survey__slug="demo-2015-results")
     assert release.status == ReleaseStatus.READY
     assert User.objects.get(username="admin").check_password("demo-admin-password")
+    # The analyst signs in on the service's page and needs no access to the admin.
+    assert not User.objects.get(username="analyst").is_staff
+    assert "/sign-in/" in text
     again = StringIO()
     call_command("setup_demo", stdout=again)
     assert "Building synthetic results" not in again.getvalue()

@@ -45,11 +45,3 @@ def response(survey, hartlepool):
     from .factories import new_response
 
     return new_response(survey, hartlepool)
-
-
-@pytest.fixture(autouse=True)
-def _clear_rate_limits():
-    """Rate-limit counters live in the cache (Redis in CI): start each test clean."""
-    from django.core.cache import cache
-
-    cache.clear()

@@ -27,12 +27,14 @@ def released_round():
 
 
 def test_analyst_pages_are_accessible(page, released_round):
-    analyst = User.objects.create_user("analyst", password="a-long-test-password", is_staff=True)
+    # No staff status: analysts sign in on the service's own page.
+    analyst = User.objects.create_user("analyst", password="a-long-test-password")
     analyst.user_permissions.add(Permission.objects.get(codename="view_dashboards"))
-    page.goto("/admin/login/?next=/reporting/")
+    page.goto("/reporting/")
+    page.wait_for_url(re.compile(r".*/sign-in/\?next=/reporting/$"))
     page.get_by_label("Username").fill("analyst")
     page.get_by_label("Password").fill("a-long-test-password")
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/reporting/")
     page.get_by_role("heading", level=1).wait_for()
     assert axe_violations(page) == []
@@ -44,3 +46,7 @@ def test_analyst_pages_are_accessible(page, released_round):
         # Hidden cells read [c]; the SVG charts carry a title.
         assert page.locator("svg[role='img'] title").count() or path == ""
         assert not re.search(r">\s*None\s*<", page.content())
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/sign-in/")
+    assert page.get_by_role("heading", name="You have signed out").is_visible()
+    assert axe_violations(page) == []

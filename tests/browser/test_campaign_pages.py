@@ -29,10 +29,10 @@ def survey():
 
 def test_tracker_is_accessible_and_shows_no_answers(page, survey):
     User.objects.create_superuser("boss", "boss@example.gov.uk", "a-long-password-123")
-    page.goto(f"/admin/login/?next=/campaigns/{survey.slug}/")
+    page.goto(f"/sign-in/?next=/campaigns/{survey.slug}/")
     page.get_by_label("Username").fill("boss")
     page.get_by_label("Password").fill("a-long-password-123")
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"**/campaigns/{survey.slug}/")
     page.get_by_role("heading", level=1).wait_for()
     assert "Hartlepool Borough Council" in page.content()

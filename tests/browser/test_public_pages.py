@@ -43,3 +43,22 @@ def test_not_found_page_is_accessible(page, settings):
 def test_admin_sign_in_page_loads(page):
     page.goto("/admin/login/")
     assert page.get_by_label("Username").is_visible()
+
+
+def test_sign_in_page_is_accessible_and_reports_errors(page):
+    page.goto("/sign-in/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Sign in"
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="Sign in").click()
+    summary = page.get_by_role("alert")
+    summary.get_by_role("link", name="Enter your username").wait_for()
+    assert summary.get_by_role("link", name="Enter your password").is_visible()
+    # govuk-frontend moves focus to the error summary.
+    assert page.evaluate("document.activeElement.classList.contains('govuk-error-summary')")
+    assert page.title().startswith("Error: Sign in")
+    assert axe_violations(page) == []
+    page.get_by_label("Username").fill("nobody")
+    page.get_by_label("Password").fill("not-the-password")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Enter a correct username and password").wait_for()
+    assert axe_violations(page) == []

@@ -25,6 +25,7 @@ RESULTS_SURVEY_SLUG = "demo-2015-results"
 DEMO_COUNCILS = ["E06000001", "E07000242", "E10000015"]
 # Well-known passwords are acceptable only for the local demo: the command refuses to
 # run unless DEBUG is on.
+# username: (password, superuser (and staff, for the Django admin), groups)
 DEMO_USERS = {
     "admin": ("demo-admin-password", True, [SURVEY_ADMINISTRATORS]),
     "analyst": ("demo-analyst-password", False, [ANALYSTS]),
@@ -60,7 +61,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo round {survey.slug}: {'created' if created else 'kept'}")
         for username, (password, superuser, groups) in DEMO_USERS.items():
             user, _ = User.objects.get_or_create(username=username)
-            user.is_staff = True
+            user.is_staff = superuser
             user.is_superuser = superuser
             user.set_password(password)
             user.save()
@@ -89,10 +90,10 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 "\nDemo ready.\n"
                 f"  Start page:      {base}/\n"
-                f"  Administrators:  {base}/admin/  user admin, password "
-                f"{DEMO_USERS['admin'][0]}\n"
-                f"  Analysts:        {base}/reporting/  user analyst, password "
-                f"{DEMO_USERS['analyst'][0]}\n"
+                f"  Sign in:         {base}/sign-in/\n"
+                f"    Administrators: user admin, password {DEMO_USERS['admin'][0]}"
+                f" (also {base}/admin/)\n"
+                f"    Analysts:       user analyst, password {DEMO_USERS['analyst'][0]}\n"
                 f"  Campaign:        {base}/campaigns/{survey.slug}/  (as admin)\n"
                 "  Council links (demo only; every council's: manage.py issue_links "
                 f"{survey.slug} --csv links.csv):\n"
