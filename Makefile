@@ -46,7 +46,9 @@ test: $(STAMP) $(VNU)
 # Benchmarks (not tests): print figures with their input sizes. Needs PostgreSQL.
 bench: $(STAMP)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[bench]"
 	$(PY) -m benchmarks.journey
+	$(PY) -m benchmarks.journey_load
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
