@@ -107,7 +107,9 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Server-side binding lets psycopg prepare the statements a connection runs often:
     # PostgreSQL then plans the respondent's lookups once per connection instead of on
-    # every request (planning cost more than running them).
+    # every request (planning cost more than running them). Behind a connection pooler
+    # in transaction mode, the pooler must support prepared statements (PgBouncer 1.21+
+    # with max_prepared_statements set).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True, prepare_threshold=2
     )
