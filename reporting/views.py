@@ -147,6 +147,23 @@ def costs(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @analysts_only
+def answers(request: HttpRequest, slug: str) -> HttpResponse:
+    """How many councils gave each answer: provision, end to end online, channels
+    offered, and the questions of the other sections (frequency tables)."""
+    survey, release = _ready(slug)
+    labels = selectors.release_labels(release=release)
+    view = selectors.release_view(release=release)
+    context = _context(request, survey, release, "answers")
+    context["tables"] = [
+        selectors.table_provision(view, labels),
+        selectors.table_end_to_end(view, labels),
+        selectors.table_offered(view, labels),
+        selectors.table_answers(view, labels),
+    ]
+    return render(request, "reporting/answers.html", context)
+
+
+@analysts_only
 def suppression(request: HttpRequest, slug: str) -> HttpResponse:
     if not request.user.has_perm(INTERNALS):
         return render(request, "403.html", status=403)

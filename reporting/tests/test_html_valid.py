@@ -26,6 +26,7 @@ def test_every_analyst_page_is_valid_html(small_round, analyst_client, tmp_path:
         "channels": f"/reporting/{slug}/channels/",
         "take-up": f"/reporting/{slug}/take-up/",
         "costs": f"/reporting/{slug}/costs/",
+        "answers": f"/reporting/{slug}/answers/",
     }.items():
         page = analyst_client.get(path)
         assert page.status_code == 200, name

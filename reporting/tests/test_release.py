@@ -87,6 +87,7 @@ def test_a_hidden_cell_never_appears_as_a_number_in_any_page_or_download(release
         reverse("reporting:release-channels", args=[slug]) + "?transaction=pay-council-tax",
         reverse("reporting:release-take-up", args=[slug]),
         reverse("reporting:release-costs", args=[slug]),
+        reverse("reporting:release-answers", args=[slug]),
     ]
     for fmt in ("csv", "json"):
         urls.append(reverse("reporting:release-download", args=[slug, fmt]))
@@ -114,6 +115,30 @@ def test_a_hidden_cell_never_appears_as_a_number_in_any_page_or_download(release
         for row in sheet.iter_rows(values_only=True):
             for value in row:
                 assert value not in (DOMINANT_NW_WEB, DOMINANT_UNITARY_WEB)
+
+
+def test_answers_page_shows_the_frequency_tables_as_released(release, analyst_client):
+    page = analyst_client.get(reverse("reporting:release-answers", args=[release.survey.slug]))
+    assert page.status_code == 200
+    text = page.content.decode()
+    for title in (
+        "Councils providing each transaction",
+        "Councils offering each channel for a transaction they provide",
+    ):
+        assert title in text
+    # Each England count of councils providing a transaction is shown as released.
+    view = selectors.release_view(release=release)
+    labels = selectors.release_labels(release=release)
+    table = selectors.table_provision(view, labels)
+    provided = [row for row in table.rows if row[0] == labels.transaction("pay-council-tax")]
+    assert provided
+    for row in provided:
+        cell = row[2]  # England
+        assert f">{cell.text}<" in text
+    hidden = ReleaseCell.objects.filter(release=release, table="provision").exclude(
+        status="published"
+    )
+    assert ("[c]" in text) is hidden.exists()
 
 
 def test_the_same_cell_has_the_same_status_in_every_view_and_export(release):
