@@ -3,6 +3,11 @@
 Every number field accepts thousands separators and surrounding spaces ("1,250 ").
 A page's loaded values travel in a signed `state` field so that saving can merge with
 changes made by someone else meanwhile, field by field (see services._merge).
+
+An autosave (a change on a page, sent in the background) saves what a page holds that is
+valid now and leaves out the rest, with no errors shown: `autosave_values()` on each
+answer form, from the same cleaning as the explicit save, so the two never disagree
+about what is valid.
 """
 
 from __future__ import annotations
@@ -207,6 +212,26 @@ class TransactionForm(StateForm):
         data["figures"] = figures
         return data
 
+    def autosave_values(self) -> dict[str, Any]:
+        """The parts of a page being filled in that are valid now, as cleaned_data.
+
+        The page is cleaned as for Save and continue, and each part with an error is left
+        out (kept as stored): a missing answer, a figure not yet a whole number, a number
+        together with "Not recorded". Channels, end to end and figures count only when
+        the page says the council provides the service, as on the explicit save. Never the
+        confirmation of unusual figures: only the explicit save confirms them.
+        """
+        self.is_valid()
+        # A field with an error is not in cleaned_data (add_error takes it out).
+        data = self.cleaned_data
+        if data.get("provision") != Provision.YES:
+            return {"provision": data["provision"]} if data.get("provision") else {}
+        values = {
+            name: data[name] for name in ("provision", "channels", "end_to_end") if data.get(name)
+        }
+        values["figures"] = data["figures"]
+        return values
+
 
 def _question_field(question: Question) -> forms.Field:
     required_error = question.required_error or f"Enter {lower_first(question.text)}"
@@ -298,6 +323,18 @@ class QuestionsForm(StateForm):
                 value = value.strip()
             out[question.slug] = value
         return out
+
+    def autosave_values(self) -> dict[str, Any]:
+        """The answers on the page that are valid now, as values() gives them.
+
+        Each answer is checked on its own, with the explicit save's cleaning, and one
+        with an error is left out, unsaved and without an error shown. An empty answer
+        is saved (as no answer) only where the question is optional: a required question
+        left empty has an error, so clearing it waits for Save and continue, which says
+        what is missing, rather than erasing a stored answer in the background.
+        """
+        self.is_valid()
+        return {slug: value for slug, value in self.values().items() if slug not in self.errors}
 
 
 def parse_money(text: str, what: str) -> str:

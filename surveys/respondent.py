@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -24,6 +24,11 @@ from surveys.services import response_deadline, response_is_editable, response_i
 
 SESSION_KEY = "respondent"
 COUNCIL_ACTOR = "Council link holder"
+AUTOSAVE = "autosave"  # the `action` of a page's background save
+
+
+def is_autosave(request: HttpRequest) -> bool:
+    return request.method == "POST" and request.POST.get("action") == AUTOSAVE
 
 
 @dataclass
@@ -111,6 +116,9 @@ def respondent_required(view: Callable) -> Callable:
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         respondent = respondent_from_request(request)
         if respondent is None:
+            if is_autosave(request):
+                # A background save cannot follow a redirect to a page: it says so itself.
+                return JsonResponse({"saved": False, "reason": "session ended"}, status=401)
             return redirect("surveys:session-ended")
         request.respondent = respondent
         return view(request, *args, **kwargs)

@@ -236,9 +236,12 @@ class FigureInput:
 
 @dataclass
 class TransactionInput:
-    provision: str
-    channels_offered: list[str] = field(default_factory=list)
-    end_to_end: str = ""
+    """One transaction page's values. None (and a channel absent from `figures`) leaves
+    the stored value as it is: an autosave of a page still being filled in."""
+
+    provision: str | None
+    channels_offered: list[str] | None = field(default_factory=list)
+    end_to_end: str | None = ""
     figures: dict[str, FigureInput] = field(default_factory=dict)
     confirm_figures: bool = False
 
@@ -257,6 +260,8 @@ class Conflict:
 @dataclass
 class SaveResult:
     changed: list[str] = field(default_factory=list)
+    # What this save wrote, keyed as a page's state: the base for the page's next save.
+    written: dict[str, Any] = field(default_factory=dict)
     conflicts: list[Conflict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     needs_confirmation: bool = False
@@ -385,6 +390,8 @@ def response_save_transaction(
         key = f"{prefix}/{attribute}"
         current = getattr(answer, attribute)
         mine = getattr(data, attribute)
+        if mine is None:
+            continue
         if _merge(
             key,
             loaded=loaded,
@@ -395,6 +402,7 @@ def response_save_transaction(
             conflicts=result.conflicts,
         ):
             record(ChangeKind.TRANSACTION, key, current, mine)
+            result.written[key] = mine
             setattr(answer, attribute, mine)
             answer_changed = True
 
@@ -419,6 +427,7 @@ def response_save_transaction(
         ):
             continue
         record(ChangeKind.FIGURE, key, current, mine.as_json())
+        result.written[key] = mine.as_json()
         if figure is None:
             figure = Figure(response=response, transaction=key_transaction, channel=channels[code])
             figures[code] = figure
@@ -522,6 +531,7 @@ def response_save_answers(
             )
         )
         result.changed.append(question.slug)
+        result.written[question.slug] = mine
     if records:
         ChangeRecord.objects.bulk_create(records)
         _mark_started(response, now, actor)

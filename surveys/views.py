@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
@@ -33,7 +35,7 @@ from surveys.forms import (
     TransactionForm,
     sign_state,
 )
-from surveys.models import Section
+from surveys.models import KeyTransaction, Section
 from surveys.pages import (
     Page,
     neighbours,
@@ -46,6 +48,7 @@ from surveys.pages import (
 )
 from surveys.respondent import (
     Respondent,
+    is_autosave,
     respondent_from_request,
     respondent_login,
     respondent_logout,
@@ -67,7 +70,9 @@ from surveys.services import (
     FigureInput,
     ResponseIncomplete,
     ResponseNotEditable,
+    SaveResult,
     TransactionInput,
+    channel_names,
     link_find,
     link_is_usable,
     link_redeem,
@@ -86,6 +91,7 @@ from surveys.spreadsheets import (
 )
 
 logger = logging.getLogger(__name__)
+LONDON = ZoneInfo("Europe/London")
 
 
 def _invalid_link(request: HttpRequest) -> HttpResponse:
@@ -280,6 +286,8 @@ def transaction_page(request: HttpRequest, slug: str) -> HttpResponse:
     names = {c.code: c.name for c in data.channels}
     result = None
     unsaved = False
+    if is_autosave(request):
+        return _transaction_autosave(request, data, key_transaction, section)
     if request.method == "POST":
         form = TransactionForm(request.POST, channels=data.channels)
         if not respondent.editable:
@@ -317,15 +325,7 @@ def transaction_page(request: HttpRequest, slug: str) -> HttpResponse:
                     figures=stored.figures,
                 )
             try:
-                result = response_save_transaction(
-                    response=respondent.response,
-                    key_transaction=key_transaction,
-                    data=data_in,
-                    loaded=loaded,
-                    actor=respondent.actor,
-                    channel_names=names,
-                    contributor=respondent.contributor,
-                )
+                result = _save_transaction(respondent, data, key_transaction, data_in, loaded)
             except ResponseNotEditable:
                 unsaved, result = True, None
             else:
@@ -372,6 +372,77 @@ def transaction_page(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def _save_transaction(
+    respondent: Respondent,
+    data: ResponseData,
+    key_transaction: KeyTransaction,
+    data_in: TransactionInput,
+    loaded: Mapping[str, Any],
+) -> SaveResult:
+    return response_save_transaction(
+        response=respondent.response,
+        key_transaction=key_transaction,
+        data=data_in,
+        loaded=loaded,
+        actor=respondent.actor,
+        channel_names=channel_names(data.channels),
+        contributor=respondent.contributor,
+    )
+
+
+def _autosave_refused() -> JsonResponse:
+    return JsonResponse(
+        {
+            "saved": False,
+            "reason": "These answers can no longer be changed, so your latest changes have "
+            "not been saved",
+        },
+        status=409,
+    )
+
+
+def _autosave_reply(result: SaveResult, loaded: Mapping[str, Any]) -> JsonResponse:
+    """The page's new state: its old base, moved on for the fields this save wrote.
+
+    A field someone else changed meanwhile keeps its old base, so that Save and
+    continue still finds the clash and shows both values, as it does without autosave.
+    """
+    return JsonResponse(
+        {
+            "saved": True,
+            "conflicts": bool(result.conflicts),
+            "state": sign_state({**loaded, **result.written}),
+            "saved_at": timezone.localtime(timezone.now(), LONDON).strftime("%H:%M"),
+        }
+    )
+
+
+def _transaction_autosave(
+    request: HttpRequest, data: ResponseData, key_transaction: KeyTransaction, section: Section
+) -> JsonResponse:
+    """A change on a transaction page, saved in the background: what is valid so far."""
+    respondent: Respondent = request.respondent
+    if not respondent.editable:
+        return _autosave_refused()
+    form = TransactionForm(request.POST, channels=data.channels)
+    values = form.autosave_values()
+    loaded = form.loaded_state()
+    data_in = TransactionInput(
+        provision=values.get("provision"),
+        channels_offered=[c.code for c in data.channels if c.code in values["channels"]]
+        if "channels" in values
+        else None,
+        end_to_end=values.get("end_to_end"),
+        figures={code: FigureInput(*figure) for code, figure in values.get("figures", {}).items()},
+    )
+    try:
+        result = _save_transaction(respondent, data, key_transaction, data_in, loaded)
+    except ResponseNotEditable:
+        return _autosave_refused()
+    _notify_if_section_complete(respondent, section)
+    return _autosave_reply(result, loaded)
+
+
 def _mine(result, prefix: str) -> dict[str, Any]:
     """Put the person's own values back into the form for conflicting fields."""
     initial: dict[str, Any] = {}
@@ -416,6 +487,8 @@ def questions_page(request: HttpRequest, section: str, group: str) -> HttpRespon
     questions = list(page.questions)
     result = None
     unsaved = False
+    if is_autosave(request):
+        return _questions_autosave(request, page)
     if request.method == "POST":
         form = QuestionsForm(request.POST, questions=questions, title=page.title)
         if not respondent.editable:
@@ -423,14 +496,7 @@ def questions_page(request: HttpRequest, section: str, group: str) -> HttpRespon
             unsaved = True
         elif form.is_valid():
             try:
-                result = response_save_answers(
-                    response=respondent.response,
-                    questions=questions,
-                    values=form.values(),
-                    loaded=form.loaded_state(),
-                    actor=respondent.actor,
-                    contributor=respondent.contributor,
-                )
+                result = _save_answers(respondent, page, form.values(), form.loaded_state())
             except ResponseNotEditable:
                 unsaved = True
             else:
@@ -465,6 +531,35 @@ def questions_page(request: HttpRequest, section: str, group: str) -> HttpRespon
             conflicts=[_conflict_text(c, {}) for c in result.conflicts] if result else [],
         ),
     )
+
+
+def _save_answers(
+    respondent: Respondent, page: Page, values: Mapping[str, Any], loaded: Mapping[str, Any]
+) -> SaveResult:
+    return response_save_answers(
+        response=respondent.response,
+        questions=list(page.questions),
+        values=values,
+        loaded=loaded,
+        actor=respondent.actor,
+        contributor=respondent.contributor,
+    )
+
+
+def _questions_autosave(request: HttpRequest, page: Page) -> JsonResponse:
+    """A change on a page of questions, saved in the background: the valid answers."""
+    respondent: Respondent = request.respondent
+    if not respondent.editable:
+        return _autosave_refused()
+    form = QuestionsForm(request.POST, questions=list(page.questions), title=page.title)
+    values = form.autosave_values()
+    loaded = form.loaded_state()
+    try:
+        result = _save_answers(respondent, page, values, loaded)
+    except ResponseNotEditable:
+        return _autosave_refused()
+    _notify_if_section_complete(respondent, page.section)
+    return _autosave_reply(result, loaded)
 
 
 def _summary(data: ResponseData, editable: bool) -> list[dict[str, Any]]:

@@ -71,6 +71,10 @@ if (config && typeof HTMLDialogElement === 'function') {
   }
 
   dialog.querySelector('.js-timeout-stay').addEventListener('click', stay)
+  // A background save (js/autosave.js) is activity: the server's idle timeout restarted.
+  document.addEventListener('app:session-activity', () => {
+    if (!dialog.open) schedule()
+  })
   dialog.addEventListener('cancel', (event) => {
     event.preventDefault()
     stay()

@@ -3,6 +3,7 @@ import json
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.test import Client
 
 from surveys.questionnaires import questionnaire_load
 
@@ -45,3 +46,13 @@ def response(survey, hartlepool):
     from .factories import new_response
 
     return new_response(survey, hartlepool)
+
+
+@pytest.fixture
+def client_in(response) -> Client:
+    """A person who has opened the council's link: a live respondent session."""
+    from .factories import open_link
+
+    client = Client()
+    open_link(client, response)
+    return client

@@ -25,13 +25,6 @@ from .factories import fill_everything, make_authority, new_response, open_link
 PAY = "/survey/transactions/pay-council-tax/"
 
 
-@pytest.fixture
-def client_in(response) -> Client:
-    client = Client()
-    open_link(client, response)
-    return client
-
-
 def state_of(page) -> str:
     return re.search(r'name="state" value="([^"]*)"', page.content.decode()).group(1)
 

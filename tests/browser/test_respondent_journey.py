@@ -189,3 +189,26 @@ def test_delegation_pages_are_accessible(page, council_response):
     assert axe_violations(page) == []
     page.goto("/survey/spreadsheet/")
     assert axe_violations(page) == []
+
+
+def test_a_change_is_saved_in_the_background_and_kept_after_reloading(page, council_response):
+    """Autosave: no button pressed, yet the figure is stored and the page says when."""
+    path = token_path(link_issue(response=council_response))
+    page.goto(path)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("link", name="Pay council tax").click()
+    page.get_by_role("group", name="Does your council provide this?").get_by_label("Yes").check()
+    page.get_by_role("checkbox", name="Online self-service", exact=True).check()
+    figure = page.get_by_label("Number of online self-service transactions")
+    figure.fill("4,321")
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and "figure_WEB=4%2C321" in (r.request.post_data or "")
+    ) as autosaved:
+        figure.press("Tab")
+    assert autosaved.value.status == 200
+    status = page.get_by_text(re.compile(r"^Saved at \d\d:\d\d$"))
+    status.wait_for(state="visible")
+    assert axe_violations(page) == []
+    page.reload()
+    assert page.get_by_label("Number of online self-service transactions").input_value() == "4,321"
+    assert council_response.figures.get(channel__code="WEB").value == 4321
