@@ -646,6 +646,7 @@ def submission_copy_enqueue(*, response: Response, to_address: str, text: str, h
 
 
 def channel_names(channels: Iterable[Channel]) -> dict[str, str]:
+    """Channel code -> name, for warnings, conflicts and history."""
     return {c.code: c.name for c in channels}
 
 

@@ -25,7 +25,7 @@ from surveys.choices import EndToEnd, Provision
 from surveys.forms import lower_first, parse_whole_number
 from surveys.models import Response
 from surveys.selectors import ResponseData, describe_value
-from surveys.services import FigureInput, TransactionInput
+from surveys.services import FigureInput, TransactionInput, channel_names
 
 FORMAT = "figures/1"
 FIGURES = "Figures"
@@ -315,7 +315,7 @@ def upload_plan(
                 end_to_end=end_to_end or "",
                 figures={c.code: figures.get(c.code, FigureInput()) for c in channels},
             )
-    names = {c.code: c.name for c in channels}
+    names = channel_names(channels)
     for key_transaction in data.transactions:
         new = plan.inputs.get(key_transaction.slug)
         if new is None:

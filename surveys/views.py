@@ -283,7 +283,7 @@ def transaction_page(request: HttpRequest, slug: str) -> HttpResponse:
     key_transaction = data.transactions[index]
     before = data.transactions[index - 1] if index > 0 else None
     after = data.transactions[index + 1] if index + 1 < len(data.transactions) else None
-    names = {c.code: c.name for c in data.channels}
+    names = channel_names(data.channels)
     result = None
     unsaved = False
     if is_autosave(request):
@@ -564,7 +564,7 @@ def _questions_autosave(request: HttpRequest, page: Page) -> JsonResponse:
 
 def _summary(data: ResponseData, editable: bool) -> list[dict[str, Any]]:
     """Check-your-answers rows per section, from the same pages as the journey."""
-    names = {c.code: c.name for c in data.channels}
+    names = channel_names(data.channels)
     sections: dict[int, dict[str, Any]] = {}
     for page in page_sequence(data):
         block = sections.setdefault(page.section.pk, {"section": page.section, "rows": []})
@@ -928,7 +928,7 @@ def spreadsheet(request: HttpRequest) -> HttpResponse:
         if not pending or pending.get("response") != respondent.response.pk:
             messages.info(request, "Upload the spreadsheet again: nothing has been saved.")
             return _redirect_303(reverse("surveys:spreadsheet"))
-        names = {c.code: c.name for c in data.channels}
+        names = channel_names(data.channels)
         by_slug = {t.slug: t for t in data.transactions}
         clashes = 0
         try:
