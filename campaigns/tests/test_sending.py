@@ -9,6 +9,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.utils import timezone
 
 from campaigns.choices import AttemptOutcome
 from campaigns.deadlines import response_grace_deadline
@@ -104,6 +105,10 @@ def test_template_without_link_line_or_with_unknown_placeholder_is_refused(surve
 
 
 def test_a_cadence_that_cannot_fit_before_the_deadline_is_refused(survey):
+    # A deadline at 17:00 London, whatever the time of day the test runs: a reminder
+    # "0 days before" at 09:00 then falls before it, and the 48-hour gap is what fails.
+    closes = timezone.localtime(timezone.now() + datetime.timedelta(days=14), LONDON)
+    _survey_closing(survey, closes.replace(hour=17, minute=0, second=0, microsecond=0))
     campaign = campaign_get_or_create(survey=survey)
     with pytest.raises(ValidationError) as error:
         campaign_schedule_set(
