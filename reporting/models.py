@@ -4,6 +4,11 @@ A release is written once, while its status is "building"; once it is ready, ref
 failed, neither it nor its cells can change (like surveys.models.QuestionnairePart). Every
 page, download and export reads the cells of one ready release, so a cell has the same status
 wherever it appears.
+
+Only one release of a round is ever published to analysts: the first ready one built after
+every council's deadline has passed. Two published releases of the same round, built from
+different answers (or the same answers protected differently), could be subtracted from each
+other to work out the councils whose answers changed between them; see ``Withheld``.
 """
 
 from __future__ import annotations
@@ -52,6 +57,13 @@ class CellStatus(models.TextChoices):
 HIDDEN_STATUSES = (CellStatus.PRIMARY, CellStatus.SECONDARY, CellStatus.WITHHELD)
 
 
+class Withheld(models.TextChoices):
+    """Why a ready release is not shown to analysts."""
+
+    COLLECTING = "collecting", "Built while councils could still answer"
+    SUPERSEDED = "superseded", "Built after this round's results were published"
+
+
 class Release(models.Model):
     """One build of a round's protected tables: inputs, rules and audit kept for the record."""
 
@@ -79,11 +91,24 @@ class Release(models.Model):
     # attempt has taken over writes nothing (Celery may deliver the task twice).
     attempt = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # Set, once, when the build finishes: the release analysts see, or why it is withheld.
+    published_at = models.DateTimeField(null=True, blank=True)
+    withheld = models.CharField(max_length=10, choices=Withheld.choices, blank=True)
 
     class Meta:
         ordering = ["survey", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["survey", "number"], name="release_number_unique"),
+            # A round's results are published once: a second release could be subtracted.
+            models.UniqueConstraint(
+                fields=["survey"],
+                condition=Q(published_at__isnull=False),
+                name="release_one_published_per_survey",
+            ),
+            models.CheckConstraint(
+                condition=Q(published_at__isnull=True) | Q(status="ready"),
+                name="release_published_only_when_ready",
+            ),
             # At most one build at a time per round: a second enqueue cannot start another.
             models.UniqueConstraint(
                 fields=["survey"],

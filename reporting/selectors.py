@@ -1,4 +1,4 @@
-"""Reads for dashboards and exports: only the precomputed cells of the latest ready release.
+"""Reads for dashboards and exports: only the precomputed cells of a round's published release.
 
 One function per report table; pages, the XLSX workbook, the CSV and the JSON export all read
 these, so a cell shows the same value or ``[c]`` everywhere. Nothing here touches responses.
@@ -19,7 +19,7 @@ from reporting.derived import (
     SHARE,
     TAKE_UP,
 )
-from reporting.models import HIDDEN_STATUSES, Release, ReleaseCell, ReleaseStatus
+from reporting.models import HIDDEN_STATUSES, Release, ReleaseCell
 from reporting.tables import (
     ANSWERS,
     COST_OWN,
@@ -112,20 +112,15 @@ class ReportTable:
 
 
 def surveys_with_releases() -> list[tuple[Survey, Release | None]]:
-    """Every round with its latest ready release (None if it has none yet)."""
+    """Every round with its published release (None if it has none yet)."""
     surveys = list(Survey.objects.order_by("-opens_at"))
-    ready = {}
-    for release in Release.objects.filter(status=ReleaseStatus.READY).order_by("number"):
-        ready[release.survey_id] = release
-    return [(s, ready.get(s.pk)) for s in surveys]
+    published = {r.survey_id: r for r in Release.objects.filter(published_at__isnull=False)}
+    return [(s, published.get(s.pk)) for s in surveys]
 
 
-def release_latest_ready(*, survey: Survey) -> Release | None:
-    return (
-        Release.objects.filter(survey=survey, status=ReleaseStatus.READY)
-        .order_by("-number")
-        .first()
-    )
+def release_published(*, survey: Survey) -> Release | None:
+    """The one release of a round that analysts see (see reporting.models)."""
+    return Release.objects.filter(survey=survey, published_at__isnull=False).first()
 
 
 def release_latest(*, survey: Survey) -> Release | None:

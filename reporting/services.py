@@ -24,7 +24,7 @@ from authorities.choices import AuthorityKind, Region
 from authorities.models import Authority
 from reporting.derived import derive
 from reporting.disclosure import ProtectionResult, Rules, protect
-from reporting.models import CellStatus, Release, ReleaseCell, ReleaseStatus
+from reporting.models import CellStatus, Release, ReleaseCell, ReleaseStatus, Withheld
 from reporting.synthetic import SYNTHETIC_ACTOR, synthetic_inputs
 from reporting.tables import (
     Catalogue,
@@ -36,7 +36,7 @@ from reporting.tables import (
 from survey_site.queue import enqueue_on_commit
 from surveys.choices import PopulationKind, QuestionKind, ResponseStatus, SectionKind
 from surveys.models import Answer, Figure, Question, Response, Survey, TransactionAnswer
-from surveys.selectors import survey_population
+from surveys.selectors import collection_end, survey_population
 from surveys.services import PREFILLED_BY
 
 logger = logging.getLogger(__name__)
@@ -284,6 +284,9 @@ def _run(release: Release, attempt: int) -> str:
         if outermost and connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        # Whether any council could still change its answers when the snapshot was taken:
+        # only a release of finished answers is published (see reporting.models).
+        collected = timezone.now() >= collection_end(survey=survey)
         catalogue = release_catalogue(survey=survey)
         inputs_record = release_inputs(survey=survey)
         inputs = release_load(survey=survey, catalogue=catalogue)
@@ -349,15 +352,31 @@ def _run(release: Release, attempt: int) -> str:
             ReleaseCell.objects.bulk_create(rows, batch_size=STORE_BATCH)
             timings["store"] = time.perf_counter() - clock
             timings["total"] = time.perf_counter() - started
+            publication = _publication(survey, collected=collected)
             _finish(
                 release.pk,
                 attempt,
                 status=ReleaseStatus.READY,
-                fields={**common, "counts": counts, "timings": timings},
+                fields={**common, "counts": counts, "timings": timings, **publication},
                 locked=True,
             )
             return ReleaseStatus.READY
     raise ReleaseBuildSuperseded(f"release {release.pk} was taken over")
+
+
+def _publication(survey: Survey, *, collected: bool) -> dict:
+    """Publish a ready release only if its answers were final and none is published yet.
+
+    Called under the release's row lock; the unique constraint on published releases is the
+    backstop. The round's row is locked too, so two rounds' builds never wait on each other
+    but a second build of the same round sees the first one's publication.
+    """
+    Survey.objects.select_for_update().filter(pk=survey.pk).exists()
+    if not collected:
+        return {"withheld": Withheld.COLLECTING}
+    if Release.objects.filter(survey=survey, published_at__isnull=False).exists():
+        return {"withheld": Withheld.SUPERSEDED}
+    return {"published_at": timezone.now()}
 
 
 def _protected_rows(release: Release, system, result: ProtectionResult) -> list[ReleaseCell]:
@@ -426,24 +445,31 @@ def _finish(
         release.save()
 
 
-# --- Rebuilding while a round is open ---------------------------------------------
+# --- Building when collection ends ------------------------------------------------
 
 
-def release_rebuild_if_changed(*, survey_id: int) -> Release | None:
-    """Request a new release when the round's submitted answers (or the rules) changed since
-    its latest finished release; None when nothing changed or a build is already running."""
+def release_build_if_due(*, survey_id: int, now=None) -> Release | None:
+    """Request the release to publish, once every council's deadline has passed.
+
+    Nothing before that (releases of changing answers are never shown), nothing once a
+    release is published, and nothing again after a build of the final answers was refused
+    by the audit, unless the answers or the rules have changed since.
+    """
+    now = now or timezone.now()
     survey = Survey.objects.get(pk=survey_id)
-    if Release.objects.filter(survey=survey, status=ReleaseStatus.BUILDING).exists():
+    end = collection_end(survey=survey)
+    if now < end:
         return None
-    latest = (
-        Release.objects.filter(
-            survey=survey, status__in=[ReleaseStatus.READY, ReleaseStatus.REFUSED]
-        )
-        .order_by("-number")
-        .first()
-    )
+    releases = Release.objects.filter(survey=survey)
+    if releases.filter(published_at__isnull=False).exists():
+        return None
+    if releases.filter(status=ReleaseStatus.BUILDING).exists():
+        return None
     current = _fingerprint(release_inputs(survey=survey), _rules_record(disclosure_rules()))
-    if latest is not None and latest.inputs_fingerprint == current:
+    tried = releases.filter(
+        status=ReleaseStatus.REFUSED, created_at__gte=end, inputs_fingerprint=current
+    )
+    if tried.exists():
         return None
     return release_request(survey_id=survey_id)
 

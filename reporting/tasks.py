@@ -28,23 +28,26 @@ def release_build_task(release_id: int) -> str:
 
 
 @shared_task(acks_late=True, soft_time_limit=300)
-def release_rebuild_open_rounds_task() -> list[int]:
-    """Beat: request a new release of every open round whose submitted answers changed."""
+def release_build_due_task() -> list[int]:
+    """Beat: request the release of every round whose councils can no longer answer and
+    that has no published release yet (see reporting.services.release_build_if_due)."""
     from django.utils import timezone
 
     from reporting.models import Release, ReleaseStatus
-    from reporting.services import release_rebuild_if_changed
+    from reporting.services import release_build_if_due
     from survey_site.queue import enqueue_on_commit
     from surveys.choices import SurveyStatus
     from surveys.models import Survey
 
     requested = []
-    for survey_id in Survey.objects.filter(status=SurveyStatus.OPEN).values_list("pk", flat=True):
-        release = release_rebuild_if_changed(survey_id=survey_id)
+    now = timezone.now()
+    due = Survey.objects.exclude(status=SurveyStatus.DRAFT).filter(closes_at__lte=now)
+    for survey_id in due.exclude(releases__published_at__isnull=False).values_list("pk", flat=True):
+        release = release_build_if_due(survey_id=survey_id, now=now)
         if release is not None:
             requested.append(release.pk)
     stale = Release.objects.filter(
-        status=ReleaseStatus.BUILDING, created_at__lt=timezone.now() - STALE_BUILD
+        status=ReleaseStatus.BUILDING, created_at__lt=now - STALE_BUILD
     ).values_list("pk", flat=True)
     for release_id in stale:
         enqueue_on_commit(release_build_task, release_id)

@@ -1,4 +1,4 @@
-"""Analysts' dashboards and downloads: only the cells of the latest ready release.
+"""Analysts' dashboards and downloads: only the cells of a round's published release.
 
 Every view needs ``reporting.view_dashboards`` (others get 403; anonymous users go to the
 sign-in page). No parameter reaches raw responses: the only choice a page offers is which
@@ -13,6 +13,7 @@ import json
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from reporting import selectors
@@ -21,6 +22,7 @@ from reporting.exports import release_csv, release_json, release_xlsx
 from reporting.models import Release
 from reporting.tables import TOTAL
 from surveys.models import Survey
+from surveys.selectors import collection_end
 
 VIEW = "reporting.view_dashboards"
 INTERNALS = "reporting.view_suppression_internals"
@@ -32,9 +34,9 @@ def analysts_only(view):
 
 def _ready(slug: str) -> tuple[Survey, Release]:
     survey = get_object_or_404(Survey, slug=slug)
-    release = selectors.release_latest_ready(survey=survey)
+    release = selectors.release_published(survey=survey)
     if release is None:
-        raise Http404("No ready release for this round")
+        raise Http404("No published release for this round")
     return survey, release
 
 
@@ -57,10 +59,12 @@ def release_index(request: HttpRequest) -> HttpResponse:
 def release_overview(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
     latest = selectors.release_latest(survey=survey)
-    release = selectors.release_latest_ready(survey=survey)
+    release = selectors.release_published(survey=survey)
     context = _context(request, survey, release, "overview")
     context["latest"] = latest
-    if release is not None:
+    if release is None:
+        context["collection_end"] = timezone.localtime(collection_end(survey=survey))
+    else:
         view = selectors.release_view(
             release=release, tables=["invited", "responded", "response_rate"]
         )

@@ -170,8 +170,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "campaigns.tasks.reminders_send_due_task",
         "schedule": 900.0,
     },
-    "release-rebuild-open-rounds": {
-        "task": "reporting.tasks.release_rebuild_open_rounds_task",
+    # A round's results are built once its last deadline has passed (never before).
+    "release-build-due": {
+        "task": "reporting.tasks.release_build_due_task",
         "schedule": 900.0,
     },
 }
@@ -192,6 +193,12 @@ EMAIL_BATCH_SIZE = env.int("EMAIL_BATCH_SIZE", 50, minimum=1, maximum=1000)
 EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", 5, minimum=1, maximum=20)
 # Answers and submission are accepted this long after a council's extended deadline.
 LATE_GRACE_MINUTES = env.int("LATE_GRACE_MINUTES", 60, minimum=0, maximum=7 * 24 * 60)
+
+# Rate limits count per client address. Behind reverse proxies every request comes from
+# the nearest proxy, so the client is read from X-Forwarded-For, this many entries from
+# the right (the ones our own proxies wrote); entries further left are the client's word
+# and are never trusted. 0: no proxy, REMOTE_ADDR is the client.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -36,6 +36,18 @@ def survey_population(*, survey: Survey) -> AuthorityQuerySet:
     return Authority.objects.filter(pk__in=survey.chosen_authorities.values("pk"))
 
 
+def collection_end(*, survey: Survey) -> datetime.datetime:
+    """When the last council can no longer answer: the round's deadline, or the latest
+    per-council extension plus its grace period (see services.response_grace_deadline)."""
+    from django.conf import settings
+    from django.db.models import Max
+
+    latest = survey.responses.aggregate(latest=Max("deadline_extended_to"))["latest"]
+    if latest is None or latest <= survey.closes_at:
+        return survey.closes_at
+    return latest + datetime.timedelta(minutes=settings.LATE_GRACE_MINUTES)
+
+
 # --- The respondent's view of a response ------------------------------------------
 
 NOT_STARTED = "not_started"

@@ -6,7 +6,7 @@ import pytest
 
 from reporting.models import Release, ReleaseCell, ReleaseStatus
 from reporting.services import release_request
-from reporting.tests.factories import SMALL_ROUND, make_small_round
+from reporting.tests.factories import SMALL_ROUND, close_round, make_small_round
 from survey_site.celery import app
 from surveys.tests.conftest import questionnaire, questionnaire_data  # noqa: F401 (fixtures)
 from surveys.tests.factories import make_survey
@@ -20,6 +20,7 @@ BUILD_TIMEOUT = 180
 def test_worker_builds_a_release_once(celery_worker, questionnaire):  # noqa: F811
     survey = make_survey(questionnaire)
     make_small_round(survey, SMALL_ROUND)
+    close_round(survey)
     release = release_request(survey_id=survey.pk)  # queued on commit (autocommit here)
     # A second request while it builds returns the same release: nothing is built twice.
     assert release_request(survey_id=survey.pk).pk == release.pk
@@ -34,6 +35,7 @@ def test_worker_builds_a_release_once(celery_worker, questionnaire):  # noqa: F8
     assert release.status == ReleaseStatus.READY, release.error
     assert release.audit["passed"] is True
     assert release.progress_percent == 100
+    assert release.published_at is not None
     assert ReleaseCell.objects.filter(release=release).exists()
     assert Release.objects.filter(survey=survey).count() == 1
     # Built by the worker process, not in this one.

@@ -12,14 +12,15 @@ from surveys.tests.conftest import (  # noqa: F401 (fixtures)
     survey,
 )
 
-from .factories import SMALL_ROUND, make_small_round
+from .factories import SMALL_ROUND, close_round, make_small_round
 
 
 @pytest.fixture
 def small_round(survey):  # noqa: F811
-    """Six councils with hand-made figures (see factories.SMALL_ROUND)."""
+    """Six councils with hand-made figures (see factories.SMALL_ROUND), in a round whose
+    deadline has passed, so that its release is published."""
     make_small_round(survey, SMALL_ROUND)
-    return survey
+    return close_round(survey)
 
 
 def _user(username: str, *codenames: str, staff: bool = True) -> User:

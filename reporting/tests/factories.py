@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.utils import timezone
 
 from authorities.models import Authority
-from surveys.choices import ResponseStatus
+from surveys.choices import ResponseStatus, SurveyStatus
 from surveys.models import Answer, Figure, Question, Response, Survey, TransactionAnswer
 from surveys.tests.factories import make_authority
 
@@ -73,3 +75,11 @@ def make_small_round(survey: Survey, rows=SMALL_ROUND) -> list[Response]:
         authority = make_authority(gss, kind=kind, region=region)
         responses.append(submitted_response(survey, authority, figures, answers))
     return responses
+
+
+def close_round(survey: Survey) -> Survey:
+    """The round's deadline passed a minute ago: no council can answer any more."""
+    survey.closes_at = timezone.now() - datetime.timedelta(minutes=1)
+    survey.status = SurveyStatus.CLOSED
+    survey.save(update_fields=["closes_at", "status"])
+    return survey

@@ -100,7 +100,7 @@ def test_export_responses_writes_raw_figures_without_free_text(small_round, tmp_
 
 
 def test_build_and_export_release(small_round, tmp_path):
-    with pytest.raises(CommandError, match="no ready release"):
+    with pytest.raises(CommandError, match="no published release"):
         _run(
             "export_release", small_round.slug, "--format", "json", "--output", str(tmp_path / "x")
         )
@@ -108,6 +108,7 @@ def test_build_and_export_release(small_round, tmp_path):
     release = Release.objects.get(survey=small_round)
     assert release.status == ReleaseStatus.READY
     assert f"Release {release.pk}" in output and "Audit: passed" in output
+    assert "Published: analysts now see this release" in output
     json_path = tmp_path / "release.json"
     _run("export_release", small_round.slug, "--format", "json", "--output", str(json_path))
     document = json.loads(json_path.read_text())

@@ -2,22 +2,35 @@
 
 import csv
 import dataclasses
+import datetime
 import io
 import json
 
 import pytest
+import time_machine
+from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from reporting import selectors
 from reporting import services as reporting_services
 from reporting.exports import release_csv, release_json, release_xlsx
-from reporting.models import HIDDEN_STATUSES, ReleaseCell, ReleaseImmutable, ReleaseStatus
-from reporting.services import release_build, release_rebuild_if_changed, release_run
+from reporting.models import (
+    HIDDEN_STATUSES,
+    Release,
+    ReleaseCell,
+    ReleaseImmutable,
+    ReleaseStatus,
+    Withheld,
+)
+from reporting.services import release_build, release_build_if_due, release_run
+from reporting.tasks import release_build_due_task
 from surveys.models import Figure, Question
+from surveys.selectors import collection_end
 from surveys.tests.factories import make_authority
 
-from .factories import submitted_response
+from .factories import SMALL_ROUND, TRANSACTION, make_small_round, submitted_response
 
 pytestmark = [pytest.mark.django_db]
 
@@ -305,17 +318,88 @@ def test_running_a_build_twice_changes_nothing(release):
     assert release.survey.releases.count() == 1
 
 
-def test_rebuild_only_when_inputs_changed(release):
-    assert release_rebuild_if_changed(survey_id=release.survey_id) is None
-    figure = Figure.objects.filter(response__survey=release.survey, value__isnull=False).first()
-    figure.value += 1
-    figure.version += 1
-    figure.save()
-    again = release_rebuild_if_changed(survey_id=release.survey_id)
-    assert again is not None and again.number == release.number + 1
+def _published_json(client, slug):
+    """Every cell of the round as an analyst downloads it."""
+    url = reverse("reporting:release-download", args=[slug, "json"])
+    return json.loads(client.get(url).content)["cells"]
 
 
-def test_a_refused_audit_publishes_nothing(small_round, monkeypatch, analyst_client):
+def test_a_release_built_while_councils_can_still_answer_is_never_shown(
+    survey, analyst_client, tmp_path
+):
+    make_small_round(survey, SMALL_ROUND)  # the round is still open
+    built = release_build(survey_id=survey.pk)
+    assert built.status == ReleaseStatus.READY
+    assert built.published_at is None and built.withheld == Withheld.COLLECTING
+    assert selectors.release_published(survey=survey) is None
+    overview = analyst_client.get(reverse("reporting:release-overview", args=[survey.slug]))
+    assert b"have not been published yet" in overview.content
+    assert b"50,800" not in overview.content
+    for name in ("release-take-up", "release-costs", "release-answers"):
+        page = analyst_client.get(reverse(f"reporting:{name}", args=[survey.slug]))
+        assert page.status_code == 404
+    download = reverse("reporting:release-download", args=[survey.slug, "json"])
+    assert analyst_client.get(download).status_code == 404
+    with pytest.raises(CommandError, match="no published release"):
+        call_command(
+            "export_release", survey.slug, "--format", "csv", "--output", tmp_path / "x.csv"
+        )
+
+
+def test_a_second_release_of_a_round_is_withheld_so_two_cannot_be_subtracted(
+    release, analyst_client
+):
+    """Attack 4 over time: a late council's figures would be the difference of two releases."""
+    slug = release.survey.slug
+    before = _published_json(analyst_client, slug)
+    # England totals the late council would add to, published in the first release.
+    england = [
+        c
+        for c in before
+        if c["table"] == "volume"
+        and c["keys"].get("transaction") == TRANSACTION
+        and c["keys"].get("council_type") == "total"
+        and c["keys"].get("region") == "total"
+        and c["value"]
+    ]
+    assert england
+    late = make_authority("E06000007", kind="unitary", region="north_east")
+    submitted_response(release.survey, late, {"WEB": 777, "PHONE": 50, "F2F": 5})
+    second = release_build(survey_id=release.survey_id)
+    assert second.status == ReleaseStatus.READY and second.number == release.number + 1
+    assert second.published_at is None and second.withheld == Withheld.SUPERSEDED
+    assert selectors.release_published(survey=release.survey) == release
+    assert _published_json(analyst_client, slug) == before
+    overview = analyst_client.get(reverse("reporting:release-overview", args=[slug]))
+    assert f"{release.number}, built".encode() in overview.content
+
+
+def test_the_release_is_built_once_the_last_extension_and_its_grace_have_passed(
+    small_round, django_capture_on_commit_callbacks, settings
+):
+    extended = small_round.responses.first()
+    extended.deadline_extended_to = timezone.now() + datetime.timedelta(days=2)
+    extended.save(update_fields=["deadline_extended_to"])
+    end = extended.deadline_extended_to + datetime.timedelta(minutes=settings.LATE_GRACE_MINUTES)
+    assert collection_end(survey=small_round) == end
+    with django_capture_on_commit_callbacks(execute=True):
+        assert release_build_due_task() == []  # still collecting: nothing is built
+    assert not small_round.releases.exists()
+    with time_machine.travel(end + datetime.timedelta(minutes=1), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            (requested,) = release_build_due_task()
+        release = Release.objects.get(pk=requested)
+        assert release.status == ReleaseStatus.READY and release.published_at is not None
+        # Published: the schedule builds nothing more, even after an answer changes.
+        figure = Figure.objects.filter(response__survey=small_round).first()
+        Figure.objects.filter(pk=figure.pk).update(value=figure.value + 1, version=2)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert release_build_due_task() == []
+    assert small_round.releases.count() == 1
+
+
+def _make_the_audit_refuse(monkeypatch):
+    """Make every audit report an exact disclosure; return the real protect."""
     real_protect = reporting_services.protect
 
     def failing_protect(*args, **kwargs):
@@ -324,10 +408,41 @@ def test_a_refused_audit_publishes_nothing(small_round, monkeypatch, analyst_cli
         return dataclasses.replace(result, audit=audit)
 
     monkeypatch.setattr(reporting_services, "protect", failing_protect)
+    return real_protect
+
+
+def test_a_refused_build_of_the_final_answers_is_not_retried_until_they_change(
+    small_round, monkeypatch
+):
+    real_protect = _make_the_audit_refuse(monkeypatch)
+    assert release_build(survey_id=small_round.pk).status == ReleaseStatus.REFUSED
+    assert release_build_if_due(survey_id=small_round.pk) is None
+    monkeypatch.setattr(reporting_services, "protect", real_protect)
+    figure = Figure.objects.filter(response__survey=small_round).first()
+    Figure.objects.filter(pk=figure.pk).update(value=figure.value + 1, version=2)
+    again = release_build_if_due(survey_id=small_round.pk)
+    assert again is not None
+    release_run(release_id=again.pk)
+    again.refresh_from_db()
+    assert again.published_at is not None
+
+
+def test_one_published_release_per_round_is_enforced_by_the_database(release):
+    from django.db import IntegrityError, transaction
+
+    second = Release.objects.create(survey=release.survey, number=release.number + 1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Release.objects.filter(pk=second.pk).update(
+            status=ReleaseStatus.READY, published_at=timezone.now()
+        )
+
+
+def test_a_refused_audit_publishes_nothing(small_round, monkeypatch, analyst_client):
+    _make_the_audit_refuse(monkeypatch)
     release = release_build(survey_id=small_round.pk)
     assert release.status == ReleaseStatus.REFUSED
     assert not ReleaseCell.objects.filter(release=release).exists()
-    assert selectors.release_latest_ready(survey=small_round) is None
+    assert selectors.release_published(survey=small_round) is None
     page = analyst_client.get(reverse("reporting:release-overview", args=[small_round.slug]))
     assert b"refused" in page.content
     take_up = reverse("reporting:release-take-up", args=[small_round.slug])

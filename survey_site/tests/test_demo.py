@@ -20,7 +20,7 @@ def test_setup_demo_builds_everything_once_and_is_safe_to_repeat(settings):
     assert text.count("/s/") == 3  # three sample council links
     assert Survey.objects.filter(slug__in=["demo-2015", "demo-2015-results"]).count() == 2
     release = Release.objects.get(survey__slug="demo-2015-results")
-    assert release.status == ReleaseStatus.READY
+    assert release.status == ReleaseStatus.READY and release.published_at is not None
     assert User.objects.get(username="admin").check_password("demo-admin-password")
     # The analyst signs in on the service's page and needs no access to the admin.
     assert not User.objects.get(username="analyst").is_staff

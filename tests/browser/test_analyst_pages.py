@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth.models import Permission, User
 
 from reporting.services import release_build
-from reporting.tests.factories import SMALL_ROUND, make_small_round
+from reporting.tests.factories import SMALL_ROUND, close_round, make_small_round
 from surveys.questionnaires import questionnaire_load
 from surveys.tests.factories import make_survey
 from tests.browser.conftest import axe_violations
@@ -22,7 +22,8 @@ def released_round():
     questionnaire, _ = questionnaire_load(data=data)
     survey = make_survey(questionnaire, name="Channel baseline 2015", slug="baseline-2015")
     make_small_round(survey, SMALL_ROUND)
-    release_build(survey_id=survey.pk)
+    close_round(survey)
+    assert release_build(survey_id=survey.pk).published_at is not None
     return survey
 
 

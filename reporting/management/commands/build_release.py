@@ -41,6 +41,10 @@ class Command(BaseCommand):
             f"relations {release.counts.get('relations', 0)}, "
             f"hidden {release.counts.get('primary', 0) + release.counts.get('secondary', 0)}"
         )
+        if release.published_at:
+            self.stdout.write("Published: analysts now see this release")
+        elif release.withheld:
+            self.stdout.write(f"Not published: {release.get_withheld_display().lower()}")
         if release.status == ReleaseStatus.FAILED:
             raise CommandError(f"Build failed: {release.error}")
         if release.status == ReleaseStatus.REFUSED:

@@ -5,11 +5,11 @@ from django.core.management.base import BaseCommand, CommandError
 
 from reporting.exports import release_csv, release_json, release_xlsx
 from reporting.management.commands._common import survey_by_slug
-from reporting.selectors import release_latest_ready
+from reporting.selectors import release_published
 
 
 class Command(BaseCommand):
-    help = "Write the latest ready release of a round, as published, to a file."
+    help = "Write the published release of a round to a file."
 
     def add_arguments(self, parser):
         parser.add_argument("survey_slug")
@@ -18,9 +18,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, survey_slug, format, output, **options):
         survey = survey_by_slug(survey_slug)
-        release = release_latest_ready(survey=survey)
+        release = release_published(survey=survey)
         if release is None:
-            raise CommandError(f"Round {survey.slug} has no ready release")
+            raise CommandError(
+                f"Round {survey.slug} has no published release: a round's results are published "
+                "once, after every council's deadline has passed"
+            )
         path = Path(output)
         if format == "xlsx":
             path.write_bytes(release_xlsx(release=release))

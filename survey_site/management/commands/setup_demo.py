@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from authorities.models import Authority
-from reporting.models import Release, ReleaseStatus
+from reporting.models import Release
 from reporting.services import release_build, responses_generate
 from survey_site.roles import ANALYSTS, SURVEY_ADMINISTRATORS
 from surveys.choices import PopulationKind, SurveyStatus
@@ -77,7 +77,7 @@ class Command(BaseCommand):
                 "status": SurveyStatus.CLOSED,
             },
         )
-        if not Release.objects.filter(survey=results, status=ReleaseStatus.READY).exists():
+        if not Release.objects.filter(survey=results, published_at__isnull=False).exists():
             self.stdout.write("Building synthetic results and a protected release ...")
             responses_generate(survey_id=results.pk)
             release = release_build(survey_id=results.pk)
