@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
@@ -27,12 +27,12 @@ from campaigns.schedule import days_left_text, deadline_text, reminder_times, sc
 from campaigns.selectors import CANCELLED, contact_problem
 from survey_site.queue import enqueue_on_commit
 from surveys.choices import ChangeKind, ResponseStatus, SurveyStatus
+from surveys.emails import LINK_MARKER
 from surveys.models import ChangeRecord, EmailKind, EmailStatus, OutboundEmail, Response, Survey
 from surveys.selectors import survey_population
 from surveys.services import (
     email_enqueue,
     link_issue,
-    link_url,
     response_deadline,
     response_get_or_create,
 )
@@ -119,11 +119,12 @@ def _values(
 
 
 def _response_values(response: Response, now: datetime.datetime) -> dict[str, str]:
+    # The link stays a marker: surveys.emails puts the council's URL in when it sends.
     return _values(
         survey=response.survey,
         authority=response.authority,
         deadline=response_deadline(response),
-        link=link_url(link_issue(response=response)),
+        link=LINK_MARKER,
         now=now,
     )
 
@@ -136,7 +137,7 @@ def _template(campaign: Campaign, kind: str) -> tuple[str, str]:
 def message_render(
     *, campaign: Campaign, kind: str, response: Response, now: datetime.datetime
 ) -> Rendered:
-    """One council's email of this kind, filled in as it would be sent now."""
+    """One council's email of this kind, as stored: LINK_MARKER stands for its link."""
     subject, body = _template(campaign, kind)
     return render(kind=kind, subject=subject, body=body, values=_response_values(response, now))
 
@@ -165,21 +166,19 @@ def message_preview(
 def _outbox_create(
     *, response: Response, kind: str, key: str, to_address: str, message: Rendered
 ) -> bool:
-    """Record one email to send; False when its key exists (already sent or queued)."""
-    try:
-        with transaction.atomic():
-            OutboundEmail.objects.create(
-                response=response,
-                kind=kind,
-                key=key,
-                to_address=to_address,
-                subject=message.subject,
-                body_text=message.text,
-                body_html=message.html,
-            )
-    except IntegrityError:
-        return False
-    return True
+    """Record one email to send, with the council's link; False when its key exists."""
+    email = email_enqueue(
+        response=response,
+        kind=kind,
+        key=key,
+        to_address=to_address,
+        subject=message.subject,
+        body_text=message.text,
+        body_html=message.html,
+        link=link_issue(response=response),
+        send_at_once=False,  # the dispatcher sends campaign emails in paced batches
+    )
+    return email is not None
 
 
 def _dispatch_on_commit() -> None:
@@ -493,6 +492,7 @@ def deadline_extend(
             subject=message.subject,
             body_text=message.text,
             body_html=message.html,
+            link=link_issue(response=locked),
         )
     return locked
 

@@ -18,6 +18,7 @@ from authorities.choices import LinkKind
 from authorities.models import AccessLink
 from authorities.tokens import derive_token, hash_token, new_nonce
 from surveys.choices import ChangeKind
+from surveys.emails import LINK_MARKER
 from surveys.models import (
     ChangeRecord,
     Contributor,
@@ -25,7 +26,7 @@ from surveys.models import (
     Response,
     Section,
 )
-from surveys.services import email_enqueue, link_url, response_deadline
+from surveys.services import email_enqueue, response_deadline
 
 
 def _record(response: Response, actor: str, key: str, old, new) -> None:
@@ -61,13 +62,14 @@ def _sections_text(contributor: Contributor) -> list[str]:
 
 
 def _email_contributor(contributor: Contributor, kind: str, key: str, template: str) -> None:
+    # The outbox keeps the marker and the link's row; the URL goes in only when sent.
     response = contributor.response
     context = {
         "contributor": contributor,
         "authority": response.authority,
         "survey": response.survey,
         "deadline": response_deadline(response),
-        "link": link_url(contributor_link(contributor=contributor)),
+        "link": LINK_MARKER,
         "sections": _sections_text(contributor),
     }
     email_enqueue(
@@ -78,6 +80,7 @@ def _email_contributor(contributor: Contributor, kind: str, key: str, template: 
         subject=" ".join(render_to_string(f"emails/{template}_subject.txt", context).split()),
         body_text=render_to_string(f"emails/{template}.txt", context),
         body_html=render_to_string(f"emails/{template}.html", context),
+        link=contributor_link(contributor=contributor),
     )
 
 

@@ -6,6 +6,13 @@ and marks it sent in the same transaction, so a second delivery of a task (Celer
 Redis is at-least-once: late acks, a killed worker, two beat processes) finds the row
 locked or already sent and sends nothing.
 
+The outbox never holds a working access link (a database dump alone must let nobody in):
+bodies carry LINK_MARKER where the link goes and the row points at the `AccessLink`. The
+URL is derived from the link's nonce and SURVEY_LINK_KEY while the claimed row is sent,
+and exists only in the message handed to the backend. If the link was re-issued in the
+meantime the council's current link goes out; if it was revoked with no successor (a
+removed contributor) the email is cancelled, never sent with a dead or stale link.
+
 One window remains, as for any SMTP client: the relay has accepted a message and the
 process dies before the commit. The row is then still pending and is sent again; its
 Message-ID is derived from the outbox key, so the copy carries the same Message-ID and
@@ -37,6 +44,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import escape
 
 from surveys.models import EmailKind, EmailStatus, OutboundEmail
 
@@ -47,6 +55,21 @@ PERMANENT_ERRORS = (smtplib.SMTPRecipientsRefused,)
 # Emails that chase a council: not sent once it has submitted or its deadline passed.
 CHASING_KINDS = (EmailKind.INVITATION, EmailKind.REMINDER)
 CANCELLED = "Cancelled"
+
+# Stands for the recipient's access link in stored bodies. Private-use characters: no
+# template, council name or answer contains them, and HTML escaping leaves them alone.
+LINK_MARKER = "\ue000access-link\ue001"
+# Emails that give their recipient an access link (stored with the marker and `link`).
+LINK_KINDS = (
+    EmailKind.INVITATION,
+    EmailKind.REMINDER,
+    EmailKind.EXTENSION,
+    EmailKind.CONTRIBUTOR_ADDED,
+    EmailKind.CONTRIBUTOR_REASSIGNED,
+)
+LINK_LOST = "The link in this email could not be restored: resend it"
+LINK_REVOKED = f"{CANCELLED}: the council's link was revoked"
+CONTRIBUTOR_REMOVED = f"{CANCELLED}: the contributor was removed"
 
 SENT, SKIPPED, RETRY, FAILED = "sent", "skipped", "retry", "failed"
 CANCELLED_OUTCOME, NOT_DUE, RATE_LIMITED = "cancelled", "not_due", "rate_limited"
@@ -76,17 +99,41 @@ def message_id(email: OutboundEmail) -> str:
     return f"<{hashlib.sha256(email.key.encode()).hexdigest()[:32]}@{domain}>"
 
 
-def _message(email: OutboundEmail, connection) -> EmailMultiAlternatives:
+def _link_to_send(email: OutboundEmail) -> tuple[str, str]:
+    """The URL to put in place of the marker now, or why the email must not go.
+
+    A re-issued council link is followed to the council's current one, so a reminder
+    queued before the re-issue carries the link that works. The row is updated to the
+    link actually used (saved with the claim's outcome).
+    """
+    from authorities.choices import LinkKind
+    from surveys.selectors import link_current
+    from surveys.services import link_url
+
+    if LINK_MARKER not in email.body_text and LINK_MARKER not in email.body_html:
+        return "", ""
+    if email.link is None:
+        return LINK_LOST, ""
+    current = link_current(link=email.link)
+    if current is None:
+        removed = email.link.kind == LinkKind.CONTRIBUTOR
+        return (CONTRIBUTOR_REMOVED if removed else LINK_REVOKED), ""
+    email.link = current
+    return "", link_url(current)
+
+
+def _message(email: OutboundEmail, connection, url: str) -> EmailMultiAlternatives:
+    """The message as delivered: the only place the link is put into the bodies."""
     message = EmailMultiAlternatives(
         subject=email.subject,
-        body=email.body_text,
+        body=email.body_text.replace(LINK_MARKER, url),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[email.to_address],
         headers={"Message-ID": message_id(email)},
         connection=connection,
     )
     if email.body_html:
-        message.attach_alternative(email.body_html, "text/html")
+        message.attach_alternative(email.body_html.replace(LINK_MARKER, escape(url)), "text/html")
     return message
 
 
@@ -151,19 +198,24 @@ def _send_claimed(
             latest = email.tries.order_by("-attempted_at", "-id").first()
             if latest and latest.next_attempt_at and latest.next_attempt_at > now:
                 return NOT_DUE, None
+        url = ""
         reason = _cancel_reason(email, now)
+        if not reason:
+            reason, url = _link_to_send(email)
         if reason:
+            # Not wanted any more (cancelled), or its link is lost: failed, offered to resend.
+            cancelled = reason.startswith(CANCELLED)
             email.status = EmailStatus.FAILED
             email.last_error = reason[:300]
             email.save(update_fields=["status", "last_error"])
-            _record(email, "cancelled", reason[:200])
-            return CANCELLED_OUTCOME, None
+            _record(email, "cancelled" if cancelled else "failed", reason[:200])
+            return (CANCELLED_OUTCOME if cancelled else FAILED), None
         if paced and not rate_take(now):
             return RATE_LIMITED, None
         email.attempts += 1
         failure: Exception | None = None
         try:
-            _message(email, connection).send()
+            _message(email, connection, url).send()
         except PERMANENT_ERRORS as error:
             failure, outcome = error, FAILED
         except SEND_ERRORS as error:
@@ -184,7 +236,7 @@ def _send_claimed(
                 _record(email, "failed", email.last_error)
             else:
                 _record(email, "retry", email.last_error, retry_at(email.attempts, now))
-        email.save(update_fields=["attempts", "status", "sent_at", "last_error"])
+        email.save(update_fields=["attempts", "status", "sent_at", "last_error", "link"])
     if failure is not None:
         logger.warning(
             "email %s not sent (attempt %s, %s): %s",

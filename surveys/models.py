@@ -11,7 +11,7 @@ from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
-from authorities.models import Authority
+from authorities.models import AccessLink, Authority
 from surveys.choices import (
     ChangeKind,
     EndToEnd,
@@ -434,6 +434,11 @@ class OutboundEmail(models.Model):
 
     Celery delivers at least once, so the send claims the row with
     select_for_update(skip_locked=True) and sends only while it is pending.
+
+    The bodies never hold a working access link: where the link goes they hold
+    surveys.emails.LINK_MARKER, and `link` says whose link it is. The URL is derived
+    from the link's nonce and SURVEY_LINK_KEY only when the message is sent, so a dump
+    of this table lets nobody in.
     """
 
     key = models.CharField(max_length=200, unique=True)
@@ -443,6 +448,14 @@ class OutboundEmail(models.Model):
     subject = models.CharField(max_length=300)
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
+    link = models.ForeignKey(
+        AccessLink,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="emails",
+        help_text="Whose access link is put in place of the marker when the email is sent.",
+    )
     status = models.CharField(
         max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING
     )

@@ -7,7 +7,8 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from authorities.models import Authority, AuthorityQuerySet
+from authorities.choices import LinkKind
+from authorities.models import AccessLink, Authority, AuthorityQuerySet
 from surveys.choices import PopulationKind, Provision, SectionKind
 from surveys.models import (
     Answer,
@@ -385,3 +386,21 @@ def section_assignments(*, response: Response) -> dict[int | None, list[str]]:
         for section in contributor.sections.all():
             assigned.setdefault(section.pk, []).append(contributor.label)
     return assigned
+
+
+def link_current(*, link: AccessLink) -> AccessLink | None:
+    """The link that now stands for this one: itself while live, else its holder's live one.
+
+    A council's re-issued link is followed to the council's current link; a revoked
+    contributor has none (revoking them revokes every link of theirs).
+    """
+    if link.kind == LinkKind.CONTRIBUTOR and link.contributor.is_revoked:
+        return None
+    if not link.is_revoked:
+        return link
+    live = AccessLink.objects.filter(
+        response_id=link.response_id, kind=link.kind, revoked_at__isnull=True
+    )
+    if link.kind == LinkKind.CONTRIBUTOR:
+        live = live.filter(contributor_id=link.contributor_id)
+    return live.order_by("-generation", "-pk").first()

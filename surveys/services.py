@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -27,9 +28,10 @@ from django.utils import timezone
 
 from authorities.choices import LinkKind
 from authorities.models import AccessLink, Authority
-from authorities.tokens import derive_token, hash_token, looks_like_token, new_nonce
+from authorities.tokens import TOKEN_LENGTH, derive_token, hash_token, looks_like_token, new_nonce
 from survey_site.queue import enqueue_on_commit
 from surveys.choices import ChangeKind, Provision, ResponseStatus, SurveyStatus
+from surveys.emails import LINK_KINDS
 from surveys.models import (
     Answer,
     ChangeRecord,
@@ -600,6 +602,10 @@ def response_reopen(*, response: Response, actor: str) -> Response:
 # --- Email ------------------------------------------------------------------------
 
 
+# An access link's path: what must never be written to the outbox (surveys.emails).
+LIVE_LINK = re.compile(rf"/s/[A-Za-z0-9_-]{{{TOKEN_LENGTH}}}(?![A-Za-z0-9_-])")
+
+
 def email_enqueue(
     *,
     response: Response,
@@ -609,13 +615,25 @@ def email_enqueue(
     subject: str,
     body_text: str,
     body_html: str = "",
+    link: AccessLink | None = None,
+    send_at_once: bool = True,
 ) -> OutboundEmail | None:
     """Record an email to send once, and queue its sending after commit.
 
     The unique key makes enqueueing the same event twice a no-op (None is returned).
+    Campaign emails pass send_at_once=False: the dispatcher sends them in paced batches.
+
+    An email that gives someone their access link holds surveys.emails.LINK_MARKER where
+    `link` goes, never the link itself: one that carries a link is refused, so no caller
+    can leak links into the database. (Other emails, such as the copy of the answers,
+    may quote what people typed and are not checked.)
     """
     from surveys.tasks import email_send_task
 
+    if kind in LINK_KINDS and (
+        link is None or any(LIVE_LINK.search(part) for part in (subject, body_text, body_html))
+    ):
+        raise ValueError("An access link must not be stored in the outbox: use LINK_MARKER")
     try:
         with transaction.atomic():
             email = OutboundEmail.objects.create(
@@ -626,10 +644,12 @@ def email_enqueue(
                 subject=subject,
                 body_text=body_text,
                 body_html=body_html,
+                link=link,
             )
     except IntegrityError:
         return None
-    enqueue_on_commit(email_send_task, email.pk)
+    if send_at_once:
+        enqueue_on_commit(email_send_task, email.pk)
     return email
 
 

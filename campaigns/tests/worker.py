@@ -71,7 +71,9 @@ class SmtpSink:
 
 
 def worker_environment(*, database_url: str, redis_url: str, smtp_port: int) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TZ")}
+    # The worker derives the links it sends: it needs the test process's link key and URL.
+    shared = ("PATH", "HOME", "LANG", "TZ", "SURVEY_LINK_KEY", "SURVEY_BASE_URL")
+    keep = {k: v for k, v in os.environ.items() if k in shared}
     return {
         **keep,
         "DJANGO_SETTINGS_MODULE": "campaigns.tests.worker_settings",
