@@ -7,9 +7,11 @@ shows who has responded, never what they answered.
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,7 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from authorities.choices import AuthorityKind, Region
-from authorities.models import Authority
+from authorities.models import GSS_CODE_PATTERN, Authority
 from campaigns.choices import TemplateKind, TrackerStatus
 from campaigns.exports import tracker_csv, tracker_xlsx
 from campaigns.forms import ExtensionForm, PreviewForm, TrackerFilterForm
@@ -57,6 +59,25 @@ def _require_change(request: HttpRequest) -> None:
 
 def _actor(request: HttpRequest) -> str:
     return f"Administrator {request.user.get_username()}"
+
+
+# Values that only a tampered form sends get the 400 page, never a 500: a database id
+# that is not a number, or a council code with characters PostgreSQL refuses (NUL).
+ID = re.compile(r"[0-9]{1,18}", re.ASCII)
+
+
+def _posted_id(request: HttpRequest, name: str) -> int:
+    value = request.POST.get(name, "")
+    if not ID.fullmatch(value):
+        raise BadRequest(f"{name} is not an id")
+    return int(value)
+
+
+def _posted_gss_codes(request: HttpRequest) -> list[str]:
+    codes = request.POST.getlist("council")
+    if not all(re.fullmatch(GSS_CODE_PATTERN, code) for code in codes):
+        raise BadRequest("council is not a GSS code")
+    return codes
 
 
 @administrators_only
@@ -158,7 +179,7 @@ def tracker_action(request: HttpRequest, slug: str) -> HttpResponse:
     _require_change(request)
     survey = get_object_or_404(Survey, slug=slug)
     back = reverse("campaigns:tracker", args=[survey.slug])
-    codes = request.POST.getlist("council")
+    codes = _posted_gss_codes(request)
     selection = None
     if request.POST.get("scope") == "selected":
         selection = list(survey_population(survey=survey).filter(gss_code__in=codes))
@@ -168,7 +189,7 @@ def tracker_action(request: HttpRequest, slug: str) -> HttpResponse:
             messages.error(request, "Select at least one council")
         elif request.POST.get("resend"):
             email = get_object_or_404(
-                OutboundEmail, pk=request.POST["resend"], response__survey=survey
+                OutboundEmail, pk=_posted_id(request, "resend"), response__survey=survey
             )
             email_resend(email=email, actor=_actor(request))
             messages.success(request, f"The email to {email.response.authority} will be sent again")
@@ -231,6 +252,8 @@ def preview(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def extension(request: HttpRequest, slug: str, gss_code: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
+    if not re.fullmatch(GSS_CODE_PATTERN, gss_code):
+        raise Http404
     authority = get_object_or_404(Authority, gss_code=gss_code)
     response = get_object_or_404(Response, survey=survey, authority=authority)
     errors = []

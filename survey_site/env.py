@@ -98,6 +98,12 @@ VARIABLES: tuple[Variable, ...] = (
         "60",
     ),
     Variable("LOG_LEVEL", "Level of the project's own loggers.", "INFO"),
+    Variable(
+        "TRUSTED_PROXY_COUNT",
+        "Reverse proxies in front of the app that append to X-Forwarded-For. 0: the client "
+        "address (for rate limits) is REMOTE_ADDR and X-Forwarded-For is ignored.",
+        "0",
+    ),
 )
 
 KNOWN_NAMES = frozenset(v.name for v in VARIABLES)

@@ -2,16 +2,20 @@
 
 Counters live in the cache (Redis in production) in fixed windows. A client over its
 limit is refused, even with a right token or password, until the window passes (OWASP
-ASVS 6.3.1, 2.2.1). While Redis is down the counters fall back to this process's memory:
-limits still apply (per worker), and councils can still open their links.
+ASVS 6.3.1, 2.2.1). The limit on all clients together refuses only bad links, never a
+right one. Behind reverse proxies the client is found through TRUSTED_PROXY_COUNT.
+While Redis is down the counters fall back to this process's memory: limits still
+apply (per worker), and councils can still open their links.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 from collections.abc import Iterable, Mapping
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
@@ -41,8 +45,26 @@ def _counters() -> BaseCache:
     return cache
 
 
-def _client(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "unknown")
+def client_address(request: HttpRequest) -> str:
+    """The client's address: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT reverse proxies
+    the X-Forwarded-For entry that many places from the right.
+
+    Each proxy appends the address it was connected from, so the rightmost entries are
+    our proxies' word and anything further left is the client's own, which it could
+    forge to escape its limit. A header that is missing, too short or holds anything but
+    addresses falls back to REMOTE_ADDR (the proxy): counted together, never let off.
+    """
+    remote = request.META.get("REMOTE_ADDR") or "unknown"
+    depth = settings.TRUSTED_PROXY_COUNT
+    if depth <= 0:
+        return remote
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    if len(hops) < depth:
+        return remote
+    try:
+        return str(ipaddress.ip_address(hops[-depth]))
+    except ValueError:
+        return remote
 
 
 def _window_key(*parts: str) -> str:
@@ -66,18 +88,31 @@ def _count_failure(keys: Iterable[str]) -> None:
                 counters.add(key, 1, timeout=WINDOW_SECONDS)
 
 
-def _keys(request: HttpRequest) -> tuple[str, str]:
-    return _window_key("badlink", "client", _client(request)), _window_key("badlink", "all")
+def _client_key(request: HttpRequest) -> str:
+    return _window_key("badlink", "client", client_address(request))
+
+
+def _global_key() -> str:
+    return _window_key("badlink", "all")
 
 
 def link_attempts_blocked(request: HttpRequest) -> bool:
-    client_key, global_key = _keys(request)
-    return _over_limit({client_key: PER_CLIENT_FAILURES, global_key: GLOBAL_FAILURES})
+    """Whether this client has failed too often lately: refused even a right link."""
+    return _over_limit({_client_key(request): PER_CLIENT_FAILURES})
+
+
+def link_failures_over_global_limit() -> bool:
+    """Whether all clients together have failed too often lately.
+
+    Asked only of a link already found unknown or unusable: a flood of guesses from many
+    addresses must never lock every council out of its own, right, link.
+    """
+    return _over_limit({_global_key(): GLOBAL_FAILURES})
 
 
 def link_attempt_failed(request: HttpRequest) -> None:
     """Count a failed link; logged without the token or the client address."""
-    _count_failure(_keys(request))
+    _count_failure((_client_key(request), _global_key()))
     logger.warning("unknown or unusable access link")
 
 
@@ -85,7 +120,9 @@ def _sign_in_keys(request: HttpRequest, username: str) -> tuple[str, str]:
     # Usernames are personal data: the cache holds only a keyed hash of each. Case is
     # folded so that "Analyst" and "analyst" share one counter.
     user = salted_hmac("survey_site.ratelimit.sign-in", username.strip().casefold()).hexdigest()
-    return _window_key("signin", "client", _client(request)), _window_key("signin", "user", user)
+    return _window_key("signin", "client", client_address(request)), _window_key(
+        "signin", "user", user
+    )
 
 
 def sign_in_attempts_blocked(request: HttpRequest, *, username: str) -> bool:

@@ -239,8 +239,17 @@ CRISPY_TEMPLATE_PACK = "gds"
 # their own limit), and no more fields than a page can have.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = 5
+# The one upload (a spreadsheet) is capped while it is read, not after: a body declared
+# larger than the cap is never read, and a file stops being stored at the cap
+# (survey_site.uploads).
 SURVEY_UPLOAD_MAX_BYTES = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = SURVEY_UPLOAD_MAX_BYTES
+FILE_UPLOAD_HANDLERS = [
+    "survey_site.uploads.CappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # Sessions: an idle timeout and an absolute limit (OWASP ASVS 7.3). Nothing is lost when
 # one ends: every accepted answer is already saved against the council's response.

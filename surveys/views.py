@@ -16,10 +16,16 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from survey_site.middleware import csrf_token_only
-from survey_site.ratelimit import link_attempt_failed, link_attempts_blocked
+from survey_site.ratelimit import (
+    link_attempt_failed,
+    link_attempts_blocked,
+    link_failures_over_global_limit,
+)
+from survey_site.uploads import upload_limit_bytes, upload_limit_text, upload_too_large
 from surveys.choices import Provision, ResponseStatus, SectionKind
 from surveys.contributors import (
     contributor_add,
@@ -117,6 +123,10 @@ def _link_landing(request: HttpRequest, token: str) -> HttpResponse:
     now = timezone.now()
     if link is None or not link_is_usable(link, now):
         link_attempt_failed(request)
+        # The limit on all clients together applies to bad links only: a right link
+        # still works while someone, from many addresses, floods the site with guesses.
+        if link_failures_over_global_limit():
+            return render(request, "429.html", status=429)
         return _invalid_link(request)
     response = link.response
     if request.method == "POST":
@@ -227,13 +237,22 @@ def _not_editable(request: HttpRequest) -> HttpResponse:
     return _redirect_303(reverse("surveys:tasks"))
 
 
-def _forbidden_section(request: HttpRequest) -> HttpResponse:
+def _refused(request: HttpRequest, template: str) -> HttpResponse:
+    """A 403 page that says why, to a respondent who may not do this."""
     return render(
         request,
-        "surveys/section_not_assigned.html",
+        template,
         {"respondent": request.respondent, "authority": request.respondent.response.authority},
         status=403,
     )
+
+
+def _forbidden_section(request: HttpRequest) -> HttpResponse:
+    return _refused(request, "surveys/section_not_assigned.html")
+
+
+def _submitters_only(request: HttpRequest) -> HttpResponse:
+    return _refused(request, "surveys/submit_not_allowed.html")
 
 
 def _transactions_section(response) -> Section:
@@ -615,7 +634,7 @@ def check_answers(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = SubmitForm(request.POST)
         if not respondent.can_submit:
-            return _forbidden_section(request)
+            return _submitters_only(request)
         if not respondent.editable and respondent.response.status != ResponseStatus.SUBMITTED:
             return _not_editable(request)
         if form.is_valid():
@@ -635,7 +654,7 @@ def check_answers(request: HttpRequest) -> HttpResponse:
                         missing=missing,
                     )
                     if newly:
-                        _send_copy(submitted, locked_data, respondent.contributor)
+                        _send_copy(submitted, locked_data, respondent)
             except ResponseIncomplete:
                 messages.info(request, "Some answers are missing: complete them to submit.")
                 return _redirect_303(reverse("surveys:check"))
@@ -676,17 +695,23 @@ def section_check(request: HttpRequest, section: str) -> HttpResponse:
     )
 
 
-def _send_copy(response, data: ResponseData, contributor) -> None:
-    """A copy of the answers to the person who submitted."""
+def _send_copy(response, data: ResponseData, respondent: Respondent) -> None:
+    """A copy of the answers to the person who submitted: only the sections they may
+    answer, as on their check page. Answers are confidential within a council too: a
+    contributor given some sections never receives the others by email."""
+    contributor = respondent.contributor
     email = data.answers.get("respondent-email")
     to_address = contributor.email if contributor else (email.value if email else "")
     if not to_address:
         return
+    summary = _summary(data, editable=False)
+    shown = [block for block in summary if respondent.may_answer(block["section"])]
     context = {
         "response": response,
         "authority": response.authority,
         "survey": response.survey,
-        "summary": _summary(data, editable=False),
+        "summary": shown,
+        "partial": len(shown) < len(summary),
     }
     submission_copy_enqueue(
         response=response,
@@ -714,6 +739,10 @@ def confirmation(request: HttpRequest) -> HttpResponse:
 @respondent_required
 def reopen(request: HttpRequest) -> HttpResponse:
     respondent: Respondent = request.respondent
+    # Reopening undoes a submission: only those who may submit may do it (the council's
+    # link holder, or a contributor they allowed to submit), as on the check page.
+    if not respondent.can_submit:
+        return _submitters_only(request)
     try:
         response_reopen(response=respondent.response, actor=respondent.actor)
     except ResponseNotEditable:
@@ -758,12 +787,7 @@ def session_ended(request: HttpRequest) -> HttpResponse:
 
 def _link_holder_only(request: HttpRequest) -> HttpResponse | None:
     if not request.respondent.is_link_holder:
-        return render(
-            request,
-            "surveys/section_not_assigned.html",
-            {"respondent": request.respondent, "authority": request.respondent.response.authority},
-            status=403,
-        )
+        return _forbidden_section(request)
     return None
 
 
@@ -913,9 +937,37 @@ def spreadsheet_download(request: HttpRequest) -> HttpResponse:
     return download
 
 
+def _upload_too_large_text() -> str:
+    return f"The selected file must be smaller than {upload_limit_text()}"
+
+
+@csrf_exempt
 @respondent_required
 def spreadsheet(request: HttpRequest) -> HttpResponse:
-    """Upload: validate and preview every change; confirm: write them, attributed."""
+    """Upload: validate and preview every change; confirm: write them, attributed.
+
+    An upload over the size cap is refused from its headers, before anything reads its
+    body: the CSRF check, which reads it, comes after (refusing changes nothing).
+    """
+    if request.method == "POST" and upload_too_large(request):
+        return _spreadsheet_refused(request, _upload_too_large_text())
+    return _spreadsheet(request)
+
+
+def _spreadsheet_refused(request: HttpRequest, refusal: str) -> HttpResponse:
+    """The upload page with a refusal; nothing saved or pending is touched."""
+    respondent: Respondent = request.respondent
+    data, _, section = _spreadsheet_context(request)
+    if not respondent.may_answer(section):
+        return _forbidden_section(request)
+    if not respondent.editable:
+        return _not_editable(request)
+    context = _context(request, data, errors=[], refusal=refusal, plan=None)
+    return render(request, "surveys/spreadsheet.html", context, status=400)
+
+
+@csrf_protect
+def _spreadsheet(request: HttpRequest) -> HttpResponse:
     respondent: Respondent = request.respondent
     data, stored, section = _spreadsheet_context(request)
     if not respondent.may_answer(section):
@@ -958,12 +1010,11 @@ def spreadsheet(request: HttpRequest) -> HttpResponse:
         if not respondent.editable:
             return _not_editable(request)
         upload = request.FILES.get("spreadsheet")
-        if upload is None:
+        if upload_too_large(request) or (upload is not None and upload.size > upload_limit_bytes()):
+            # Reading stopped where the file passed the cap (survey_site.uploads).
+            context["refusal"] = _upload_too_large_text()
+        elif upload is None:
             context["refusal"] = "Select a spreadsheet to upload"
-        elif upload.size > settings.SURVEY_UPLOAD_MAX_BYTES:
-            context["refusal"] = (
-                f"The file must be smaller than {settings.SURVEY_UPLOAD_MAX_BYTES // 2**20} MB"
-            )
         else:
             try:
                 plan = upload_plan(

@@ -206,3 +206,72 @@ def test_contributor_revoke_is_idempotent(officer):
     contributor_revoke(contributor=officer, actor="holder")
     contributor_revoke(contributor=officer, actor="holder")
     assert ChangeRecord.objects.filter(key=f"contributor:{officer.pk}").count() == 2
+
+
+def test_only_those_who_may_submit_can_reopen_a_submitted_response(officer, response, holder):
+    fill_everything(response)
+    assert (
+        holder.post("/survey/check/", {"submitted_by": "Pat", "declaration": "on"})["Location"]
+        == "/survey/confirmation/"
+    )
+    client = open_contributor(officer)
+    tasks = client.get("/survey/").content.decode()
+    assert "Reopen to make changes" not in tasks
+    assert "ask your chief executive's office" in tasks
+    refused = client.post("/survey/reopen/")
+    assert refused.status_code == 403
+    assert "Only the chief executive's office can submit or reopen" in refused.content.decode()
+    response.refresh_from_db()
+    assert response.status == ResponseStatus.SUBMITTED
+    assert not ChangeRecord.objects.filter(key="status", new_value="reopened").exists()
+    contributor_reassign(
+        contributor=officer, sections=[], all_sections=False, can_submit=True, actor="holder"
+    )
+    assert "Reopen to make changes" in client.get("/survey/").content.decode()
+    assert client.post("/survey/reopen/").status_code == 303
+    response.refresh_from_db()
+    assert response.status == ResponseStatus.REOPENED
+    record = ChangeRecord.objects.get(key="status", new_value="reopened")
+    assert record.changed_by == "Sam Officer (Revenues)"
+
+
+def test_a_restricted_contributors_copy_of_the_answers_holds_only_their_sections(
+    response, questionnaire, django_capture_on_commit_callbacks
+):
+    fill_everything(response)
+    others = list(questionnaire.sections.exclude(slug="transactions"))
+    with django_capture_on_commit_callbacks(execute=True):
+        officer = contributor_add(
+            response=response, name="Kim Officer", email="kim@council.example",
+            role="Policy", sections=others, all_sections=False, can_submit=True,
+            actor="Council link holder",
+        )  # fmt: skip
+    client = open_contributor(officer)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post("/survey/check/", {"submitted_by": "Kim", "declaration": "on"})
+    assert done["Location"] == "/survey/confirmation/"
+    (message,) = mail.outbox
+    assert message.to == ["kim@council.example"]
+    html = message.alternatives[0][0]
+    for text in (message.body, html):
+        assert "Head of Customer Services" in text  # an answer in Kim's own sections
+        assert "other sections are not included" in text
+        # The transactions section was not Kim's: none of its figures leave in the copy.
+        assert "Pay council tax" not in text
+        assert "1,201" not in text and "1201" not in text
+        assert "800 (estimate)" not in text
+    stored = OutboundEmail.objects.get(kind="submission_copy")
+    assert "1,201" not in stored.body_text and "1,201" not in stored.body_html
+
+
+def test_the_link_holders_copy_of_the_answers_holds_every_section(
+    response, holder, django_capture_on_commit_callbacks
+):
+    fill_everything(response)
+    with django_capture_on_commit_callbacks(execute=True):
+        holder.post("/survey/check/", {"submitted_by": "Pat", "declaration": "on"})
+    (message,) = mail.outbox
+    assert "Pay council tax" in message.body and "1,201" in message.body
+    assert "Head of Customer Services" in message.body
+    assert "other sections are not included" not in message.body

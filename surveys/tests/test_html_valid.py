@@ -78,6 +78,7 @@ def collect_pages(response) -> dict[str, bytes]:
     pages["check-complete"] = respondent.get("/survey/check/").content
     respondent.post("/survey/check/", {"submitted_by": "Pat", "declaration": "on"})
     pages["confirmation"] = respondent.get("/survey/confirmation/").content
+    pages["reopen-refused"] = officer.post("/survey/reopen/").content
     respondent.post("/survey/sign-out/")
     pages["signed-out"] = respondent.get("/survey/signed-out/").content
     return pages

@@ -229,3 +229,33 @@ def test_other_forms_keep_the_full_origin_check(response, questionnaire):
         HTTP_ORIGIN="null",
     )
     assert refused.status_code == 403
+
+
+def test_behind_a_proxy_one_clients_bad_links_do_not_lock_out_the_others(settings, response):
+    settings.TRUSTED_PROXY_COUNT = 1
+    good = token_path(link_issue(response=response))
+    # Every request arrives from the proxy; X-Forwarded-For names the client (the part
+    # the attacker writes itself, on the left, is not believed).
+    attacker = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.66")
+    council = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.20")
+    for number in range(ratelimit.PER_CLIENT_FAILURES + 5):
+        attacker.get(f"/s/{'A' * 42}{number % 10}")
+    assert attacker.get(good).status_code == 429
+    forged = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.21, 198.51.100.66")
+    assert forged.get(good).status_code == 429
+    assert council.get(good).status_code == 200
+    assert council.post(good).status_code == 303
+
+
+def test_the_limit_on_all_clients_refuses_bad_links_never_a_right_one(monkeypatch, response):
+    monkeypatch.setattr(ratelimit, "GLOBAL_FAILURES", 5)
+    good = token_path(link_issue(response=response))
+    for number in range(5):
+        Client(REMOTE_ADDR=f"198.51.100.{number}").get("/s/" + "A" * 43)
+    newcomer = Client(REMOTE_ADDR="203.0.113.77")
+    refused = newcomer.get("/s/" + "B" * 43)
+    assert refused.status_code == 429
+    assert b"Too many" in refused.content
+    assert newcomer.get(good).status_code == 200
+    assert newcomer.post(good).status_code == 303
+    assert newcomer.get("/survey/").status_code == 200

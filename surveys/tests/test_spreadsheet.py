@@ -1,15 +1,20 @@
 """The spreadsheet round trip: download prefilled, upload validated, preview, confirm."""
 
 import io
+import re
 import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadhandler import MemoryFileUploadHandler, TemporaryFileUploadHandler
+from django.test import Client
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, FakePayload, encode_multipart
 from openpyxl import load_workbook
 
 from surveys.models import ChangeRecord, Figure
+from surveys.services import link_issue
 
-from .factories import make_authority, new_response, open_link
+from .factories import make_authority, new_response, open_link, token_path
 
 PAY = "/survey/transactions/pay-council-tax/"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -158,3 +163,100 @@ def test_upload_without_a_file_says_so(holder):
     page = holder.post("/survey/spreadsheet/", {"action": "upload"})
     assert page.status_code == 400
     assert "Select a spreadsheet to upload" in page.content.decode()
+
+
+class CountingPayload(FakePayload):
+    """A request body that counts how much of it the server reads."""
+
+    bytes_read = 0
+
+    def read(self, size=-1):
+        chunk = super().read(size)
+        self.bytes_read += len(chunk)
+        return chunk
+
+    def readline(self, size=-1):
+        line = super().readline(size)
+        self.bytes_read += len(line)
+        return line
+
+
+def csrf_client(response):
+    """A person's browser: CSRF checks enforced, as in production."""
+    client = Client(enforce_csrf_checks=True)
+    open_link_enforcing_csrf(client, response)
+    page = client.get("/survey/spreadsheet/").content.decode()
+    return client, re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+
+
+def open_link_enforcing_csrf(client, response):
+    path = token_path(link_issue(response=response))
+    landing = client.get(path).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', landing).group(1)
+    assert client.post(path, {"csrfmiddlewaretoken": token}).status_code == 303
+
+
+def upload_counting_reads(client, token: str, content: bytes) -> tuple:
+    """Upload as a browser would; return the page and how much of the body was read."""
+    body = encode_multipart(
+        BOUNDARY,
+        {
+            "csrfmiddlewaretoken": token,
+            "action": "upload",
+            "spreadsheet": SimpleUploadedFile("figures.xlsx", content, XLSX),
+        },
+    )
+    payload = CountingPayload(body)
+    page = client.generic(
+        "POST", "/survey/spreadsheet/", body, MULTIPART_CONTENT, **{"wsgi.input": payload}
+    )
+    return page, payload.bytes_read, len(body)
+
+
+def test_an_oversized_upload_is_refused_before_its_body_is_read(holder, response, settings):
+    before = figures(response)
+    # A change previewed earlier and not yet confirmed is kept too.
+    preview = upload(holder, edited(download(holder), {"H2": 1500}))
+    assert "Check the changes from your spreadsheet" in preview.content.decode()
+    client, token = csrf_client(response)
+    oversized = b"\0" * (settings.SURVEY_UPLOAD_MAX_BYTES + 2**20)
+    page, read, _ = upload_counting_reads(client, token, oversized)
+    assert page.status_code == 400
+    assert "The selected file must be smaller than 2 MB" in page.content.decode()
+    assert read == 0
+    assert figures(response) == before
+    assert holder.post("/survey/spreadsheet/", {"action": "confirm"}).status_code == 303
+    assert figures(response)[("pay-council-tax", "WEB")] == (1500, False, False)
+
+
+def test_a_file_over_the_cap_stops_being_stored_where_it_passes_it(
+    holder, response, settings, monkeypatch
+):
+    before = figures(response)
+    stored = []
+    for handler in (MemoryFileUploadHandler, TemporaryFileUploadHandler):
+
+        def storing(self, raw_data, start, keep=handler.receive_data_chunk):
+            if getattr(self, "activated", True):  # memory passes a large file on to disk
+                stored.append(len(raw_data))
+            return keep(self, raw_data, start)
+
+        monkeypatch.setattr(handler, "receive_data_chunk", storing)
+    client, token = csrf_client(response)
+    cap = settings.SURVEY_UPLOAD_MAX_BYTES
+    # Within the body's cap as declared, but the file itself is over the cap.
+    page, _, _ = upload_counting_reads(client, token, b"\0" * (cap + 10_000))
+    assert page.status_code == 400
+    assert "The selected file must be smaller than 2 MB" in page.content.decode()
+    assert 0 < sum(stored) <= cap
+    assert figures(response) == before
+
+
+def test_an_upload_within_the_cap_is_read_whole(holder, response):
+    client, token = csrf_client(response)
+    page, read, length = upload_counting_reads(
+        client, token, edited(download(holder), {"H2": 1750})
+    )
+    assert page.status_code == 200
+    assert "Check the changes from your spreadsheet" in page.content.decode()
+    assert read == length
