@@ -1,7 +1,8 @@
 """Roles as groups. Created after every migrate, so a fresh database always has them.
 
-No one role sees both who responded and what they answered: administrators run the
-fieldwork (councils, rounds, the tracker); analysts see only protected releases.
+No one role sees both who responded and what they answered, except data stewards, whose
+job it is to check councils' own answers (every reading is recorded): administrators run
+the fieldwork (councils, rounds, the tracker); analysts see only protected releases.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from django.db.models import Q
 
 SURVEY_ADMINISTRATORS = "Survey administrators"
 ANALYSTS = "Analysts"
+DATA_STEWARDS = "Data stewards"
 
 # (app_label, codename) pairs; codenames of model permissions that do not exist yet
 # (a later migration) are simply skipped until they do.
@@ -35,6 +37,10 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
     ],
     ANALYSTS: [
         ("reporting", "view_dashboards"),
+    ],
+    DATA_STEWARDS: [
+        ("surveys", "view_individual_responses"),
+        ("surveys", "export_responses"),
     ],
 }
 

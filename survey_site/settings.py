@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "surveys",
     "reporting",
     "campaigns",
+    "stewards",
 ]
 
 MIDDLEWARE = [

@@ -16,5 +16,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("campaigns/", include("campaigns.urls")),
     path("reporting/", include("reporting.urls")),
+    path("responses/", include("stewards.urls")),
     path("", include("surveys.urls")),
 ]

@@ -80,4 +80,6 @@ def signed_in(request: HttpRequest) -> HttpResponse:
         return redirect("campaigns:index")
     if request.user.has_perm("reporting.view_dashboards"):
         return redirect("reporting:release-index")
+    if request.user.has_perm("surveys.view_individual_responses"):
+        return redirect("stewards:index")
     return redirect("home")

@@ -7,11 +7,11 @@ from typing import Any
 
 from django.urls import reverse
 
-from surveys.choices import SectionKind
+from surveys.choices import Provision, SectionKind
 from surveys.forms import format_number
 from surveys.models import KeyTransaction, Question, Section
-from surveys.selectors import ResponseData
-from surveys.services import FigureInput, TransactionInput
+from surveys.selectors import ResponseData, describe_value
+from surveys.services import FigureInput, TransactionInput, channel_names
 
 
 @dataclass(frozen=True)
@@ -127,3 +127,41 @@ def questions_initial(data: ResponseData, questions: tuple[Question, ...]) -> di
                 value = None
         initial[question.slug] = value
     return initial
+
+
+END_TO_END_LABELS = {"yes": "Yes", "partly": "Partly", "no": "No"}
+
+
+def answers_summary(data: ResponseData, editable: bool) -> list[dict[str, Any]]:
+    """Check-your-answers rows per section, from the same pages as the journey.
+
+    Each block is {"section", "rows"}; each row {"key", "lines", "href"} (href only when
+    the answers can still be changed).
+    """
+    names = channel_names(data.channels)
+    sections: dict[int, dict[str, Any]] = {}
+    for page in page_sequence(data):
+        block = sections.setdefault(page.section.pk, {"section": page.section, "rows": []})
+        href = page.url if editable else None
+        if page.key_transaction is not None:
+            stored = transaction_stored(data, page.key_transaction)
+            lines = [dict(Provision.choices).get(stored.provision, "Not answered")]
+            if stored.provision == Provision.YES:
+                end_to_end = END_TO_END_LABELS.get(stored.end_to_end, "not answered")
+                lines.append(f"End to end online: {end_to_end}")
+                for code in stored.channels_offered:
+                    lines.append(f"{names[code]}: {describe_value(stored.figures[code].as_json())}")
+            block["rows"].append({"key": page.title, "lines": lines, "href": href})
+            continue
+        for question in page.questions:
+            answer = data.answers.get(question.slug)
+            value = answer.value if answer else None
+            if isinstance(value, list):
+                text = ", ".join(dict(question.choices).get(v, v) for v in value)
+            elif question.choices and value is not None:
+                text = dict(question.choices).get(value, value)
+            else:
+                text = value
+            lines = [text if text not in (None, "") else "Not answered"]
+            block["rows"].append({"key": question.text, "lines": lines, "href": href})
+    return list(sections.values())

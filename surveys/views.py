@@ -44,6 +44,7 @@ from surveys.forms import (
 from surveys.models import KeyTransaction, Section
 from surveys.pages import (
     Page,
+    answers_summary,
     neighbours,
     page_sequence,
     questions_initial,
@@ -581,50 +582,6 @@ def _questions_autosave(request: HttpRequest, page: Page) -> JsonResponse:
     return _autosave_reply(result, loaded)
 
 
-def _summary(data: ResponseData, editable: bool) -> list[dict[str, Any]]:
-    """Check-your-answers rows per section, from the same pages as the journey."""
-    names = channel_names(data.channels)
-    sections: dict[int, dict[str, Any]] = {}
-    for page in page_sequence(data):
-        block = sections.setdefault(page.section.pk, {"section": page.section, "rows": []})
-        if page.key_transaction is not None:
-            stored = transaction_stored(data, page.key_transaction)
-            provision = dict(Provision.choices).get(stored.provision, "Not answered")
-            lines = [provision]
-            if stored.provision == Provision.YES:
-                lines.append(
-                    "End to end online: "
-                    + (
-                        {"yes": "Yes", "partly": "Partly", "no": "No"}.get(
-                            stored.end_to_end, "not answered"
-                        )
-                    )
-                )
-                for code in stored.channels_offered:
-                    lines.append(f"{names[code]}: {describe_value(stored.figures[code].as_json())}")
-            block["rows"].append(
-                {"key": page.title, "lines": lines, "href": page.url if editable else None}
-            )
-        else:
-            for question in page.questions:
-                answer = data.answers.get(question.slug)
-                value = answer.value if answer else None
-                if isinstance(value, list):
-                    text = ", ".join(dict(question.choices).get(v, v) for v in value)
-                elif question.choices and value is not None:
-                    text = dict(question.choices).get(value, value)
-                else:
-                    text = value
-                block["rows"].append(
-                    {
-                        "key": question.text,
-                        "lines": [text if text not in (None, "") else "Not answered"],
-                        "href": page.url if editable else None,
-                    }
-                )
-    return list(sections.values())
-
-
 @respondent_required
 def check_answers(request: HttpRequest) -> HttpResponse:
     respondent: Respondent = request.respondent
@@ -670,7 +627,7 @@ def check_answers(request: HttpRequest) -> HttpResponse:
             progress=progress,
             summary=[
                 block
-                for block in _summary(data, respondent.editable)
+                for block in answers_summary(data, respondent.editable)
                 if respondent.may_answer(block["section"])
             ],
             form=form,
@@ -683,7 +640,7 @@ def section_check(request: HttpRequest, section: str) -> HttpResponse:
     """Check your answers for one section, with change links."""
     respondent: Respondent = request.respondent
     data = response_data(response=respondent.response)
-    blocks = [b for b in _summary(data, respondent.editable) if b["section"].slug == section]
+    blocks = [b for b in answers_summary(data, respondent.editable) if b["section"].slug == section]
     if not blocks:
         raise Http404
     if not respondent.may_answer(blocks[0]["section"]):
@@ -704,7 +661,7 @@ def _send_copy(response, data: ResponseData, respondent: Respondent) -> None:
     to_address = contributor.email if contributor else (email.value if email else "")
     if not to_address:
         return
-    summary = _summary(data, editable=False)
+    summary = answers_summary(data, editable=False)
     shown = [block for block in summary if respondent.may_answer(block["section"])]
     context = {
         "response": response,

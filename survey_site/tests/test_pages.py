@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.sessions.models import Session
 from django.test import Client
 
-from survey_site.roles import ANALYSTS, SURVEY_ADMINISTRATORS
+from survey_site.roles import ANALYSTS, DATA_STEWARDS, SURVEY_ADMINISTRATORS
 
 
 @pytest.mark.django_db
@@ -62,9 +62,11 @@ def test_roles_exist_after_migrate_with_their_permissions():
     assert {"change_authority", "change_survey", "view_tracker"} <= admin_perms
     assert "view_dashboards" not in admin_perms
     assert set(analysts.permissions.values_list("codename", flat=True)) == {"view_dashboards"}
-    # No role sees individual answers by default.
-    individual = Permission.objects.get(codename="view_individual_responses")
-    assert not individual.group_set.exists()
+    # Only data stewards read individual answers; the group has no members until given.
+    for codename in ("view_individual_responses", "export_responses"):
+        holders = Permission.objects.get(codename=codename).group_set
+        assert list(holders.values_list("name", flat=True)) == [DATA_STEWARDS]
+    assert not Group.objects.get(name=DATA_STEWARDS).user_set.exists()
 
 
 @pytest.mark.django_db

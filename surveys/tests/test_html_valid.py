@@ -1,10 +1,6 @@
 """Every page type's HTML passes the Nu HTML checker (vnu.jar; `make test` installs it)."""
 
-import json
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,9 +10,7 @@ from survey_site import ratelimit
 from surveys.contributors import contributor_add, contributor_link
 from surveys.services import link_issue, link_url
 from surveys.tests.factories import fill_everything, open_link, token_path
-from tests.conftest import require
-
-VNU_JAR = os.environ.get("VNU_JAR", ".venv/vnu/node_modules/vnu-jar/build/dist/vnu.jar")
+from tests.html import html_problems
 
 
 def collect_pages(response) -> dict[str, bytes]:
@@ -87,16 +81,8 @@ def collect_pages(response) -> dict[str, bytes]:
 @pytest.mark.django_db
 def test_every_page_type_is_valid_html(response, tmp_path: Path, settings):
     settings.DEBUG = False
-    require(Path(VNU_JAR).is_file(), "vnu.jar is not installed (make test installs it)")
-    require(shutil.which("java") is not None, "Java is not installed")
     for name, html in collect_pages(response).items():
         assert html.startswith(b"<!DOCTYPE html>"), name
         (tmp_path / f"{name}.html").write_bytes(html)
-    result = subprocess.run(
-        ["java", "-jar", VNU_JAR, "--errors-only", "--format", "json", "--exit-zero-always",
-         str(tmp_path)],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    messages = json.loads(result.stderr or result.stdout)["messages"]
-    problems = [f"{Path(m['url']).name}:{m.get('lastLine')}: {m['message']}" for m in messages]
+    problems = html_problems(tmp_path)
     assert problems == [], "\n".join(problems)

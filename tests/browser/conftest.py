@@ -58,3 +58,10 @@ def axe_violations(page) -> list[dict]:
         for v in result["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+def sign_in(page, username: str, password: str) -> None:
+    """Fill in and send the service's sign-in page, which the browser is on."""
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()

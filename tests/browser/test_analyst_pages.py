@@ -11,7 +11,7 @@ from reporting.services import release_build
 from reporting.tests.factories import SMALL_ROUND, close_round, make_small_round
 from surveys.questionnaires import questionnaire_load
 from surveys.tests.factories import make_survey
-from tests.browser.conftest import axe_violations
+from tests.browser.conftest import axe_violations, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -33,9 +33,7 @@ def test_analyst_pages_are_accessible(page, released_round):
     analyst.user_permissions.add(Permission.objects.get(codename="view_dashboards"))
     page.goto("/reporting/")
     page.wait_for_url(re.compile(r".*/sign-in/\?next=/reporting/$"))
-    page.get_by_label("Username").fill("analyst")
-    page.get_by_label("Password").fill("a-long-test-password")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, "analyst", "a-long-test-password")
     page.wait_for_url("**/reporting/")
     page.get_by_role("heading", level=1).wait_for()
     assert axe_violations(page) == []

@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 
 from surveys.questionnaires import questionnaire_load
 from surveys.tests.factories import make_authority, make_survey
-from tests.browser.conftest import axe_violations
+from tests.browser.conftest import axe_violations, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,9 +30,7 @@ def survey():
 def test_tracker_is_accessible_and_shows_no_answers(page, survey):
     User.objects.create_superuser("boss", "boss@example.gov.uk", "a-long-password-123")
     page.goto(f"/sign-in/?next=/campaigns/{survey.slug}/")
-    page.get_by_label("Username").fill("boss")
-    page.get_by_label("Password").fill("a-long-password-123")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, "boss", "a-long-password-123")
     page.wait_for_url(f"**/campaigns/{survey.slug}/")
     page.get_by_role("heading", level=1).wait_for()
     assert "Hartlepool Borough Council" in page.content()

@@ -10,7 +10,7 @@ from django.utils import timezone
 from authorities.models import Authority
 from reporting.models import Release
 from reporting.services import release_build, responses_generate
-from survey_site.roles import ANALYSTS, SURVEY_ADMINISTRATORS
+from survey_site.roles import ANALYSTS, DATA_STEWARDS, SURVEY_ADMINISTRATORS
 from surveys.choices import PopulationKind, SurveyStatus
 from surveys.models import Survey
 from surveys.questionnaires import questionnaire_load
@@ -29,6 +29,7 @@ DEMO_COUNCILS = ["E06000001", "E07000242", "E10000015"]
 DEMO_USERS = {
     "admin": ("demo-admin-password", True, [SURVEY_ADMINISTRATORS]),
     "analyst": ("demo-analyst-password", False, [ANALYSTS]),
+    "steward": ("demo-steward-password", False, [DATA_STEWARDS]),
 }
 
 
@@ -94,6 +95,7 @@ class Command(BaseCommand):
                 f"    Administrators: user admin, password {DEMO_USERS['admin'][0]}"
                 f" (also {base}/admin/)\n"
                 f"    Analysts:       user analyst, password {DEMO_USERS['analyst'][0]}\n"
+                f"    Data stewards:  user steward, password {DEMO_USERS['steward'][0]}\n"
                 f"  Campaign:        {base}/campaigns/{survey.slug}/  (as admin)\n"
                 "  Council links (demo only; every council's: manage.py issue_links "
                 f"{survey.slug} --csv links.csv):\n"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StewardsConfig(AppConfig):
+    name = "stewards"
+    verbose_name = "Data stewards"
