@@ -39,7 +39,9 @@ class Respondent:
     editable: bool
     open: bool
     deadline: datetime.datetime
-    session_expires_at: datetime.datetime
+    # The absolute end of this session (RESPONDENT_SESSION_MAX_HOURS after opening the link),
+    # whatever the activity: the page warns before it, as before the idle timeout.
+    session_ends_at: datetime.datetime
     contributor: Contributor | None = None
     section_ids: frozenset[int] | None = None  # None: every section
 
@@ -77,7 +79,8 @@ def respondent_from_request(request: HttpRequest) -> Respondent | None:
         return None
     now = timezone.now()
     since = datetime.datetime.fromtimestamp(state.get("since", 0), tz=datetime.UTC)
-    if now - since > datetime.timedelta(hours=settings.RESPONDENT_SESSION_MAX_HOURS):
+    max_session = datetime.timedelta(hours=settings.RESPONDENT_SESSION_MAX_HOURS)
+    if now - since > max_session:
         respondent_logout(request)
         return None
     link = (
@@ -104,7 +107,7 @@ def respondent_from_request(request: HttpRequest) -> Respondent | None:
         editable=response_is_editable(response, now),
         open=response_is_open(response, now),
         deadline=response_deadline(response),
-        session_expires_at=now + datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE),
+        session_ends_at=since + max_session,
     )
 
 

@@ -166,6 +166,11 @@ def _context(request: HttpRequest, data: ResponseData | None, **extra: Any) -> d
         # browser counts from up to a minute earlier than the server.
         "respondent_timeout_seconds": settings.SESSION_COOKIE_AGE
         - min(60, settings.SESSION_COOKIE_AGE // 4),
+        # Seconds until the session ends whatever the activity (the absolute limit).
+        "respondent_session_left_seconds": max(
+            0, int((respondent.session_ends_at - timezone.now()).total_seconds())
+        ),
+        "respondent_session_max_hours": settings.RESPONDENT_SESSION_MAX_HOURS,
         **extra,
     }
 

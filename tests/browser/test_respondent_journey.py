@@ -2,6 +2,8 @@
 
 import json
 import re
+import time
+from importlib import import_module
 
 import pytest
 from django.conf import settings
@@ -9,6 +11,7 @@ from django.conf import settings
 from surveys.choices import ResponseStatus
 from surveys.models import Response
 from surveys.questionnaires import questionnaire_load
+from surveys.respondent import SESSION_KEY
 from surveys.services import link_issue
 from surveys.tests.factories import make_authority, make_survey, new_response, token_path
 from tests.browser.conftest import axe_violations
@@ -132,6 +135,34 @@ def test_timeout_warning_lets_the_person_stay_signed_in(page, council_response, 
     with page.expect_response(lambda r: r.url.endswith("/survey/keep-alive/")) as kept:
         dialog.get_by_role("button", name="Stay signed in").click()
     assert kept.value.status == 200
+    assert not dialog.is_visible()
+    page.get_by_role("group", name="Does your council provide this?").get_by_label(
+        "No, not our responsibility"
+    ).check()
+    page.get_by_role("button", name="Save and continue").click()
+    assert page.url.endswith("/survey/transactions/council-tax-discount/")
+
+
+def test_the_absolute_end_of_a_session_is_announced_with_what_to_do(page, council_response):
+    """WCAG 2.2.1 and ASVS 7.3.2: the 12-hour end cannot be extended, so it is announced."""
+    page.goto(token_path(link_issue(response=council_response)))
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("heading", level=1).wait_for()
+    # The link was opened 11 h 58 min 20 s ago: 100 seconds are left.
+    cookie = next(c for c in page.context.cookies() if c["name"] == settings.SESSION_COOKIE_NAME)
+    store = import_module(settings.SESSION_ENGINE).SessionStore(cookie["value"])
+    state = store[SESSION_KEY]
+    hours = settings.RESPONDENT_SESSION_MAX_HOURS
+    state["since"] = time.time() - hours * 3600 + 100
+    store[SESSION_KEY] = state
+    store.save()
+    page.get_by_role("link", name="Pay council tax").click()
+    dialog = page.get_by_role("dialog", name="You will be signed out soon")
+    dialog.wait_for(state="visible", timeout=10_000)
+    assert "open the link in your email again" in dialog.inner_text()
+    assert f"{hours} hours after they open their link" in dialog.inner_text()
+    assert axe_violations(page) == []
+    dialog.get_by_role("button", name="Continue for now").click()
     assert not dialog.is_visible()
     page.get_by_role("group", name="Does your council provide this?").get_by_label(
         "No, not our responsibility"
