@@ -209,7 +209,28 @@ def link_find(token: str) -> AccessLink | None:
 
 
 def link_is_usable(link: AccessLink, now: datetime.datetime) -> bool:
-    return not link.is_revoked and response_is_open(link.response, now)
+    """Live, its round open for the council, and the council still in the round."""
+    from surveys.selectors import survey_population
+
+    if link.is_revoked or not response_is_open(link.response, now):
+        return False
+    population = survey_population(survey=link.response.survey)
+    return population.filter(pk=link.response.authority_id).exists()
+
+
+OUTSIDE_POPULATION = "The council is no longer in this round"
+
+
+def links_revoke_outside_population(*, survey: Survey) -> int:
+    """Revoke every live link (the council's and its contributors') of councils that are no
+    longer in the round, which also ends their sessions at once; answers stay. Re-issue a
+    council's link if it is added back."""
+    from surveys.selectors import survey_population
+
+    outside = AccessLink.objects.filter(response__survey=survey, revoked_at__isnull=True).exclude(
+        response__authority__in=survey_population(survey=survey).values("pk")
+    )
+    return outside.update(revoked_at=timezone.now(), revoked_reason=OUTSIDE_POPULATION)
 
 
 @transaction.atomic

@@ -20,7 +20,7 @@ from surveys.choices import ResponseStatus
 from surveys.models import ChangeRecord, Response
 from surveys.services import link_issue, link_reissue, link_url
 
-from .factories import make_authority, new_response, open_link, token_path
+from .factories import fill_everything, make_authority, new_response, open_link, token_path
 
 
 def database_state() -> tuple:
@@ -259,3 +259,43 @@ def test_the_limit_on_all_clients_refuses_bad_links_never_a_right_one(monkeypatc
     assert newcomer.get(good).status_code == 200
     assert newcomer.post(good).status_code == 303
     assert newcomer.get("/survey/").status_code == 200
+
+
+def test_a_council_taken_out_of_the_round_loses_its_links_and_keeps_its_answers(
+    response, django_capture_on_commit_callbacks
+):
+    from surveys.contributors import contributor_add, contributor_link
+
+    survey, council = response.survey, response.authority
+    council_path = token_path(link_issue(response=response))
+    person = Client()
+    open_link(person, response)
+    assert person.get("/survey/").status_code == 200
+    officer = contributor_add(
+        response=response, name="Sam Officer", email="sam@council.example", role="Officer",
+        sections=[], all_sections=True, can_submit=False, actor="Chief Executive",
+    )  # fmt: skip
+    officer_path = token_path(contributor_link(contributor=officer))
+    fill_everything(response)
+    with django_capture_on_commit_callbacks(execute=True):
+        survey.chosen_authorities.remove(council)
+    # Both links now get the page for links that do not work; the open session has ended.
+    for path in (council_path, officer_path):
+        page = Client().get(path)
+        assert page.status_code == 404 and b"This link does not work" in page.content
+    assert person.get("/survey/")["Location"] == "/survey/session-ended/"
+    assert not AccessLink.objects.filter(response=response, revoked_at__isnull=True).exists()
+    assert response.figures.exists()  # nothing typed is lost
+    # Added back, a re-issued link works again with every answer still there.
+    survey.chosen_authorities.add(council)
+    fresh = token_path(link_reissue(response=response, reason="Back in the round", actor="Admin"))
+    assert Client().get(fresh).status_code == 200
+
+
+def test_a_link_of_a_council_outside_the_round_does_not_open_it(response):
+    path = token_path(link_issue(response=response))
+    # Taken out without the signal (a bulk change straight in the database).
+    response.survey.chosen_authorities.through.objects.filter(
+        survey=response.survey, authority=response.authority
+    ).delete()
+    assert Client().get(path).status_code == 404
