@@ -30,6 +30,8 @@ HEADER = [
     "Outcome",
     "Reminders",
     "Extended deadline (UK time)",
+    "Submitted (UK time)",
+    "Late",
     "Contact problem",
 ]
 
@@ -53,6 +55,8 @@ def tracker_lines(rows: list[TrackerRow]) -> list[list]:
             row.last_contact_outcome,
             row.reminders,
             _when(row.deadline_extended_to),
+            _when(row.submitted_at),
+            "Yes" if row.late else "No",
             row.contact_problem,
         ]
         for row in rows

@@ -60,6 +60,9 @@ class TrackerRow:
     last_contact_outcome: str = ""
     failed_email_id: int | None = None
     reminders: int = 0
+    submitted_at: datetime.datetime | None = None
+    # Submitted after the round's deadline, within an extension (and its grace period).
+    late: bool = False
 
     @property
     def status_label(self) -> str:
@@ -142,6 +145,9 @@ def tracker_get(*, survey: Survey) -> Tracker:
             contact_problem=contact_problem(authority),
             reminders=sum(1 for e in own if e.kind == EmailKind.REMINDER),
         )
+        if row.status == TrackerStatus.SUBMITTED:
+            row.submitted_at = response.submitted_at
+            row.late = bool(response.submitted_at and response.submitted_at > survey.closes_at)
         if own:
             last = own[-1]
             row.last_contact_at = last.sent_at or last.tried_at or last.created_at

@@ -1,6 +1,7 @@
 """The tracker: administrators only, counts and the outstanding list, never answers."""
 
 import csv
+import datetime
 import io
 
 import pytest
@@ -17,6 +18,7 @@ from surveys.tests.factories import fill_everything
 from .conftest import make_council
 
 pytestmark = pytest.mark.django_db
+ONE_HOUR = datetime.timedelta(hours=1)
 
 
 @pytest.fixture
@@ -167,3 +169,30 @@ def test_tracker_pages_long_lists(client, survey, administrator):
     second = client.get(f"/campaigns/{survey.slug}/?page=2")
     assert "101 to 130 shown" in second.content.decode()
     assert client.get(f"/campaigns/{survey.slug}/?page=oops").status_code == 200
+
+
+def test_a_late_submission_is_flagged_on_the_tracker_and_in_the_exports(
+    round_in_progress, administrator
+):
+    survey, councils3, _ = round_in_progress
+    on_time = Response.objects.get(authority=councils3[0])
+    Response.objects.filter(pk=on_time.pk).update(submitted_at=survey.closes_at - ONE_HOUR)
+    late = Response.objects.get(authority=councils3[1])
+    fill_everything(late)
+    Response.objects.filter(pk=late.pk).update(
+        status=ResponseStatus.SUBMITTED,
+        deadline_extended_to=survey.closes_at + 2 * ONE_HOUR,
+        submitted_at=survey.closes_at + ONE_HOUR,
+    )
+    client = _client(administrator)
+    html = client.get(f"/campaigns/{survey.slug}/?everyone=on").content.decode()
+    rows = {
+        name: html[html.index(name) :].split("</tr>")[0]
+        for name in ("Hartlepool Borough Council", "Middlesbrough Council")
+    }
+    assert ">Late<" in rows["Middlesbrough Council"]
+    assert ">Late<" not in rows["Hartlepool Borough Council"]
+    download = client.get(f"/campaigns/{survey.slug}/outstanding.csv?everyone=on")
+    lines = list(csv.DictReader(io.StringIO(download.content.decode())))
+    late_column = {line["Council"]: line["Late"] for line in lines if line["Submitted (UK time)"]}
+    assert late_column == {"Hartlepool Borough Council": "No", "Middlesbrough Council": "Yes"}
