@@ -7,10 +7,18 @@ cell. Pure Python, like ``reporting.tables``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from reporting.tables import RESPONDED, TOTAL, VOLUME, Catalogue, cell_key, merge_small_kinds
+from reporting.tables import (
+    RESPONDED,
+    TOTAL,
+    VOLUME,
+    Catalogue,
+    LinearCell,
+    cell_key,
+    merge_small_kinds,
+)
 
 SHARE = "share"
 TAKE_UP = "take_up"
@@ -103,8 +111,12 @@ def margins(cat: Catalogue) -> list[tuple[str, str]]:
     return [(k, TOTAL) for k in (*cat.kinds, TOTAL)] + [(TOTAL, r) for r in cat.regions]
 
 
-def derive(cat: Catalogue, lookup: Lookup) -> list[DerivedCell]:
-    """Every derived figure of a release, from its published cells only."""
+def derive(cat: Catalogue, lookup: Lookup, linear: Sequence[LinearCell] = ()) -> list[DerivedCell]:
+    """Every derived figure of a release, from its published cells only.
+
+    ``linear``: figures of protected tables that are sums of protected cells (e.g. a cost at
+    councils' own unit costs where all of them used the default, see ``reporting.tables``).
+    """
     cat = merge_small_kinds(cat)  # the same groups as the protected tables
     cells: list[DerivedCell] = []
     slugs = [slug for slug, _ in cat.transactions]
@@ -146,7 +158,19 @@ def derive(cat: Catalogue, lookup: Lookup) -> list[DerivedCell]:
             )
     cells.extend(_costs(cat, lookup, slugs))
     cells.extend(_response_rates(cat, lookup))
+    cells.extend(_linear(cell, lookup) for cell in linear)
     return cells
+
+
+def _linear(cell: LinearCell, lookup: Lookup) -> DerivedCell:
+    """The first way of computing the figure whose cells are all published, else withheld."""
+    for way in cell.ways:
+        try:
+            total = sum(_sum(lookup, [cell_id]) * factor for cell_id, factor in way)
+        except _Hidden:
+            continue
+        return DerivedCell(cell.table, cell.keys, round(total, 2), PUBLISHED)
+    return DerivedCell(cell.table, cell.keys, None, WITHHELD)
 
 
 def _costs(cat: Catalogue, lookup: Lookup, slugs: list[str]) -> list[DerivedCell]:

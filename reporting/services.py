@@ -57,6 +57,7 @@ def disclosure_rules() -> Rules:
         min_contributors=settings.DISCLOSURE_MIN_CONTRIBUTORS,
         p=float(settings.DISCLOSURE_P_PERCENT),
         nk=(int(nk[0]), float(nk[1])) if nk else None,
+        group_min_size=settings.DISCLOSURE_GROUP_MIN_SIZE,
     )
 
 
@@ -328,7 +329,7 @@ def _run(release: Release, attempt: int) -> str:
     clock = time.perf_counter()
     rows = _protected_rows(release, system, result)
     published = {row.cell_id: row.value for row in rows}
-    derived = derive(catalogue, published.__getitem__)
+    derived = derive(catalogue, published.__getitem__, system.linear)
     order = len(rows)
     for offset, cell in enumerate(derived):
         rows.append(

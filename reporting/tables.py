@@ -31,11 +31,22 @@ END_TO_END_ANSWERS = ("yes", "partly", "no", NOT_ANSWERED)
 RESPONDED = "responded"
 VOLUME = "volume"
 OFFERED = "offered"
+# Providers of a transaction that do not offer a channel (the complement of OFFERED).
+NOT_OFFERED = "not_offered"
 PROVISION = "provision"
 END_TO_END = "end_to_end"
 ANSWERS = "answers"
 COST_OWN = "cost_own"
-PROTECTED_TABLES = (RESPONDED, VOLUME, OFFERED, PROVISION, END_TO_END, ANSWERS, COST_OWN)
+PROTECTED_TABLES = (
+    RESPONDED,
+    VOLUME,
+    OFFERED,
+    NOT_OFFERED,
+    PROVISION,
+    END_TO_END,
+    ANSWERS,
+    COST_OWN,
+)
 
 
 @dataclass(frozen=True)
@@ -102,6 +113,23 @@ class CellMeta:
     order: int
 
 
+Term = tuple[str, float]
+
+
+@dataclass(frozen=True)
+class LinearCell:
+    """A published figure computed from protected cells, not protected itself.
+
+    ``ways``: alternative sums ``sum(factor * cell)`` with the same value; the first whose cells
+    are all published gives the figure, else it is withheld (``reporting.derived``).
+    """
+
+    table: str
+    keys: dict[str, str]
+    ways: tuple[tuple[Term, ...], ...]
+    value: float
+
+
 @dataclass
 class System:
     """The cells and relations handed to ``protect``, with each cell's table and keys."""
@@ -110,6 +138,8 @@ class System:
     relations: list[Relation] = field(default_factory=list)
     meta: dict[str, CellMeta] = field(default_factory=dict)
     values: dict[str, float] = field(default_factory=dict)
+    # Figures of protected tables derived from protected cells (see _own_costs).
+    linear: list[LinearCell] = field(default_factory=list)
 
     def _add(self, cell: Cell, table: str, keys: dict[str, str], value: float) -> str:
         self.cells.append(cell)
@@ -124,17 +154,32 @@ class System:
         cell = Cell(cell_id, contributions=Contributions(gss, values.astype(np.float64)))
         return self._add(cell, table, keys, float(values.sum()))
 
-    def frequency(self, table: str, keys: dict[str, str], gss: Sequence[str]) -> str:
+    def frequency(
+        self,
+        table: str,
+        keys: dict[str, str],
+        gss: Sequence[str],
+        *,
+        upper: float | None = None,
+    ) -> str:
+        """A count of councils; ``upper``: a public bound on it (e.g. the councils invited)."""
         cell_id = cell_key(table, keys)
-        return self._add(Cell(cell_id, contributors=list(gss)), table, keys, float(len(gss)))
+        cell = Cell(cell_id, contributors=list(gss), upper=upper)
+        return self._add(cell, table, keys, float(len(gss)))
 
     def total(
-        self, table: str, keys: dict[str, str], parts: Sequence[str], *, group_check: bool = False
+        self,
+        table: str,
+        keys: dict[str, str],
+        parts: Sequence[str],
+        *,
+        group_check: bool = False,
+        upper: float | None = None,
     ) -> str:
         """A margin: its value is the sum of its parts, and the relation says so."""
         cell_id = cell_key(table, keys)
         value = float(sum(self.values[p] for p in parts))
-        self._add(Cell(cell_id, value=value), table, keys, value)
+        self._add(Cell(cell_id, value=value, upper=upper), table, keys, value)
         self.relations.append(Relation(cell_id, tuple(parts), group_check=group_check))
         return cell_id
 
@@ -202,7 +247,7 @@ def build_system(catalogue: Catalogue, inputs: Inputs) -> System:
     responded = _responded(system, catalogue, councils)
     provided = _provision(system, catalogue, inputs, responded)
     _end_to_end(system, catalogue, inputs, provided)
-    _offered(system, catalogue, inputs)
+    _offered(system, catalogue, inputs, provided)
     _volumes(system, catalogue, inputs)
     _answers(system, catalogue, inputs, responded)
     _own_costs(system, catalogue, inputs)
@@ -210,21 +255,43 @@ def build_system(catalogue: Catalogue, inputs: Inputs) -> System:
 
 
 def _responded(system: System, cat: Catalogue, councils: pd.DataFrame) -> dict[str, str]:
-    """Responding councils by type x region with margins; returns the type totals' ids."""
+    """Responding councils by type x region with margins; returns the type totals' ids.
+
+    The councils invited to each group are public (the "invited" table), and no more of them
+    can respond: every cell and margin carries that number as its upper bound, so that the
+    audit sees, e.g., that a hidden "2 responded of 2 invited" can only fall.
+    """
     by_group = {key: list(g["gss"]) for key, g in councils.groupby(["kind", "region"])}
+    invited = cat.invited
     inner = {}
     for kind, region in cat.groups:
         keys = {"council_type": kind, "region": region}
-        inner[kind, region] = system.frequency(RESPONDED, keys, by_group.get((kind, region), []))
+        gss = by_group.get((kind, region), [])
+        inner[kind, region] = system.frequency(
+            RESPONDED, keys, gss, upper=float(invited[kind, region])
+        )
     by_kind = {}
     for kind in cat.kinds:
-        parts = [inner[kind, r] for r in cat.regions_of(kind)]
-        by_kind[kind] = system.total(RESPONDED, {"council_type": kind, "region": TOTAL}, parts)
+        regions = cat.regions_of(kind)
+        by_kind[kind] = system.total(
+            RESPONDED,
+            {"council_type": kind, "region": TOTAL},
+            [inner[kind, r] for r in regions],
+            upper=float(sum(invited[kind, r] for r in regions)),
+        )
     for region in cat.regions:
-        parts = [inner[k, region] for k in cat.kinds_in(region)]
-        system.total(RESPONDED, {"council_type": TOTAL, "region": region}, parts)
+        kinds = cat.kinds_in(region)
+        system.total(
+            RESPONDED,
+            {"council_type": TOTAL, "region": region},
+            [inner[k, region] for k in kinds],
+            upper=float(sum(invited[k, region] for k in kinds)),
+        )
     by_kind[TOTAL] = system.total(
-        RESPONDED, {"council_type": TOTAL, "region": TOTAL}, [by_kind[k] for k in cat.kinds]
+        RESPONDED,
+        {"council_type": TOTAL, "region": TOTAL},
+        [by_kind[k] for k in cat.kinds],
+        upper=float(sum(invited[g] for g in cat.groups)),
     )
     return by_kind
 
@@ -290,7 +357,9 @@ def _provision(
 def _providers(inputs: Inputs) -> pd.DataFrame:
     """Transaction answers of councils that provide the transaction, with type and region."""
     rows = inputs.transactions[inputs.transactions["provision"] == "yes"]
-    return rows.join(inputs.councils, on="response", how="inner")
+    # Joined on an empty frame, pandas names the index "response" too, which makes the
+    # later merges on the "response" column ambiguous: keep the index unnamed.
+    return rows.join(inputs.councils, on="response", how="inner").rename_axis(index=None)
 
 
 def _end_to_end(
@@ -317,24 +386,41 @@ def _end_to_end(
         )
 
 
-def _offered(system: System, cat: Catalogue, inputs: Inputs) -> None:
-    """Councils offering each channel, per transaction and type (several channels each)."""
-    exploded = _providers(inputs)[["transaction", "offered", "gss", "kind"]].explode("offered")
+def _offered(
+    system: System, cat: Catalogue, inputs: Inputs, provided: dict[str, dict[str, str]]
+) -> None:
+    """Councils offering each channel, per transaction and type (several channels each).
+
+    A council answers "offered" or not for every channel of a transaction it provides, and the
+    providers of each type are published (provision "yes"). So each channel splits the
+    providers in two: those offering it and those not (``NOT_OFFERED``), and the relation
+    ``providers = offered + not offered`` is group-checked like every categorical table: when
+    all providers of a type offer a channel, or none does, each one's answer is known, and the
+    engine hides cells until a "not offered" (or an "offered") council could exist. The
+    complement is a real figure (providers minus offered), so publishing it shows nothing new.
+    """
+    providers = _providers(inputs)[["transaction", "offered", "gss", "kind"]]
+    exploded = providers.explode("offered")
     grouped = {
         key: list(g["gss"]) for key, g in exploded.groupby(["transaction", "offered", "kind"])
     }
+    by_provider = {key: list(g["gss"]) for key, g in providers.groupby(["transaction", "kind"])}
     for slug, _name in cat.transactions:
         for channel in cat.channels:
             base = {"transaction": slug, "channel": channel.code}
-            parts = [
-                system.frequency(
-                    OFFERED,
-                    {**base, "council_type": kind},
-                    grouped.get((slug, channel.code, kind), []),
-                )
-                for kind in cat.kinds
-            ]
-            system.total(OFFERED, {**base, "council_type": TOTAL}, parts)
+            parts, others = [], []
+            for kind in cat.kinds:
+                keys = {**base, "council_type": kind}
+                offering = grouped.get((slug, channel.code, kind), [])
+                chosen = set(offering)
+                rest = [g for g in by_provider.get((slug, kind), []) if g not in chosen]
+                parts.append(system.frequency(OFFERED, keys, offering))
+                others.append(system.frequency(NOT_OFFERED, keys, rest))
+                system.relate(provided[slug][kind], [parts[-1], others[-1]], group_check=True)
+            england = {**base, "council_type": TOTAL}
+            offered = system.total(OFFERED, england, parts)
+            not_offered = system.total(NOT_OFFERED, england, others)
+            system.relate(provided[slug][TOTAL], [offered, not_offered], group_check=True)
 
 
 def counted_figures(inputs: Inputs) -> pd.DataFrame:
@@ -344,7 +430,7 @@ def counted_figures(inputs: Inputs) -> pd.DataFrame:
     offered = _providers(inputs)[["response", "transaction", "offered"]].explode("offered")
     offered = offered.rename(columns={"offered": "channel"}).dropna()
     counted = figures.merge(offered, on=["response", "transaction", "channel"], how="inner")
-    return counted.join(inputs.councils, on="response", how="inner")
+    return counted.join(inputs.councils, on="response", how="inner").rename_axis(index=None)
 
 
 def _volumes(system: System, cat: Catalogue, inputs: Inputs) -> None:
@@ -455,15 +541,43 @@ def unit_costs(cat: Catalogue, inputs: Inputs) -> pd.DataFrame:
                 rows.append((rid, channel.code, cost, True))
             elif channel.default_cost is not None:
                 rows.append((rid, channel.code, channel.default_cost, False))
-    return pd.DataFrame(rows, columns=["response", "channel", "cost", "own"])
+    frame = pd.DataFrame(rows, columns=["response", "channel", "cost", "own"])
+    return frame.astype({"cost": "float64", "own": "bool"})  # numeric even when empty
 
 
 def _own_costs(system: System, cat: Catalogue, inputs: Inputs) -> None:
-    """Estimated cost (pounds) at councils' own unit costs, by channel and type."""
+    """Estimated cost (pounds) at councils' own unit costs, by channel and type.
+
+    The default unit costs are public. Where every council counted in a (channel, type) cell
+    priced that channel at the default, the cell is ``default x`` the sum over transactions
+    of the volume cells (transaction, channel, type, all regions): published as a protected
+    cell of its own, it would give anyone who guesses as much a relation the audit never
+    saw, and so could reveal a hidden volume cell. Such a cell is therefore no protected
+    cell: it is derived from those volume cells (``LinearCell``, see ``reporting.derived``),
+    published only when every one of them is, exactly as the cost at default unit costs is.
+    A margin holding such a cell is derived from its parts in the same way; every other
+    cell and margin stays protected as before.
+
+    Why not a protected "all transactions" volume cell with a relation to the volume margins
+    (so that the cost could be published while a transaction's cell is hidden)? Equally
+    sound, but that relation joins the volume tables of all transactions into one block of
+    the suppression problem: on the 353-council benchmark, protection took four times as
+    long for two such cells. Derivation from published cells adds nothing to protect.
+
+    A cell where some council priced at its own cost has no such relation: own costs are
+    confidential and unbounded, so for any volumes some own costs give the published
+    figure. (A council whose own cost equals the default counts as default-priced: the
+    figure is the same.) Derived and protected cells look alike on every output.
+    """
     counted = counted_figures(inputs)
     costs = unit_costs(cat, inputs)
     priced = counted.merge(costs, on=["response", "channel"], how="inner")
     priced["pounds"] = (priced["value"] * priced["cost"]).round(2)
+    defaults = {c.code: c.default_cost for c in cat.channels}
+    priced["default"] = priced["channel"].map(defaults)
+    moving = priced[priced["value"] > 0]
+    at_default = moving["cost"] == moving["default"]
+    by_cell = at_default.groupby([moving["channel"], moving["kind"]]).all().to_dict()
     per_council = priced.groupby(["channel", "kind", "gss"], as_index=False)["pounds"].sum()
     split = _split(
         per_council[["channel", "kind"]],
@@ -471,21 +585,68 @@ def _own_costs(system: System, cat: Catalogue, inputs: Inputs) -> None:
         per_council["pounds"].to_numpy(dtype=np.float64),
     )
     empty = (np.array([], dtype=object), np.array([], dtype=np.float64))
-    by_kind: dict[str, list[str]] = {k: [] for k in cat.kinds}
-    channel_totals = []
+    # Each inner cell as terms over protected cells: itself, or default x its volumes.
+    terms: dict[tuple[str, str], tuple[Term, ...]] = {}
+    values: dict[tuple[str, str], float] = {}
     for channel in cat.channels:
-        parts = []
         for kind in cat.kinds:
-            gss, values = split.get((channel.code, kind), empty)
             keys = {"channel": channel.code, "council_type": kind}
-            cell = system.magnitude(COST_OWN, keys, gss, values)
-            parts.append(cell)
-            by_kind[kind].append(cell)
-        keys = {"channel": channel.code, "council_type": TOTAL}
-        channel_totals.append(system.total(COST_OWN, keys, parts))
-    kind_totals = [
-        system.total(COST_OWN, {"channel": TOTAL, "council_type": kind}, by_kind[kind])
+            gss, pounds = split.get((channel.code, kind), empty)
+            values[channel.code, kind] = float(pounds.sum())
+            default = channel.default_cost
+            if default is not None and by_cell.get((channel.code, kind), False):
+                terms[channel.code, kind] = tuple(
+                    (cell_key(VOLUME, _vkeys(slug, channel.code, kind, TOTAL)), default)
+                    for slug, _name in cat.transactions
+                )
+                value = round(values[channel.code, kind], 2)
+                system.linear.append(
+                    LinearCell(COST_OWN, keys, (terms[channel.code, kind],), value)
+                )
+            else:
+                cell = system.magnitude(COST_OWN, keys, gss, pounds)
+                terms[channel.code, kind] = ((cell, 1.0),)
+    codes = [c.code for c in cat.channels]
+    by_channel = {
+        code: _cost_margin(system, terms, values, [(code, k) for k in cat.kinds], code, TOTAL)
+        for code in codes
+    }
+    by_kind = {
+        kind: _cost_margin(system, terms, values, [(c, kind) for c in codes], TOTAL, kind)
         for kind in cat.kinds
-    ]
-    england = system.total(COST_OWN, {"channel": TOTAL, "council_type": TOTAL}, kind_totals)
-    system.relate(england, channel_totals)
+    }
+    inner = [(c, k) for c in codes for k in cat.kinds]
+    keys = {"channel": TOTAL, "council_type": TOTAL}
+    if all(_is_cost(terms[g][0][0]) for g in inner):
+        england = system.total(COST_OWN, keys, [by_kind[k][0][0] for k in cat.kinds])
+        system.relate(england, [by_channel[c][0][0] for c in codes])
+        return
+    value = sum(values[g] for g in inner)
+    ways = (
+        tuple(t for c in codes for t in by_channel[c]),
+        tuple(t for k in cat.kinds for t in by_kind[k]),
+        tuple(t for g in inner for t in terms[g]),
+    )
+    system.linear.append(LinearCell(COST_OWN, keys, ways, round(value, 2)))
+
+
+def _cost_margin(
+    system: System,
+    terms: dict[tuple[str, str], tuple[Term, ...]],
+    values: dict[tuple[str, str], float],
+    parts: list[tuple[str, str]],
+    channel: str,
+    kind: str,
+) -> tuple[Term, ...]:
+    """A cost_own margin: protected when all its parts are, else derived; returns its terms."""
+    keys = {"channel": channel, "council_type": kind}
+    if all(_is_cost(terms[p][0][0]) for p in parts):
+        return ((system.total(COST_OWN, keys, [terms[p][0][0] for p in parts]), 1.0),)
+    flat = tuple(t for p in parts for t in terms[p])
+    value = round(sum(values[p] for p in parts), 2)
+    system.linear.append(LinearCell(COST_OWN, keys, (flat,), value))
+    return flat
+
+
+def _is_cost(cell_id: str) -> bool:
+    return cell_id.startswith(COST_OWN + "|")

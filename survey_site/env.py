@@ -83,6 +83,11 @@ VARIABLES: tuple[Variable, ...] = (
         "DISCLOSURE_NK", "Optional (n,k) dominance rule as 'n,k', e.g. '2,85'. Empty: off.", ""
     ),
     Variable(
+        "DISCLOSURE_GROUP_MIN_SIZE",
+        "Groups of councils smaller than this, all giving one answer, are protected.",
+        "10",
+    ),
+    Variable(
         "SECURE_SSL_REDIRECT",
         "Redirect HTTP to HTTPS (production; off behind a proxy that already does it).",
         "true unless DEBUG",

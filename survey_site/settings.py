@@ -307,6 +307,7 @@ else:
 # Disclosure control. These parameters are confidential: never printed on outputs.
 DISCLOSURE_MIN_CONTRIBUTORS = env.int("DISCLOSURE_MIN_CONTRIBUTORS", 3, minimum=2, maximum=100)
 DISCLOSURE_P_PERCENT = env.int("DISCLOSURE_P_PERCENT", 10, minimum=1, maximum=99)
+DISCLOSURE_GROUP_MIN_SIZE = env.int("DISCLOSURE_GROUP_MIN_SIZE", 10, minimum=2, maximum=1000)
 _nk = env.str("DISCLOSURE_NK", "")
 if _nk:
     try:

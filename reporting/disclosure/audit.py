@@ -2,7 +2,9 @@
 
 For every hidden cell the audit solves two linear programmes (HiGHS through
 ``scipy.optimize.linprog``): the smallest and largest value the cell can take subject to every
-additive relation, every published cell fixed at its value and every value >= 0. This is the
+additive relation, every published cell fixed at its value, every value >= 0 and every value at
+most its public upper bound (``Cell.upper``, e.g. councils responding <= councils invited: a
+cell at its bound can only fall, which can pin it where [0, inf) would not). This is the
 feasibility interval. The code shares nothing with the chooser in ``suppress.py`` except the
 compiled input, so a fault in the chooser cannot hide itself here.
 
@@ -90,6 +92,8 @@ class _AttackerLP:
     def __init__(self, system: System, hidden: BoolArray) -> None:
         self.cells: IntArray = np.flatnonzero(hidden)
         self.values: FloatArray = system.values[self.cells]
+        # Public upper bounds: every attacker, outsider or insider, knows them.
+        self.upper: FloatArray = system.upper[self.cells]
         matrix = sparse.csr_array(system.matrix)
         known = np.where(hidden, 0.0, system.values)
         sub = sparse.csr_array(matrix[:, self.cells])
@@ -335,7 +339,7 @@ def audit_system(
             empty=primaries.empty,
         )
     lp = _AttackerLP(system, hidden)
-    outsider_bounds = np.column_stack([np.zeros(len(lp.cells)), np.full(len(lp.cells), np.inf)])
+    outsider_bounds = np.column_stack([np.zeros(len(lp.cells)), lp.upper])
     found = _intervals(lp, outsider_bounds, list(range(len(lp.blocks))))
     variable_of = {int(cell): v for v, cell in enumerate(lp.cells)}
     intervals = {
@@ -474,7 +478,7 @@ def _insider_findings(
                 candidates[b] = [int(v) for v in chosen]
         if not candidates:
             continue
-        bounds = np.column_stack([own, np.full(len(lp.cells), np.inf)])
+        bounds = np.column_stack([own, lp.upper])
         # Where the council is the only contributor it knows the cell's value outright.
         sole = (own >= lp.values - RTOL * np.maximum(1.0, np.abs(lp.values))) & (own > 0)
         bounds[sole, 1] = own[sole]
@@ -495,13 +499,14 @@ def _moved_by_directions(
 ) -> BoolArray:
     """Per chosen variable: whether two explicit feasible points prove it is not pinned.
 
-    Every variable that the bounds fix (upper <= lower) or that sits on its lower bound stays
-    put; y is a random deviation of the block (``A y = 0``) that keeps them at zero, i.e. a
-    random element of the null space projected onto ``y_F = 0``. The true values x satisfy the
-    bounds, so ``x + s y`` and ``x - s y`` do as well for the step s of half the smallest
-    ``slack_j / |y_j|``; both are checked to satisfy the relations. A variable that they move by
-    more than twice the audit's tolerance cannot be pinned: an LP would find it movable. The
-    rest (also when a direction happens to move a variable too little) go to the LPs.
+    Every variable that the bounds fix (upper <= lower) or that sits on its lower or upper
+    bound stays put; y is a random deviation of the block (``A y = 0``) that keeps them at
+    zero, i.e. a random element of the null space projected onto ``y_F = 0``. The true values
+    x satisfy the bounds, so ``x + s y`` and ``x - s y`` do as well for the step s of half the
+    smallest ``slack_j / |y_j|``; both are checked to satisfy the relations. A variable that
+    they move by more than twice the audit's tolerance cannot be pinned: an LP would find it
+    movable. The rest (also when a direction happens to move a variable too little) go to the
+    LPs.
     """
     basis, matrix = lp.null_space(block)
     moved = np.zeros(len(chosen), dtype=bool)
@@ -510,7 +515,7 @@ def _moved_by_directions(
     variables = lp.blocks[block][0]
     x = lp.values[variables]
     low, high = bounds[variables, 0], bounds[variables, 1]
-    fixed = (high <= low) | (x <= low)
+    fixed = (high <= low) | (x <= low) | (x >= high)
     known = _orthonormal_rows(basis[fixed])
     local = lp.local[chosen]
     need = 2 * RTOL * np.maximum(1.0, np.abs(lp.values[chosen]))
@@ -572,7 +577,9 @@ def _suspicious_insiders(
     cell, then u is feasible for c with slack, so u + t (z - u) stays feasible for c for small
     t > 0, where z is the outsider's minimising (or maximising) point for a primary cell p.
     Those two points differ in p whenever the outsider interval of p has width > 0, so c
-    cannot pin p. Only contributors to hidden cells are considered (published cells are fixed
+    cannot pin p. (Public upper bounds bind the outsider and the insider alike: u, z and every
+    point between them satisfy them, so they leave the argument as it is.) Only contributors to
+    hidden cells are considered (published cells are fixed
     for everyone already), and only those with v_c(j) >= min(u_j, x_j) somewhere need an LP.
 
     Blocks share no variable and no relation, so the attacker's LP is a product of the block

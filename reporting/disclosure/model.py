@@ -75,6 +75,9 @@ class Cell:
     ``contributions``: anonymous values (each a distinct contributor), ``(contributor, value)``
     pairs, a mapping, or :class:`Contributions`. ``contributors``: for a frequency cell the
     number (or the ids) of councils counted; for a magnitude cell without values, their number.
+    ``upper``: a public upper bound on the cell (e.g. responding councils of a group can be no
+    more than the councils invited, which is published). The attacker knows it, so the audit
+    and the chooser both bound the hidden cell by it; None: no bound beyond the relations.
     """
 
     id: str
@@ -83,6 +86,7 @@ class Cell:
     contributors: int | Sequence[str] | None = None
     frequency: bool = False
     forced_primary: bool = False
+    upper: float | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,8 @@ class System:
     matrix: sparse.csr_array
     costs: FloatArray
     store: ContributionStore
+    # Public upper bound of each cell (inf where none): known to every attacker.
+    upper: FloatArray
 
     @property
     def size(self) -> int:
@@ -337,6 +343,7 @@ def build_system(
     values = np.zeros(len(cell_list))
     frequency = np.zeros(len(cell_list), dtype=bool)
     forced = np.zeros(len(cell_list), dtype=bool)
+    upper = np.full(len(cell_list), np.inf)
     count_only: dict[int, int] = {}
     leaf: dict[int, tuple[IntArray, FloatArray]] = {}
     for i, cell in enumerate(cell_list):
@@ -349,6 +356,7 @@ def build_system(
         found = _cell_contributions(cell, interner, is_count=bool(frequency[i]))
         values[i] = _cell_value(cell, found)
         forced[i] = bool(cell.forced_primary)
+        upper[i] = _upper(cell, values[i])
         if found is not None:
             leaf[i] = found
         elif count is not None:
@@ -370,7 +378,22 @@ def build_system(
         matrix=_relation_matrix(relation_list, len(cell_list)),
         costs=_costs(costs, index, values),
         store=ContributionStore(leaf=leaf, derive_from=derive_from, labels=interner.labels),
+        upper=upper,
     )
+
+
+def _upper(cell: Cell, value: float) -> float:
+    """The cell's public upper bound (inf when none), checked against its value."""
+    if cell.upper is None:
+        return np.inf
+    bound = _check_number(f"cell {cell.id} upper", cell.upper)
+    if bound < 0:
+        raise DisclosureInputError(f"cell {cell.id}: negative upper bound {bound:g}")
+    if value > bound and not _close(value, bound):
+        raise DisclosureInputError(
+            f"cell {cell.id}: value {value:g} is above its upper bound {bound:g}"
+        )
+    return max(bound, value)
 
 
 def _cell_kind(cell: Cell) -> tuple[bool, int | None]:
@@ -511,7 +534,15 @@ def _parse_rules(raw: object) -> Rules:
 def _parse_cell(raw: object) -> Cell:
     if not isinstance(raw, dict):
         raise DisclosureInputError("each cell must be an object")
-    unknown = set(raw) - {"id", "value", "contributions", "contributors", "frequency", "status"}
+    unknown = set(raw) - {
+        "id",
+        "value",
+        "contributions",
+        "contributors",
+        "frequency",
+        "status",
+        "upper",
+    }
     if unknown:
         raise DisclosureInputError(f"unknown cell keys: {', '.join(sorted(unknown))}")
     cell_id = raw.get("id")
@@ -533,6 +564,7 @@ def _parse_cell(raw: object) -> Cell:
         contributors=raw.get("contributors"),
         frequency=frequency,
         forced_primary=status == "primary",
+        upper=raw.get("upper"),
     )
 
 

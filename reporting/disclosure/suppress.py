@@ -3,7 +3,8 @@
 A protection need says: the attacker must not be able to rule out some movement of the hidden
 values, e.g. primary cell p rising by its upper protection level. That holds exactly when there
 is a deviation y with ``A y = 0`` for every relation, y = 0 on published cells, ``x + y >= 0``
-(or ``>=`` the insider's own share) and ``g . y >= t`` (``g = e_p``, ``t = UPL`` for the example).
+(or ``>=`` the insider's own share), ``x + y <= u`` for cells with a public upper bound u, and
+``g . y >= t`` (``g = e_p``, ``t = UPL`` for the example).
 ``x + y`` is then a feasible table for the attacker, so the audit interval reaches that far.
 
 For each need in turn the chooser first checks whether the cells already hidden allow such a y:
@@ -316,14 +317,18 @@ class Chooser:
         return weights
 
     def _limits(self, b: int, insider: int | None) -> tuple[FloatArray, FloatArray]:
-        """How far each cell of the block may fall and rise (the insider knows its share)."""
+        """How far each cell of the block may fall and rise (the insider knows its share).
+
+        A cell rises at most to its public upper bound: every attacker knows it, so a deviation
+        beyond it would prove a protection that the audit rightly denies.
+        """
         key = (b, -1 if insider is None else insider)
         found = self._falls.get(key)
         if found is not None:
             return found
         cells = self.blocks[b].cells
         fall = self.system.values[cells].astype(np.float64).copy()
-        rise = np.full(len(cells), np.inf)
+        rise = np.maximum(self.system.upper[cells] - fall, 0.0)
         if insider is not None:
             store = self.system.store
             for j, cell in enumerate(cells):
@@ -458,7 +463,9 @@ class Chooser:
         scale = need.target
         cap = 4 * (float(values.sum()) + scale) if big else 2 * scale
         room = np.minimum(rise, cap)
-        drop = np.minimum(fall, room)
+        # A new cell may fall by no more than the cap either (a tighter relaxation); a cell at
+        # its upper bound (room 0) may still fall.
+        drop = np.minimum(fall, cap)
         free = ~fixed & ((room > 0) | (drop > 0))
         price = self.system.costs[block.cells] + self.per_cell
         lower = np.zeros(2 * n)
@@ -511,12 +518,11 @@ class Chooser:
         fall, rise = self._limits(b, need.insider)
         fixed = self.hidden[block.cells]
         values = self.system.values[block.cells]
-        if big:
-            room = np.minimum(rise, 4 * (float(values.sum()) + need.target))
-        else:
-            room = np.minimum(rise, 2 * need.target)
-        # A new cell may fall by no more than it may rise (the same cap): a tighter relaxation.
-        drop = np.minimum(fall, room)
+        cap = 4 * (float(values.sum()) + need.target) if big else 2 * need.target
+        room = np.minimum(rise, cap)
+        # A new cell may fall by no more than the cap either: a tighter relaxation. (Not by
+        # no more than it may rise: a cell at its upper bound may still fall.)
+        drop = np.minimum(fall, cap)
         free = np.flatnonzero(~fixed & ((room > 0) | (drop > 0)))
         k = len(free)
         costs = self.system.costs[block.cells[free]] + self.per_cell
@@ -592,7 +598,11 @@ def needs_for_primaries(system: System, primaries: Primaries) -> list[Need]:
 def width_need(cell: int, value: float, insider: int | None = None) -> Need:
     """A non-zero width: the cell may move up or down by a small step."""
     step = min(1.0, value) if value > 0 else 1.0
-    down = Need(((cell, -1.0),), step, insider) if value > 0 else None
+    # A cell falls at most to 0: a cell of value <= 1 aims just short of it, so that the margin
+    # the chooser adds to every target stays reachable (a cell at its upper bound, e.g. all
+    # invited councils responding, can only fall).
+    fall = step if step < value else value * (1 - 10 * TARGET_MARGIN)
+    down = Need(((cell, -1.0),), fall, insider) if value > 0 else None
     return Need(((cell, 1.0),), step, insider, alternative=down)
 
 

@@ -85,12 +85,28 @@ def _required(cell: Cell) -> tuple[float, float] | None:
     return None
 
 
+def _value(cell: Cell) -> float:
+    if cell.value is not None:
+        return float(cell.value)
+    if cell.contributions is not None:
+        return float(sum(cell.contributions))
+    return float(len(cell.contributors))
+
+
 def _interval_lp(
-    cells: list[Cell], relations: list[Relation], hidden: set[str], target: str, sign: float
+    cells: list[Cell],
+    relations: list[Relation],
+    hidden: set[str],
+    target: str,
+    sign: float,
+    *,
+    bounded: bool = False,
 ) -> float:
+    """min (sign 1) or max (sign -1) of a hidden cell; ``bounded``: within each cell's upper."""
     ids = sorted(hidden)
     position = {c: i for i, c in enumerate(ids)}
-    values = {c.id: c.value if c.value is not None else sum(c.contributions) for c in cells}
+    values = {c.id: _value(c) for c in cells}
+    uppers = {c.id: c.upper if bounded else None for c in cells}
     rows, rhs = [], []
     for relation in relations:
         row = np.zeros(len(ids))
@@ -105,7 +121,10 @@ def _interval_lp(
             rhs.append(constant)
     objective = np.zeros(len(ids))
     objective[position[target]] = sign
-    result = linprog(objective, A_eq=np.array(rows), b_eq=np.array(rhs), bounds=(0, None))
+    bounds = [(0, uppers[c]) for c in ids]
+    result = linprog(objective, A_eq=np.array(rows), b_eq=np.array(rhs), bounds=bounds)
+    if result.status == 3:
+        return -sign * np.inf
     assert result.status == 0
     return sign * result.fun
 
