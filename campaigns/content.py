@@ -90,7 +90,8 @@ Local Digital Alliance survey team""",
         """Dear ((chief_executive_name)),
 
 We have extended ((council_name))'s deadline for ((survey_name)). The new deadline is \
-((deadline)) (UK time).
+((deadline)) (UK time). If you have already submitted, you can reopen your response to \
+correct it until then.
 
 Use the same link as before:
 

@@ -430,6 +430,20 @@ def reminders_send_due_all(*, now: datetime.datetime | None = None) -> SendRepor
 # --- Extensions and resending -----------------------------------------------------
 
 
+def _results_published_or_building(survey: Survey, now: datetime.datetime) -> bool:
+    """Whether the round's one published release exists or is being built (reporting.models:
+    a second release is never published, so later answers would reach no one)."""
+    from reporting.models import Release, ReleaseStatus
+    from surveys.selectors import collection_end
+
+    releases = Release.objects.filter(survey=survey)
+    if releases.filter(published_at__isnull=False).exists():
+        return True
+    end = collection_end(survey=survey)
+    building = releases.filter(status=ReleaseStatus.BUILDING, created_at__gte=end)
+    return now >= end and building.exists()
+
+
 def deadline_extend(
     *,
     response: Response,
@@ -441,7 +455,8 @@ def deadline_extend(
 
     The journey honours it through surveys.services.response_deadline (the link works
     and the answers are editable until then). A response closed at the round's deadline
-    opens again, keeping everything typed.
+    opens again, keeping everything typed; a submitted one can be reopened to correct it
+    until then. Refused once the round's results are published (see reporting.models).
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -454,8 +469,12 @@ def deadline_extend(
             raise ValidationError("The new deadline must be after the round's deadline")
         if until <= now:
             raise ValidationError("The new deadline must be in the future")
-        if locked.status == ResponseStatus.SUBMITTED:
-            raise ValidationError("This council has already submitted its response")
+        if _results_published_or_building(locked.survey, now):
+            raise ValidationError(
+                "This round's results have been published, or are being built, from the "
+                "answers received by the last deadline: a council's answers given after that "
+                "would not be in them"
+            )
         previous = (
             {"deadline": locked.deadline_extended_to.isoformat()}
             if (locked.deadline_extended_to)

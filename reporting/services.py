@@ -36,7 +36,7 @@ from reporting.tables import (
 from survey_site.queue import enqueue_on_commit
 from surveys.choices import PopulationKind, QuestionKind, ResponseStatus, SectionKind
 from surveys.models import Answer, Figure, Question, Response, Survey, TransactionAnswer
-from surveys.selectors import collection_end, survey_population
+from surveys.selectors import collection_end, collection_finished, survey_population
 from surveys.services import PREFILLED_BY
 
 logger = logging.getLogger(__name__)
@@ -69,7 +69,12 @@ def _rules_record(rules: Rules) -> dict:
 
 
 def _submitted(survey: Survey):
-    return Response.objects.filter(survey=survey, status=ResponseStatus.SUBMITTED)
+    """Submitted responses of councils still in the round (one taken out is not counted,
+    nor among the invited)."""
+    population = survey_population(survey=survey).values("pk")
+    return Response.objects.filter(
+        survey=survey, status=ResponseStatus.SUBMITTED, authority__in=population
+    )
 
 
 def release_inputs(*, survey: Survey) -> list[list]:
@@ -151,7 +156,7 @@ def release_load(*, survey: Survey, catalogue: Catalogue) -> Inputs:
         ),
         columns=["response", "gss", "kind", "region"],
     ).set_index("response")
-    submitted = {"response__survey": survey, "response__status": ResponseStatus.SUBMITTED}
+    submitted = {"response__in": _submitted(survey).values("pk")}
     transactions = pd.DataFrame(
         list(
             TransactionAnswer.objects.filter(**submitted).values_list(
@@ -287,7 +292,7 @@ def _run(release: Release, attempt: int) -> str:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         # Whether any council could still change its answers when the snapshot was taken:
         # only a release of finished answers is published (see reporting.models).
-        collected = timezone.now() >= collection_end(survey=survey)
+        collected = collection_finished(survey=survey, now=timezone.now())
         catalogue = release_catalogue(survey=survey)
         inputs_record = release_inputs(survey=survey)
         inputs = release_load(survey=survey, catalogue=catalogue)
@@ -458,9 +463,9 @@ def release_build_if_due(*, survey_id: int, now=None) -> Release | None:
     """
     now = now or timezone.now()
     survey = Survey.objects.get(pk=survey_id)
-    end = collection_end(survey=survey)
-    if now < end:
+    if not collection_finished(survey=survey, now=now):
         return None
+    end = collection_end(survey=survey)
     releases = Release.objects.filter(survey=survey)
     if releases.filter(published_at__isnull=False).exists():
         return None

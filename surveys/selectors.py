@@ -49,6 +49,17 @@ def collection_end(*, survey: Survey) -> datetime.datetime:
     return latest + datetime.timedelta(minutes=settings.LATE_GRACE_MINUTES)
 
 
+def collection_finished(*, survey: Survey, now: datetime.datetime) -> bool:
+    """No council can change its answers any more: the last deadline has passed and every
+    response reopened for correction has been settled (surveys.services.responses_close_due
+    submits it again or closes it, a few minutes after its deadline)."""
+    from surveys.choices import ResponseStatus
+
+    if now < collection_end(survey=survey):
+        return False
+    return not survey.responses.filter(status=ResponseStatus.REOPENED).exists()
+
+
 # --- The respondent's view of a response ------------------------------------------
 
 NOT_STARTED = "not_started"

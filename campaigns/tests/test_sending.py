@@ -277,6 +277,47 @@ def test_extension_emails_the_new_deadline_and_opens_a_grace_period(
         deadline_extend(response=response, until=survey.closes_at, actor="Administrator test")
 
 
+def test_an_extension_lets_a_council_that_submitted_correct_its_answers_after_the_deadline(
+    survey, councils3, django_capture_on_commit_callbacks
+):
+    from surveys.services import ResponseNotEditable, response_reopen, response_submit
+    from surveys.tests.factories import fill_everything
+
+    invite(survey, django_capture_on_commit_callbacks, authorities=councils3[:1])
+    response = Response.objects.get(authority=councils3[0])
+    fill_everything(response)
+    response_submit(response=response, actor="Pat Example", missing=[])
+    after = survey.closes_at + datetime.timedelta(hours=1)
+    with time_machine.travel(after, tick=False):
+        with pytest.raises(ResponseNotEditable):  # the deadline has passed
+            response_reopen(response=response, actor="Pat Example")
+        with django_capture_on_commit_callbacks(execute=True):
+            deadline_extend(
+                response=response, until=after + datetime.timedelta(days=2), actor="Admin"
+            )
+        reopened = response_reopen(response=response, actor="Pat Example")
+    assert reopened.status == ResponseStatus.REOPENED
+    notice = next(m for m in mail.outbox if "new deadline" in m.subject)
+    assert "you can reopen your response to correct it" in notice.body
+
+
+def test_no_extension_once_the_rounds_results_are_published(
+    survey, councils3, django_capture_on_commit_callbacks
+):
+    from reporting.services import release_build
+
+    invite(survey, django_capture_on_commit_callbacks, authorities=councils3[:2])
+    late = Response.objects.get(authority=councils3[0])
+    _survey_closing(survey, timezone.now() - datetime.timedelta(minutes=5))
+    until = timezone.now() + datetime.timedelta(days=7)
+    release = release_build(survey_id=survey.pk)
+    assert release.published_at is not None
+    with pytest.raises(ValidationError, match="results have been published"):
+        deadline_extend(response=late, until=until, actor="Administrator test")
+    late.refresh_from_db()
+    assert late.deadline_extended_to is None
+
+
 def test_commands_send_invitations_and_reminders(survey, councils3, capsys):
     call_command("send_invitations", survey.slug)
     out = capsys.readouterr().out

@@ -27,10 +27,10 @@ from reporting.models import (
 from reporting.services import release_build, release_build_if_due, release_run
 from reporting.tasks import release_build_due_task
 from surveys.models import Figure, Question
-from surveys.selectors import collection_end
+from surveys.selectors import collection_end, collection_finished
 from surveys.tests.factories import make_authority
 
-from .factories import SMALL_ROUND, TRANSACTION, make_small_round, submitted_response
+from .factories import SMALL_ROUND, TRANSACTION, close_round, make_small_round, submitted_response
 
 pytestmark = [pytest.mark.django_db]
 
@@ -447,3 +447,41 @@ def test_a_refused_audit_publishes_nothing(small_round, monkeypatch, analyst_cli
     assert b"refused" in page.content
     take_up = reverse("reporting:release-take-up", args=[small_round.slug])
     assert analyst_client.get(take_up).status_code == 404
+
+
+def test_a_round_where_no_council_submitted_publishes_an_empty_release(survey, analyst_client):
+    for gss in ("E06000001", "E06000002"):
+        survey.chosen_authorities.add(make_authority(gss))
+    close_round(survey)
+    release = release_build(survey_id=survey.pk)
+    assert release.status == ReleaseStatus.READY, release.error
+    assert release.published_at is not None and release.counts["respondents"] == 0
+    overview = analyst_client.get(reverse("reporting:release-overview", args=[survey.slug]))
+    assert overview.status_code == 200
+
+
+def test_a_response_reopened_at_the_deadline_holds_the_release_until_it_is_settled(
+    small_round, django_capture_on_commit_callbacks
+):
+    from surveys.choices import ResponseStatus
+
+    reopened = small_round.responses.first()
+    small_round.responses.filter(pk=reopened.pk).update(status=ResponseStatus.REOPENED)
+    assert not collection_finished(survey=small_round, now=timezone.now())
+    assert release_build_if_due(survey_id=small_round.pk) is None
+    withheld = release_build(survey_id=small_round.pk)  # on demand: built, not published
+    assert withheld.withheld == Withheld.COLLECTING
+    # The deadline task submits it again (its earlier submission stood): now it is due.
+    small_round.responses.filter(pk=reopened.pk).update(status=ResponseStatus.SUBMITTED)
+    with django_capture_on_commit_callbacks(execute=True):
+        due = release_build_if_due(survey_id=small_round.pk)
+    due.refresh_from_db()
+    assert due.published_at is not None and due.counts["respondents"] == len(SMALL_ROUND)
+
+
+def test_a_council_taken_out_of_the_round_is_not_counted(small_round):
+    removed = small_round.responses.first()
+    small_round.chosen_authorities.remove(removed.authority)
+    release = release_build(survey_id=small_round.pk)
+    assert release.counts["respondents"] == len(SMALL_ROUND) - 1
+    assert [row[0] for row in release.inputs if row[0] == removed.pk] == []
