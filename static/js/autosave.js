@@ -9,6 +9,7 @@ const status = document.querySelector('#autosave-status p')
 
 if (form && status && typeof window.fetch === 'function') {
   const DELAY_MS = 800
+  const TYPING_PAUSE_MS = 3000
   const stateInput = form.querySelector('input[name="state"]')
   const csrfInput = form.querySelector('input[name="csrfmiddlewaretoken"]')
   const clock = new Intl.DateTimeFormat('en-GB', {
@@ -88,6 +89,16 @@ if (form && status && typeof window.fetch === 'function') {
     dirty = true
     clearTimeout(timer)
     timer = setTimeout(save, DELAY_MS)
+  })
+
+  // Typing is saved too once the person pauses, so that a figure typed into a field they
+  // never leave (a phone call, then the session ends) is not lost. A longer pause than
+  // for a change, so that the page history does not fill with half-typed numbers.
+  form.addEventListener('input', (event) => {
+    if (!event.target.matches('input[type="text"], input:not([type]), textarea')) return
+    dirty = true
+    clearTimeout(timer)
+    timer = setTimeout(save, TYPING_PAUSE_MS)
   })
 
   form.addEventListener('submit', (event) => {

@@ -222,6 +222,25 @@ def test_delegation_pages_are_accessible(page, council_response):
     assert axe_violations(page) == []
 
 
+def test_typing_is_saved_once_the_person_pauses_without_leaving_the_field(page, council_response):
+    """A figure typed into a field that keeps the focus is stored after a pause."""
+    page.goto(token_path(link_issue(response=council_response)))
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("link", name="Pay council tax").click()
+    page.get_by_role("group", name="Does your council provide this?").get_by_label("Yes").check()
+    page.get_by_role("checkbox", name="Online self-service", exact=True).check()
+    figure = page.get_by_label("Number of online self-service transactions")
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and "figure_WEB=987" in (r.request.post_data or ""),
+        timeout=10_000,
+    ) as autosaved:
+        figure.press_sequentially("987")
+    assert autosaved.value.status == 200
+    assert page.evaluate("document.activeElement.name") == "figure_WEB"  # never left it
+    page.get_by_text(re.compile(r"^Saved at \d\d:\d\d$")).wait_for(state="visible")
+    assert council_response.figures.get(channel__code="WEB").value == 987
+
+
 def test_a_change_is_saved_in_the_background_and_kept_after_reloading(page, council_response):
     """Autosave: no button pressed, yet the figure is stored and the page says when."""
     path = token_path(link_issue(response=council_response))
