@@ -17,6 +17,7 @@ from django.db.models import Max, Min
 from authorities.choices import AuthorityKind, LinkKind, Region
 from authorities.models import AccessLink, Authority
 from campaigns.choices import TrackerStatus
+from surveys.bounces import BOUNCED
 from surveys.choices import ResponseStatus
 from surveys.models import EmailKind, EmailStatus, OutboundEmail, Response, Survey
 from surveys.selectors import survey_population
@@ -109,7 +110,7 @@ def _status(response: Response | None, opened: bool, emails: list[OutboundEmail]
 def _outcome(email: OutboundEmail) -> str:
     if email.status == EmailStatus.SENT:
         return "Sent"
-    if email.last_error.startswith(CANCELLED):
+    if email.last_error.startswith((CANCELLED, BOUNCED)):
         return email.last_error
     if email.status == EmailStatus.FAILED:
         return f"Failed after {email.attempts} attempts"

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import hashlib
 import logging
 import smtplib
 from collections import Counter
@@ -96,7 +95,7 @@ def _setting(name: str) -> int:
 def message_id(email: OutboundEmail) -> str:
     """A Message-ID fixed by the outbox key: a copy sent again is visibly the same message."""
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
-    return f"<{hashlib.sha256(email.key.encode()).hexdigest()[:32]}@{domain}>"
+    return f"<{email.message_hash or OutboundEmail.hash_of(email.key)}@{domain}>"
 
 
 def _link_to_send(email: OutboundEmail) -> tuple[str, str]:

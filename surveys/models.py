@@ -7,6 +7,8 @@ channel), with the "not recorded" and "estimate" flags, and every change is kept
 
 from __future__ import annotations
 
+import hashlib
+
 from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -463,12 +465,24 @@ class OutboundEmail(models.Model):
     last_error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The local part of the Message-ID (surveys.emails.message_id), fixed by the key: how a
+    # bounce report names the email it is about (surveys.bounces).
+    message_hash = models.CharField(max_length=32, blank=True, db_index=True)
 
     class Meta:
         indexes = [models.Index(fields=["status", "created_at"])]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} to {self.response.authority}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.message_hash:
+            self.message_hash = self.hash_of(self.key)
+        super().save(*args, **kwargs)
+
+    @staticmethod
+    def hash_of(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 class ChangeRecord(models.Model):
