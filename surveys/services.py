@@ -674,11 +674,16 @@ def email_enqueue(
     return email
 
 
+def submission_copy_key(response: Response) -> str:
+    """One copy of the answers per submission (a resubmission after reopening gets its own)."""
+    return f"{EmailKind.SUBMISSION_COPY}:{response.pk}:{response.submission_count}"
+
+
 def submission_copy_enqueue(*, response: Response, to_address: str, text: str, html: str) -> None:
     email_enqueue(
         response=response,
         kind=EmailKind.SUBMISSION_COPY,
-        key=f"{EmailKind.SUBMISSION_COPY}:{response.pk}:{response.submission_count}",
+        key=submission_copy_key(response),
         to_address=to_address,
         subject=f"Your survey answers: reference {response.reference}",
         body_text=text,

@@ -88,6 +88,7 @@ from surveys.services import (
     response_save_transaction,
     response_submit,
     submission_copy_enqueue,
+    submission_copy_key,
 )
 from surveys.spreadsheets import (
     UploadRefused,
@@ -689,11 +690,13 @@ def confirmation(request: HttpRequest) -> HttpResponse:
     if respondent.response.status != ResponseStatus.SUBMITTED:
         return _redirect_303(reverse("surveys:tasks"))
     data = response_data(response=respondent.response)
-    email = data.answers.get("respondent-email")
+    # Where the copy of this submission went: the submitter's own address (a contributor's,
+    # or the contact given in "About you"), not necessarily the person now looking.
+    copy = respondent.response.emails.filter(key=submission_copy_key(respondent.response)).first()
     return render(
         request,
         "surveys/confirmation.html",
-        _context(request, data, copy_to=email.value if email else ""),
+        _context(request, data, copy_to=copy.to_address if copy else ""),
     )
 
 

@@ -263,6 +263,10 @@ def test_a_restricted_contributors_copy_of_the_answers_holds_only_their_sections
         assert "800 (estimate)" not in text
     stored = OutboundEmail.objects.get(kind="submission_copy")
     assert "1,201" not in stored.body_text and "1,201" not in stored.body_html
+    # The confirmation names the address the copy went to: Kim's, not the contact's.
+    confirmation = client.get("/survey/confirmation/").content.decode()
+    assert "We have sent a copy of your answers to kim@council.example" in confirmation
+    assert "pat.example@council.example" not in confirmation
 
 
 def test_the_link_holders_copy_of_the_answers_holds_every_section(
