@@ -137,8 +137,7 @@ def protect(
     primaries = find_primaries(system, rules)
     primary = _mask(system, primaries.requirements)
     hideable = ~primaries.empty
-    for flag in primaries.groups:
-        hideable[list(flag.siblings)] = True
+    hideable[list(group_zero_cells(system, primaries))] = True
     clock = _lap(timings, "rules", clock)
     chooser = Chooser(system, primaries, primary, hideable, budget=time_budget)
     needs = needs_for_primaries(system, primaries)
@@ -264,6 +263,33 @@ def _drop_pinned_secondaries(
         if high is not None and high - low <= tolerance(float(system.values[cell])):
             pinned[cell] = True
     return drop_pinned(hidden, hidden & ~primary, pinned)
+
+
+def group_zero_cells(system: System, primaries: Primaries) -> set[int]:
+    """Zero cells that protecting a flagged group may need hidden.
+
+    A group whose councils all gave one answer is protected when one of its zero siblings
+    could hold a council. A zero margin over such a sibling (the England count of an answer
+    no group gave, say) would pin it at zero if published, so it may be hidden too: every
+    zero cell linked to a sibling through relations of zero cells.
+    """
+    wanted = {sibling for flag in primaries.groups for sibling in flag.siblings}
+    if not wanted:
+        return wanted
+    linked: dict[int, list[tuple[int, ...]]] = {}
+    for total, parts, _check in system.relations:
+        members = (total, *parts)
+        for member in members:
+            linked.setdefault(member, []).append(members)
+    frontier = list(wanted)
+    while frontier:
+        cell = frontier.pop()
+        for members in linked.get(cell, ()):
+            for member in members:
+                if member not in wanted and system.values[member] == 0:
+                    wanted.add(member)
+                    frontier.append(member)
+    return wanted
 
 
 def _result(

@@ -48,11 +48,9 @@ def merged_round(survey):
 
 
 @pytest.fixture
-def merged_release(merged_round, settings) -> Release:
+def merged_release(merged_round) -> Release:
     # Every council here answers no closed question, so each type's group falls in one
-    # category. With the default group size the engine refuses such a round (a defect of the
-    # chooser, reported separately); group protection is not what these tests are about.
-    settings.DISCLOSURE_GROUP_MIN_SIZE = 2
+    # category: the default group rule protects them (hiding the zero margins too).
     built = release_build(survey_id=merged_round.pk)
     assert built.status == ReleaseStatus.READY, built.error
     assert built.published_at is not None

@@ -92,3 +92,33 @@ def test_large_group_in_one_category_is_not_flagged() -> None:
     assert result.cell("R1|no").status == "empty"
     assert result.cell("R1|yes").status == "published"
     assert result.audit.passed
+
+
+def test_small_groups_all_in_one_answer_hide_the_zero_margin_too():
+    """Two types under the group size, every council in 'na', 'yes' zero everywhere: the
+    zero England margin of 'yes' would pin each type's 'yes' at zero if it stayed published,
+    so it is hidden with them and the groups are protected (once refused)."""
+    councils = {"lb": [f"L{i}" for i in range(4)], "u": [f"U{i}" for i in range(6)]}
+    cells = [Cell("resp|all", value=10, upper=10)]
+    relations = [Relation("resp|all", ("resp|lb", "resp|u"))]
+    for kind, ids in councils.items():
+        cells += [
+            Cell(f"resp|{kind}", contributors=ids, upper=len(ids)),
+            Cell(f"yes|{kind}", contributors=[]),
+            Cell(f"na|{kind}", contributors=ids),
+        ]
+        relations.append(Relation(f"resp|{kind}", (f"yes|{kind}", f"na|{kind}"), group_check=True))
+    cells += [Cell("yes|all", value=0), Cell("na|all", value=10)]
+    relations += [
+        Relation("yes|all", ("yes|lb", "yes|u")),
+        Relation("na|all", ("na|lb", "na|u")),
+        Relation("resp|all", ("yes|all", "na|all"), group_check=True),
+    ]
+    result = protect(cells, relations)
+    assert result.passed, result.audit
+    hidden = {c.id for c in result.cells if c.status in ("primary", "secondary")}
+    assert {"yes|lb", "yes|u", "yes|all", "na|lb", "na|u"} <= hidden
+    for cell in result.cells:
+        if cell.id.startswith("yes|"):
+            low, high = cell.interval
+            assert low == 0 and high >= 1  # some council could have said yes
