@@ -196,3 +196,24 @@ def test_a_late_submission_is_flagged_on_the_tracker_and_in_the_exports(
     lines = list(csv.DictReader(io.StringIO(download.content.decode())))
     late_column = {line["Council"]: line["Late"] for line in lines if line["Submitted (UK time)"]}
     assert late_column == {"Hartlepool Borough Council": "No", "Middlesbrough Council": "Yes"}
+
+
+def test_links_in_emails_come_from_the_configured_address_whatever_host_the_request_named(
+    survey, councils3, administrator, settings, django_capture_on_commit_callbacks
+):
+    """Host header poisoning: a request naming another host cannot put it in the links."""
+    settings.ALLOWED_HOSTS = ["testserver", "evil.example"]
+    client = _client(administrator)
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = client.post(
+            f"/campaigns/{survey.slug}/send/", {"action": "invite"}, HTTP_HOST="evil.example"
+        )
+    assert sent.status_code == 303
+    assert len(mail.outbox) == 2
+    for message in mail.outbox:
+        assert "evil.example" not in message.body
+        assert f"\n{settings.SURVEY_BASE_URL}/s/" in message.body
+    settings.ALLOWED_HOSTS = ["testserver"]
+    refused = client.post(f"/campaigns/{survey.slug}/send/", {"action": "invite"},
+                          HTTP_HOST="evil.example")  # fmt: skip
+    assert refused.status_code == 400
