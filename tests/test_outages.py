@@ -12,12 +12,14 @@ import time_machine
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from campaigns.tests.worker import SmtpSink, free_port
 from survey_site.celery import app
 from surveys.choices import ResponseStatus
 from surveys.emails import email_dispatch
 from surveys.models import EmailKind, EmailStatus, OutboundEmail
+from surveys.tasks import email_send_task
 from surveys.tests.conftest import (  # noqa: F401 (fixtures)
     client_in,
     hartlepool,
@@ -43,10 +45,19 @@ def broker_down():
         CELERY_TASK_ALWAYS_EAGER=False,
         CELERY_TASK_PUBLISH_RETRY=False,
     )
-    app._pool = None  # connections are made afresh for the new URL
+    _forget_connections()
+    # The outage is real: sending a task now fails.
+    with pytest.raises(OperationalError):
+        email_send_task.delay(0)
     yield
     app.conf.update(saved)
+    _forget_connections()
+
+
+def _forget_connections() -> None:
+    """Drop the app's cached connection and producer pools (made for the last broker URL)."""
     app._pool = None
+    app.amqp._producer_pool = None
 
 
 def _submit(client: Client, capture) -> None:
