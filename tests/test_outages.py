@@ -9,6 +9,7 @@ import logging
 
 import pytest
 import time_machine
+from django.conf import settings as django_settings
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
@@ -37,9 +38,12 @@ DECLARATION = {"submitted_by": "Pat Example", "declaration": "on"}
 
 @pytest.fixture
 def broker_down():
-    """Tasks are sent to a broker that refuses connections, at once and without retries."""
-    keys = ("CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER", "CELERY_TASK_PUBLISH_RETRY")
-    saved = {key: app.conf.get(key) for key in keys}
+    """Tasks are sent to a broker that refuses connections, at once and without retries.
+
+    The overrides are taken out again afterwards, not set back to their old values: set,
+    they would hide the Django settings that later tests change (a worker test turns
+    eager execution off through them).
+    """
     app.conf.update(
         CELERY_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0",
         CELERY_TASK_ALWAYS_EAGER=False,
@@ -50,8 +54,10 @@ def broker_down():
     with pytest.raises(OperationalError):
         email_send_task.delay(0)
     yield
-    app.conf.update(saved)
+    for key in ("CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER", "CELERY_TASK_PUBLISH_RETRY"):
+        app.conf.changes.pop(key, None)
     _forget_connections()
+    assert app.conf.broker_url == django_settings.CELERY_BROKER_URL
 
 
 def _forget_connections() -> None:
