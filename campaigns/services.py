@@ -430,18 +430,24 @@ def reminders_send_due_all(*, now: datetime.datetime | None = None) -> SendRepor
 # --- Extensions and resending -----------------------------------------------------
 
 
-def _results_published_or_building(survey: Survey, now: datetime.datetime) -> bool:
-    """Whether the round's one published release exists or is being built (reporting.models:
-    a second release is never published, so later answers would reach no one)."""
+def _extension_refusal(survey: Survey, now: datetime.datetime) -> str:
+    """Why no council of the round may be given more time now; empty when one may.
+
+    A round's results are published once (reporting.models), so answers given after its
+    release would reach no one; past the round's deadline any running build may become
+    that release.
+    """
     from reporting.models import Release, ReleaseStatus
-    from surveys.selectors import collection_end
 
     releases = Release.objects.filter(survey=survey)
     if releases.filter(published_at__isnull=False).exists():
-        return True
-    end = collection_end(survey=survey)
-    building = releases.filter(status=ReleaseStatus.BUILDING, created_at__gte=end)
-    return now >= end and building.exists()
+        return (
+            "This round's results have been published: answers given after that would not "
+            "be in them"
+        )
+    if now >= survey.closes_at and releases.filter(status=ReleaseStatus.BUILDING).exists():
+        return "This round's results are being built: try again when the build has finished"
+    return ""
 
 
 def deadline_extend(
@@ -460,6 +466,9 @@ def deadline_extend(
     """
     now = now or timezone.now()
     with transaction.atomic():
+        # The round's row first, as a release build takes it before publishing: an
+        # extension and a publication never cross.
+        Survey.objects.select_for_update().filter(pk=response.survey_id).exists()
         locked = (
             Response.objects.select_for_update()
             .select_related("survey", "authority")
@@ -469,12 +478,9 @@ def deadline_extend(
             raise ValidationError("The new deadline must be after the round's deadline")
         if until <= now:
             raise ValidationError("The new deadline must be in the future")
-        if _results_published_or_building(locked.survey, now):
-            raise ValidationError(
-                "This round's results have been published, or are being built, from the "
-                "answers received by the last deadline: a council's answers given after that "
-                "would not be in them"
-            )
+        refusal = _extension_refusal(locked.survey, now)
+        if refusal:
+            raise ValidationError(refusal)
         previous = (
             {"deadline": locked.deadline_extended_to.isoformat()}
             if (locked.deadline_extended_to)

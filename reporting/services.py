@@ -293,6 +293,7 @@ def _run(release: Release, attempt: int) -> str:
         # Whether any council could still change its answers when the snapshot was taken:
         # only a release of finished answers is published (see reporting.models).
         collected = collection_finished(survey=survey, now=timezone.now())
+        end = collection_end(survey=survey)
         catalogue = release_catalogue(survey=survey)
         inputs_record = release_inputs(survey=survey)
         inputs = release_load(survey=survey, catalogue=catalogue)
@@ -358,7 +359,7 @@ def _run(release: Release, attempt: int) -> str:
             ReleaseCell.objects.bulk_create(rows, batch_size=STORE_BATCH)
             timings["store"] = time.perf_counter() - clock
             timings["total"] = time.perf_counter() - started
-            publication = _publication(survey, collected=collected)
+            publication = _publication(survey, collected=collected, end=end)
             _finish(
                 release.pk,
                 attempt,
@@ -370,15 +371,16 @@ def _run(release: Release, attempt: int) -> str:
     raise ReleaseBuildSuperseded(f"release {release.pk} was taken over")
 
 
-def _publication(survey: Survey, *, collected: bool) -> dict:
+def _publication(survey: Survey, *, collected: bool, end) -> dict:
     """Publish a ready release only if its answers were final and none is published yet.
 
     Called under the release's row lock; the unique constraint on published releases is the
-    backstop. The round's row is locked too, so two rounds' builds never wait on each other
-    but a second build of the same round sees the first one's publication.
+    backstop. The round's row is locked too (as campaigns.services.deadline_extend locks it),
+    so a second build of the same round sees the first one's publication, and an extension
+    granted while this one was building (a later collection end) withholds it.
     """
     Survey.objects.select_for_update().filter(pk=survey.pk).exists()
-    if not collected:
+    if not collected or collection_end(survey=survey) != end:
         return {"withheld": Withheld.COLLECTING}
     if Release.objects.filter(survey=survey, published_at__isnull=False).exists():
         return {"withheld": Withheld.SUPERSEDED}

@@ -13,7 +13,6 @@ import json
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from reporting import selectors
@@ -22,7 +21,6 @@ from reporting.exports import release_csv, release_json, release_xlsx
 from reporting.models import Release
 from reporting.tables import TOTAL
 from surveys.models import Survey
-from surveys.selectors import collection_end
 
 VIEW = "reporting.view_dashboards"
 INTERNALS = "reporting.view_suppression_internals"
@@ -62,9 +60,7 @@ def release_overview(request: HttpRequest, slug: str) -> HttpResponse:
     release = selectors.release_published(survey=survey)
     context = _context(request, survey, release, "overview")
     context["latest"] = latest
-    if release is None:
-        context["collection_end"] = timezone.localtime(collection_end(survey=survey))
-    else:
+    if release is not None:
         view = selectors.release_view(
             release=release, tables=["invited", "responded", "response_rate"]
         )

@@ -99,6 +99,15 @@ class SurveyAdmin(admin.ModelAdmin):
     filter_horizontal = ["chosen_authorities"]
     readonly_fields = ["created_at"]
     actions = ["issue_links"]
+    # Once a round's results are published (reporting.models), councils must not be able to
+    # answer again: a second release is never published, so their answers would be lost.
+    FIXED_ONCE_PUBLISHED = ["opens_at", "closes_at", "status", "population", "chosen_authorities"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.releases.filter(published_at__isnull=False).exists():
+            fields += self.FIXED_ONCE_PUBLISHED
+        return fields
 
     @admin.action(description="Create missing council links and download them (CSV)")
     def issue_links(self, request: HttpRequest, queryset) -> HttpResponse | None:

@@ -43,10 +43,13 @@ def collection_end(*, survey: Survey) -> datetime.datetime:
     from django.conf import settings
     from django.db.models import Max
 
+    # As response_grace_deadline: any extension, even one the round's deadline has since
+    # overtaken, gives its council the grace period after the later of the two.
     latest = survey.responses.aggregate(latest=Max("deadline_extended_to"))["latest"]
-    if latest is None or latest <= survey.closes_at:
+    if latest is None:
         return survey.closes_at
-    return latest + datetime.timedelta(minutes=settings.LATE_GRACE_MINUTES)
+    grace = datetime.timedelta(minutes=settings.LATE_GRACE_MINUTES)
+    return max(survey.closes_at, latest) + grace
 
 
 def collection_finished(*, survey: Survey, now: datetime.datetime) -> bool:

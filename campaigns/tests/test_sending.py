@@ -318,6 +318,21 @@ def test_no_extension_once_the_rounds_results_are_published(
     assert late.deadline_extended_to is None
 
 
+def test_no_extension_while_a_build_that_may_be_published_is_running(
+    survey, councils3, django_capture_on_commit_callbacks
+):
+    from reporting.services import release_request
+
+    invite(survey, django_capture_on_commit_callbacks, authorities=councils3[:1])
+    late = Response.objects.get(authority=councils3[0])
+    with django_capture_on_commit_callbacks(execute=False):  # queued, not yet run
+        release_request(survey_id=survey.pk)
+    _survey_closing(survey, timezone.now() - datetime.timedelta(minutes=5))
+    until = timezone.now() + datetime.timedelta(days=7)
+    with pytest.raises(ValidationError, match="being built"):
+        deadline_extend(response=late, until=until, actor="Administrator test")
+
+
 def test_commands_send_invitations_and_reminders(survey, councils3, capsys):
     call_command("send_invitations", survey.slug)
     out = capsys.readouterr().out

@@ -15,7 +15,7 @@ def publish_final_releases(apps, schema_editor):
     grace = datetime.timedelta(minutes=settings.LATE_GRACE_MINUTES)
     for survey in Survey.objects.filter(releases__status="ready").distinct():
         latest = survey.responses.aggregate(latest=Max("deadline_extended_to"))["latest"]
-        end = latest + grace if latest and latest > survey.closes_at else survey.closes_at
+        end = max(survey.closes_at, latest) + grace if latest else survey.closes_at
         published = False
         for release in Release.objects.filter(survey=survey, status="ready").order_by("number"):
             if release.created_at < end:

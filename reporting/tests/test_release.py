@@ -26,8 +26,9 @@ from reporting.models import (
 )
 from reporting.services import release_build, release_build_if_due, release_run
 from reporting.tasks import release_build_due_task
-from surveys.models import Figure, Question
+from surveys.models import Figure, Question, Response
 from surveys.selectors import collection_end, collection_finished
+from surveys.services import response_grace_deadline
 from surveys.tests.factories import make_authority
 
 from .analyst_outputs import analyst_outputs
@@ -476,3 +477,50 @@ def test_a_council_taken_out_of_the_round_is_not_counted(small_round):
     release = release_build(survey_id=small_round.pk)
     assert release.counts["respondents"] == len(SMALL_ROUND) - 1
     assert [row[0] for row in release.inputs if row[0] == removed.pk] == []
+
+
+def test_an_extension_given_while_the_release_was_building_keeps_it_unpublished(
+    small_round, monkeypatch
+):
+    real_protect = reporting_services.protect
+    late = small_round.responses.first()
+
+    def protect_while_an_extension_is_given(*args, **kwargs):
+        # Another session extends a council's deadline while this build protects the tables.
+        Response.objects.filter(pk=late.pk).update(
+            deadline_extended_to=timezone.now() + datetime.timedelta(days=2)
+        )
+        return real_protect(*args, **kwargs)
+
+    monkeypatch.setattr(reporting_services, "protect", protect_while_an_extension_is_given)
+    release = release_build(survey_id=small_round.pk)
+    assert release.status == ReleaseStatus.READY
+    assert release.published_at is None and release.withheld == Withheld.COLLECTING
+
+
+def test_an_extension_overtaken_by_a_later_round_deadline_still_gives_its_grace(
+    small_round, settings
+):
+    extended = small_round.responses.first()
+    extended.deadline_extended_to = small_round.closes_at - datetime.timedelta(hours=1)
+    extended.save(update_fields=["deadline_extended_to"])
+    grace = datetime.timedelta(minutes=settings.LATE_GRACE_MINUTES)
+    # As the journey allows (surveys.services.response_grace_deadline).
+    assert response_grace_deadline(extended) == small_round.closes_at + grace
+    assert collection_end(survey=small_round) == small_round.closes_at + grace
+    assert not collection_finished(survey=small_round, now=small_round.closes_at + grace / 2)
+
+
+def test_a_published_rounds_dates_and_councils_cannot_be_changed_in_the_admin(
+    release, admin_client
+):
+    url = reverse("admin:surveys_survey_change", args=[release.survey_id])
+    page = admin_client.get(url).content.decode()
+    for field in ("closes_at_0", "opens_at_0", "status", "chosen_authorities"):
+        assert f'name="{field}"' not in page, field
+    assert 'name="name"' in page  # the rest stays editable
+
+
+def test_an_unpublished_rounds_dates_can_be_changed_in_the_admin(small_round, admin_client):
+    url = reverse("admin:surveys_survey_change", args=[small_round.pk])
+    assert 'name="closes_at_0"' in admin_client.get(url).content.decode()
