@@ -69,6 +69,8 @@ LINK_KINDS = (
 LINK_LOST = "The link in this email could not be restored: resend it"
 LINK_REVOKED = f"{CANCELLED}: the council's link was revoked"
 CONTRIBUTOR_REMOVED = f"{CANCELLED}: the contributor was removed"
+# Not cancelled: the tracker offers to resend it, to the address the holder has now.
+ADDRESS_CHANGED = "The link was re-issued to a new address after this email was queued: resend it"
 
 SENT, SKIPPED, RETRY, FAILED = "sent", "skipped", "retry", "failed"
 CANCELLED_OUTCOME, NOT_DUE, RATE_LIMITED = "cancelled", "not_due", "rate_limited"
@@ -117,8 +119,19 @@ def _link_to_send(email: OutboundEmail) -> tuple[str, str]:
     if current is None:
         removed = email.link.kind == LinkKind.CONTRIBUTOR
         return (CONTRIBUTOR_REMOVED if removed else LINK_REVOKED), ""
+    if current.pk != email.link.pk and _holder_address(current) != email.to_address.lower():
+        # Re-issued because the link went to the wrong person, or the contact changed: the
+        # new link must not go to the address this email was queued for.
+        return ADDRESS_CHANGED, ""
     email.link = current
     return "", link_url(current)
+
+
+def _holder_address(link) -> str:
+    """Where the link's holder is emailed now: the chief executive or the contributor."""
+    if link.contributor_id:
+        return link.contributor.email.lower()
+    return (link.response.authority.chief_executive_email or "").lower()
 
 
 def _message(email: OutboundEmail, connection, url: str) -> EmailMultiAlternatives:

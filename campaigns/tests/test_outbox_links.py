@@ -195,6 +195,34 @@ def test_reminder_queued_before_a_reissue_carries_the_councils_new_link(
     assert (reminder.status, reminder.link) == (EmailStatus.SENT, new_link)
 
 
+def test_a_link_reissued_to_a_new_address_is_never_sent_to_the_old_one(
+    invited, django_capture_on_commit_callbacks
+):
+    survey, (hartlepool, _) = invited
+    with django_capture_on_commit_callbacks(execute=False):
+        reminders_send_now(survey=survey, authorities=[hartlepool.authority])
+    reminder = OutboundEmail.objects.get(kind=EmailKind.REMINDER)
+    authority = hartlepool.authority
+    old_address = authority.chief_executive_email
+    authority.chief_executive_email = "new.ce@council.example"
+    authority.save(update_fields=["chief_executive_email"])
+    new_link = link_reissue(response=hartlepool, reason="Sent to the wrong person", actor="admin")
+    mail.outbox.clear()
+
+    assert email_send(email_id=reminder.pk) == "failed"
+    assert mail.outbox == []  # the new link never goes to the old address
+    reminder.refresh_from_db()
+    assert reminder.status == EmailStatus.FAILED and reminder.to_address == old_address
+    assert reminder.last_error.startswith("The link was re-issued to a new address")
+    # The tracker's resend goes to the address the council has now, with the new link.
+    with django_capture_on_commit_callbacks(execute=True):
+        resent = email_resend(email=reminder, actor="Administrator test")
+    email_send(email_id=resent.pk)
+    (message,) = mail.outbox
+    assert message.to == ["new.ce@council.example"]
+    assert f"\n{link_url(new_link)}\n" in message.body
+
+
 def test_email_to_a_removed_contributor_is_cancelled_not_sent(
     response, django_capture_on_commit_callbacks
 ):
@@ -313,3 +341,16 @@ def test_migration_takes_plain_links_out_of_existing_rows(
     resent.refresh_from_db()
     assert resent.status == EmailStatus.SENT
     assert f"\n{link_url(link_issue(response=middlesbrough))}\n" in mail.outbox[-1].body
+
+
+def test_rolling_the_redaction_back_holds_marked_emails_instead_of_sending_the_marker(
+    invited, django_capture_on_commit_callbacks
+):
+    survey, (hartlepool, _) = invited
+    with django_capture_on_commit_callbacks(execute=False):
+        reminders_send_now(survey=survey, authorities=[hartlepool.authority])
+    pending = OutboundEmail.objects.get(kind=EmailKind.REMINDER)
+    assert pending.status == EmailStatus.PENDING and LINK_MARKER in pending.body_text
+    redaction.hold_marked_emails(apps, None)
+    pending.refresh_from_db()
+    assert (pending.status, pending.last_error) == (EmailStatus.FAILED, LINK_LOST)

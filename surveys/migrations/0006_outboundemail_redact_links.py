@@ -55,6 +55,15 @@ def redact_links(apps, schema_editor):
         email.save(update_fields=fields)
 
 
+def hold_marked_emails(apps, schema_editor):
+    """Going back to code that sends bodies as stored: no pending email may go out with the
+    marker where its link should be. They are marked failed, to be resent."""
+    OutboundEmail = apps.get_model("surveys", "OutboundEmail")
+    OutboundEmail.objects.filter(status="pending").filter(
+        Q(body_text__contains=LINK_MARKER) | Q(body_html__contains=LINK_MARKER)
+    ).update(status="failed", last_error=LINK_LOST)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -63,5 +72,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(redact_links, migrations.RunPython.noop),
+        migrations.RunPython(redact_links, hold_marked_emails),
     ]
