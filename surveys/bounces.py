@@ -63,6 +63,12 @@ def _recipient_blocks(status_part: Message) -> list[Message]:
     return [HeaderParser().parsestr(group) for group in groups[1:]]
 
 
+def _text(block: Message, name: str) -> str:
+    """A header as plain text, even when it holds raw 8-bit bytes (a Header object then)."""
+    value = block.get(name)
+    return str(value).strip() if value is not None else ""
+
+
 def bounce_parse(report: Message) -> list[Bounce]:
     """The permanent failures a delivery status notification reports; [] for anything else."""
     if report.get_content_type() != "multipart/report":
@@ -77,12 +83,12 @@ def bounce_parse(report: Message) -> list[Bounce]:
         return []
     bounces = []
     for block in _recipient_blocks(status_part):
-        action = (block.get("Action") or "").strip().lower()
-        status = (block.get("Status") or "").strip()
+        action = _text(block, "Action").lower()
+        status = _text(block, "Status")
         if action != "failed" or not status.startswith("5"):
             continue
-        recipient = block.get("Final-Recipient") or block.get("Original-Recipient") or ""
-        diagnostic = " ".join((block.get("Diagnostic-Code") or "").split())
+        recipient = _text(block, "Final-Recipient") or _text(block, "Original-Recipient")
+        diagnostic = " ".join(_text(block, "Diagnostic-Code").split())
         bounces.append(
             Bounce(
                 message_hash=found.group(1),
@@ -95,7 +101,8 @@ def bounce_parse(report: Message) -> list[Bounce]:
 
 
 def bounce_record(bounce: Bounce) -> OutboundEmail | None:
-    """Mark the reported email failed; None when no email of ours has that Message-ID.
+    """Mark the reported email failed; None when no sent email of ours has that Message-ID
+    and recipient.
 
     Recording the same report twice changes nothing more.
     """
@@ -105,10 +112,14 @@ def bounce_record(bounce: Bounce) -> OutboundEmail | None:
             .filter(message_hash=bounce.message_hash)
             .first()
         )
-        if sent is None:
+        # Only an email that was sent, to the address the report names: a report naming
+        # anything else (a forgery, or another email) changes nothing.
+        if sent is None or sent.to_address.lower() != bounce.recipient.lower():
             return None
         if sent.status == EmailStatus.FAILED and sent.last_error.startswith(BOUNCED):
             return sent
+        if sent.status != EmailStatus.SENT:
+            return None
         # The diagnostic is the receiving server's own text: kept short, and it names
         # only the address the email went to, which the row holds already.
         detail = f" ({bounce.diagnostic})" if bounce.diagnostic else ""

@@ -7,11 +7,10 @@ channel), with the "not recorded" and "estimate" flags, and every change is kept
 
 from __future__ import annotations
 
-import hashlib
-
 from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.crypto import salted_hmac
 
 from authorities.models import AccessLink, Authority
 from surveys.choices import (
@@ -431,6 +430,9 @@ class EmailStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+MESSAGE_HASH_SALT = "surveys.OutboundEmail.message_hash"
+
+
 class OutboundEmail(models.Model):
     """One email to send, exactly once: the unique key makes a second enqueue a no-op.
 
@@ -482,7 +484,9 @@ class OutboundEmail(models.Model):
 
     @staticmethod
     def hash_of(key: str) -> str:
-        return hashlib.sha256(key.encode()).hexdigest()[:32]
+        """Keyed (SECRET_KEY), so that nobody can work out an email's Message-ID from its
+        predictable key and forge a bounce report about it."""
+        return salted_hmac(MESSAGE_HASH_SALT, key, algorithm="sha256").hexdigest()[:32]
 
 
 class ChangeRecord(models.Model):

@@ -69,6 +69,7 @@ def test_a_bounce_report_marks_the_email_bounced_and_the_tracker_offers_a_resend
     path.write_bytes(report(invited[address], address))
     call_command("process_bounces", str(path))
     assert "1 messages read: 1 emails marked bounced, 0 reports" in capsys.readouterr().out
+    assert bounced_hash_is_keyed(address)
     bounced = OutboundEmail.objects.get(to_address=address)
     assert bounced.status == EmailStatus.FAILED
     assert bounced.last_error.startswith("Bounced: 5.1.1 (smtp; 550 5.1.1")
@@ -87,20 +88,46 @@ def test_a_bounce_report_marks_the_email_bounced_and_the_tracker_offers_a_resend
         assert email_resend(email=bounced, actor="Administrator test") is not None
 
 
-def test_delays_unknown_emails_and_other_mail_change_nothing(invited, tmp_path, capsys):
+def bounced_hash_is_keyed(address: str) -> bool:
+    """The Message-ID is not the bare SHA-256 of the predictable outbox key."""
+    import hashlib
+
+    email = OutboundEmail.objects.get(to_address=address)
+    return email.message_hash != hashlib.sha256(email.key.encode()).hexdigest()[:32]
+
+
+def test_delays_unknown_forged_and_other_mail_change_nothing(invited, tmp_path, capsys):
     address = "ce.e06000002@council.example"
     files = {
         "delay.eml": report(invited[address], address, status="4.4.1", action="delayed"),
         "other.eml": report("<" + "f" * 32 + "@localdigital.example>", address),
+        # Right Message-ID, someone else's address: not about this email.
+        "elsewhere.eml": report(invited[address], "someone@elsewhere.example"),
         "reply.eml": b"From: ce@council.example\r\nSubject: Out of office\r\n\r\nAway.\r\n",
+        # Raw 8-bit bytes in a header: read, not a crash.
+        "latin.eml": report(invited[address], address).replace(b"User unknown", b"caf\xe9"),
     }
     for name, raw in files.items():
         (tmp_path / name).write_bytes(raw)
     call_command("process_bounces", *(str(tmp_path / name) for name in files))
-    assert "3 messages read: 0 emails marked bounced, 1 reports about no email" in (
-        capsys.readouterr().out
-    )
-    assert not OutboundEmail.objects.filter(status=EmailStatus.FAILED).exists()
+    out = capsys.readouterr().out
+    assert "5 messages read: 1 emails marked bounced, 2 reports about no email" in out
+    assert "0 unreadable" in out
+    (bounced,) = OutboundEmail.objects.filter(status=EmailStatus.FAILED)
+    assert bounced.to_address == address and "caf" in bounced.last_error
+
+
+def test_a_report_about_an_email_not_yet_sent_changes_nothing(
+    survey, councils3, tmp_path, capsys, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):  # queued, never sent
+        invitations_send(survey=survey)
+    pending = OutboundEmail.objects.get(to_address="ce.e06000001@council.example")
+    message_id = f"<{pending.message_hash}@localdigital.example>"
+    (tmp_path / "early.eml").write_bytes(report(message_id, pending.to_address))
+    call_command("process_bounces", str(tmp_path / "early.eml"))
+    pending.refresh_from_db()
+    assert pending.status == EmailStatus.PENDING
 
 
 def test_reports_are_read_from_a_maildir_or_a_mail_servers_pipe(

@@ -1,3 +1,4 @@
+import logging
 import mailbox
 import sys
 from pathlib import Path
@@ -5,6 +6,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from surveys.bounces import bounce_parse, bounce_record, message_from_bytes
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -24,7 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args, files, maildir, remove, **options):
         if not files and not maildir:
             raise CommandError("Give message files, - for standard input, or --maildir")
-        counts = {"messages": 0, "bounced": 0, "unknown": 0}
+        counts = {"messages": 0, "bounced": 0, "unknown": 0, "unreadable": 0}
         for name in files:
             if name == "-":
                 raw = sys.stdin.buffer.read()
@@ -44,12 +47,19 @@ class Command(BaseCommand):
                     box.remove(key)
         self.stdout.write(
             f"{counts['messages']} messages read: {counts['bounced']} emails marked bounced, "
-            f"{counts['unknown']} reports about no email of this survey"
+            f"{counts['unknown']} reports about no email of this survey, "
+            f"{counts['unreadable']} unreadable"
         )
 
     def _one(self, raw: bytes, counts: dict[str, int]) -> None:
         counts["messages"] += 1
-        for bounce in bounce_parse(message_from_bytes(raw)):
+        try:
+            bounces = bounce_parse(message_from_bytes(raw))
+        except Exception as error:  # one malformed message must not stop the others
+            logger.warning("bounce report not read: %s", type(error).__name__)
+            counts["unreadable"] += 1
+            return
+        for bounce in bounces:
             if bounce_record(bounce) is None:
                 counts["unknown"] += 1
             else:
