@@ -260,3 +260,16 @@ def test_an_upload_within_the_cap_is_read_whole(holder, response):
     assert page.status_code == 200
     assert "Check the changes from your spreadsheet" in page.content.decode()
     assert read == length
+
+
+def test_an_upload_or_confirmation_without_the_csrf_token_is_refused(holder, response):
+    content = edited(download(holder), {"B2": 999})
+    guarded = Client(enforce_csrf_checks=True)
+    guarded.cookies = holder.cookies  # the same session, without the form's token
+    for data in (
+        {"action": "upload", "spreadsheet": SimpleUploadedFile("figures.xlsx", content, XLSX)},
+        {"action": "confirm"},
+    ):
+        refused = guarded.post("/survey/spreadsheet/", data)
+        assert refused.status_code == 403, data["action"]
+    assert figures(response)[("pay-council-tax", "WEB")][0] == 1000  # nothing changed
