@@ -57,14 +57,40 @@ def client_address(request: HttpRequest) -> str:
     remote = request.META.get("REMOTE_ADDR") or "unknown"
     depth = settings.TRUSTED_PROXY_COUNT
     if depth <= 0:
-        return remote
+        return _counted(remote)
     hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     if len(hops) < depth:
-        return remote
+        logger.warning("X-Forwarded-For has fewer entries than TRUSTED_PROXY_COUNT")
+        return _counted(remote)
+    address = _without_port(hops[-depth])
     try:
-        return str(ipaddress.ip_address(hops[-depth]))
+        return _counted(str(ipaddress.ip_address(address)))
     except ValueError:
-        return remote
+        return _counted(remote)
+
+
+def _without_port(hop: str) -> str:
+    """'192.0.2.1:5678' and '[2001:db8::1]:5678' (as some load balancers write) to the
+    address alone; anything else unchanged."""
+    if hop.startswith("["):
+        return hop[1 : hop.find("]")] if "]" in hop else hop
+    if hop.count(":") == 1:
+        return hop.partition(":")[0]
+    return hop
+
+
+def _counted(address: str) -> str:
+    """What a client is counted as: its IPv4 address, or its IPv6 /64 (one subscriber's
+    network, whose other 2^64 addresses it could otherwise rotate through)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
 
 
 def _window_key(*parts: str) -> str:

@@ -30,7 +30,12 @@ def test_without_trusted_proxies_x_forwarded_for_is_ignored(settings):
         # What the client wrote itself (left) is not trusted: our proxy's entry is.
         (1, "1.1.1.1, 198.51.100.7", "198.51.100.7"),
         (1, " 198.51.100.7 ", "198.51.100.7"),
-        (1, "2001:db8::1", "2001:db8::1"),
+        # An IPv6 client is counted by its /64: it cannot rotate through its own network.
+        (1, "2001:db8::1", "2001:db8::/64"),
+        (1, "2001:db8::ffff:1234", "2001:db8::/64"),
+        # Some load balancers write the client's port too.
+        (1, "198.51.100.7:4431", "198.51.100.7"),
+        (1, "[2001:db8::1]:4431", "2001:db8::/64"),
         (2, "1.1.1.1, 198.51.100.7, 192.0.2.10", "198.51.100.7"),
         (2, "198.51.100.7, 192.0.2.10", "198.51.100.7"),
     ],
@@ -48,7 +53,6 @@ def test_behind_proxies_the_client_is_read_at_their_depth(settings, depth, heade
         (1, "   "),
         (1, "not-an-address"),
         (1, "198.51.100.7, "),
-        (1, "198.51.100.7:4431"),
         (1, "198.51.100.7\x00"),
         (1, "unknown"),
         (2, "198.51.100.7"),  # fewer entries than proxies
@@ -68,3 +72,9 @@ def test_trusted_proxy_count_is_read_from_the_environment_and_checked():
     bad = manage("check", **(PRODUCTION | {"TRUSTED_PROXY_COUNT": "one"}))
     assert bad.returncode != 0
     assert "TRUSTED_PROXY_COUNT='one' is not a whole number" in bad.stderr
+
+
+def test_without_proxies_an_ipv6_client_is_counted_by_its_network(settings):
+    settings.TRUSTED_PROXY_COUNT = 0
+    assert client_address(request_from(remote="2001:db8:1:2::99")) == "2001:db8:1:2::/64"
+    assert client_address(request_from(remote="::ffff:203.0.113.5")) == "203.0.113.5"
