@@ -359,7 +359,7 @@ def _run(release: Release, attempt: int) -> str:
             ReleaseCell.objects.bulk_create(rows, batch_size=STORE_BATCH)
             timings["store"] = time.perf_counter() - clock
             timings["total"] = time.perf_counter() - started
-            publication = _publication(survey, collected=collected, end=end)
+            publication = _publication(survey, collected=collected, end=end, read=inputs_record)
             _finish(
                 release.pk,
                 attempt,
@@ -371,16 +371,20 @@ def _run(release: Release, attempt: int) -> str:
     raise ReleaseBuildSuperseded(f"release {release.pk} was taken over")
 
 
-def _publication(survey: Survey, *, collected: bool, end) -> dict:
+def _publication(survey: Survey, *, collected: bool, end, read: list[list]) -> dict:
     """Publish a ready release only if its answers were final and none is published yet.
 
     Called under the release's row lock; the unique constraint on published releases is the
     backstop. The round's row is locked too (as campaigns.services.deadline_extend locks it),
     so a second build of the same round sees the first one's publication, and an extension
-    granted while this one was building (a later collection end) withholds it.
+    granted while this one was building (a later collection end) withholds it. So does a
+    save that began before the deadline and was committed after the answers were read
+    (``read``): the next build, which beat requests, holds it and is published instead.
     """
     Survey.objects.select_for_update().filter(pk=survey.pk).exists()
     if not collected or collection_end(survey=survey) != end:
+        return {"withheld": Withheld.COLLECTING}
+    if release_inputs(survey=survey) != read:
         return {"withheld": Withheld.COLLECTING}
     if Release.objects.filter(survey=survey, published_at__isnull=False).exists():
         return {"withheld": Withheld.SUPERSEDED}

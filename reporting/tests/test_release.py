@@ -524,3 +524,27 @@ def test_a_published_rounds_dates_and_councils_cannot_be_changed_in_the_admin(
 def test_an_unpublished_rounds_dates_can_be_changed_in_the_admin(small_round, admin_client):
     url = reverse("admin:surveys_survey_change", args=[small_round.pk])
     assert 'name="closes_at_0"' in admin_client.get(url).content.decode()
+
+
+def test_a_save_committed_after_the_answers_were_read_withholds_that_release(
+    small_round, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A save that passed its deadline check just before the deadline can commit while the
+    build runs: that build is not published, and the next one (holding it) is."""
+    real_protect = reporting_services.protect
+    figure = Figure.objects.filter(response__survey=small_round).first()
+
+    def protect_while_a_save_commits(*args, **kwargs):
+        Figure.objects.filter(pk=figure.pk).update(
+            value=figure.value + 5, version=figure.version + 1, updated_at=timezone.now()
+        )
+        return real_protect(*args, **kwargs)
+
+    monkeypatch.setattr(reporting_services, "protect", protect_while_a_save_commits)
+    first = release_build(survey_id=small_round.pk)
+    assert first.status == ReleaseStatus.READY and first.published_at is None
+    monkeypatch.setattr(reporting_services, "protect", real_protect)
+    with django_capture_on_commit_callbacks(execute=True):
+        second = release_build_if_due(survey_id=small_round.pk)
+    second.refresh_from_db()
+    assert second.published_at is not None and second.number == first.number + 1
