@@ -26,6 +26,7 @@ from survey_site.ratelimit import (
     link_failures_over_global_limit,
 )
 from survey_site.uploads import upload_limit_bytes, upload_limit_text, upload_too_large
+from surveys.bounces import BOUNCED
 from surveys.choices import Provision, ResponseStatus, SectionKind
 from surveys.contributors import (
     contributor_add,
@@ -41,7 +42,7 @@ from surveys.forms import (
     TransactionForm,
     sign_state,
 )
-from surveys.models import KeyTransaction, Section
+from surveys.models import EmailKind, EmailStatus, KeyTransaction, Section
 from surveys.pages import (
     Page,
     answers_summary,
@@ -760,6 +761,9 @@ def _section_choices(response) -> list[Section]:
     return list(response.survey.questionnaire.sections.order_by("order"))
 
 
+CONTRIBUTOR_EMAIL_KINDS = [EmailKind.CONTRIBUTOR_ADDED, EmailKind.CONTRIBUTOR_REASSIGNED]
+
+
 @respondent_required
 def contributors(request: HttpRequest) -> HttpResponse:
     refused = _link_holder_only(request)
@@ -786,11 +790,22 @@ def contributors(request: HttpRequest) -> HttpResponse:
             )
             messages.success(request, f"{contributor.name} has been added and sent their link.")
             return _redirect_303(reverse("surveys:contributors"))
-    people = (
+    people = list(
         respondent.response.contributors.filter(revoked_at__isnull=True)
         .prefetch_related("sections")
         .order_by("name")
     )
+    # Whose link email came back undelivered (surveys.bounces): they never got their link.
+    bounced = set(
+        respondent.response.emails.filter(
+            kind__in=CONTRIBUTOR_EMAIL_KINDS,
+            status=EmailStatus.FAILED,
+            last_error__startswith=BOUNCED,
+        ).values_list("to_address", flat=True)
+    )
+    bounced = {address.lower() for address in bounced}
+    for person in people:
+        person.email_bounced = person.email.lower() in bounced
     return render(
         request,
         "surveys/contributors.html",

@@ -279,3 +279,17 @@ def test_the_link_holders_copy_of_the_answers_holds_every_section(
     assert "Pay council tax" in message.body and "1,201" in message.body
     assert "Head of Customer Services" in message.body
     assert "other sections are not included" not in message.body
+
+
+def test_the_link_holder_sees_when_a_contributors_link_email_bounced(officer, holder):
+    from surveys.bounces import Bounce, bounce_record
+
+    page = holder.get("/survey/contributors/").content.decode()
+    assert "Email not delivered" not in page
+    sent = OutboundEmail.objects.get(kind="contributor_added")
+    assert bounce_record(
+        Bounce(sent.message_hash, "sam.officer@council.example", "5.1.1", "User unknown")
+    )
+    page = holder.get("/survey/contributors/").content.decode()
+    row = page[page.index("Sam Officer") :].split("</tr>")[0]
+    assert "Email not delivered" in row and "add them again with the right one" in row
