@@ -173,14 +173,19 @@ def test_each_delivered_email_carries_its_recipients_working_link_on_its_own_lin
     assert by_kind["sam.officer@council.example"] == [link_url(officer_link)]
 
 
+def _queued_reminder(survey, response, capture) -> OutboundEmail:
+    """A reminder to the council, recorded in the outbox and not sent yet."""
+    with capture(execute=False):
+        reminders_send_now(survey=survey, authorities=[response.authority])
+    return OutboundEmail.objects.get(kind=EmailKind.REMINDER)
+
+
 def test_reminder_queued_before_a_reissue_carries_the_councils_new_link(
     invited, django_capture_on_commit_callbacks
 ):
     survey, (hartlepool, _) = invited
     old_url = link_url(link_issue(response=hartlepool))
-    with django_capture_on_commit_callbacks(execute=False):
-        reminders_send_now(survey=survey, authorities=[hartlepool.authority])
-    reminder = OutboundEmail.objects.get(kind=EmailKind.REMINDER)
+    reminder = _queued_reminder(survey, hartlepool, django_capture_on_commit_callbacks)
     new_link = link_reissue(response=hartlepool, reason="Chief executive changed", actor="admin")
     mail.outbox.clear()
 
@@ -199,9 +204,7 @@ def test_a_link_reissued_to_a_new_address_is_never_sent_to_the_old_one(
     invited, django_capture_on_commit_callbacks
 ):
     survey, (hartlepool, _) = invited
-    with django_capture_on_commit_callbacks(execute=False):
-        reminders_send_now(survey=survey, authorities=[hartlepool.authority])
-    reminder = OutboundEmail.objects.get(kind=EmailKind.REMINDER)
+    reminder = _queued_reminder(survey, hartlepool, django_capture_on_commit_callbacks)
     authority = hartlepool.authority
     old_address = authority.chief_executive_email
     authority.chief_executive_email = "new.ce@council.example"
@@ -243,9 +246,7 @@ def test_council_email_whose_link_was_revoked_without_a_successor_is_cancelled(
     invited, django_capture_on_commit_callbacks
 ):
     survey, (hartlepool, _) = invited
-    with django_capture_on_commit_callbacks(execute=False):
-        reminders_send_now(survey=survey, authorities=[hartlepool.authority])
-    reminder = OutboundEmail.objects.get(kind=EmailKind.REMINDER)
+    reminder = _queued_reminder(survey, hartlepool, django_capture_on_commit_callbacks)
     AccessLink.objects.filter(response=hartlepool).update(revoked_at=hartlepool.created_at)
     mail.outbox.clear()
 
@@ -347,9 +348,7 @@ def test_rolling_the_redaction_back_holds_marked_emails_instead_of_sending_the_m
     invited, django_capture_on_commit_callbacks
 ):
     survey, (hartlepool, _) = invited
-    with django_capture_on_commit_callbacks(execute=False):
-        reminders_send_now(survey=survey, authorities=[hartlepool.authority])
-    pending = OutboundEmail.objects.get(kind=EmailKind.REMINDER)
+    pending = _queued_reminder(survey, hartlepool, django_capture_on_commit_callbacks)
     assert pending.status == EmailStatus.PENDING and LINK_MARKER in pending.body_text
     redaction.hold_marked_emails(apps, None)
     pending.refresh_from_db()

@@ -122,6 +122,15 @@ def test_invalid_link_page_is_accessible(page, council_response):
     assert axe_violations(page) == []
 
 
+def _still_signed_in_and_saving(page) -> None:
+    """The council-tax page still saves and moves on: the session was not ended."""
+    page.get_by_role("group", name="Does your council provide this?").get_by_label(
+        "No, not our responsibility"
+    ).check()
+    page.get_by_role("button", name="Save and continue").click()
+    assert page.url.endswith("/survey/transactions/council-tax-discount/")
+
+
 def test_timeout_warning_lets_the_person_stay_signed_in(page, council_response, settings):
     """WCAG 2.2.1: warned before the idle timeout, and able to extend it."""
     settings.SESSION_COOKIE_AGE = 24  # the warning comes at half of that on short sessions
@@ -136,11 +145,7 @@ def test_timeout_warning_lets_the_person_stay_signed_in(page, council_response, 
         dialog.get_by_role("button", name="Stay signed in").click()
     assert kept.value.status == 200
     assert not dialog.is_visible()
-    page.get_by_role("group", name="Does your council provide this?").get_by_label(
-        "No, not our responsibility"
-    ).check()
-    page.get_by_role("button", name="Save and continue").click()
-    assert page.url.endswith("/survey/transactions/council-tax-discount/")
+    _still_signed_in_and_saving(page)
 
 
 def test_the_absolute_end_of_a_session_is_announced_with_what_to_do(page, council_response):
@@ -164,11 +169,7 @@ def test_the_absolute_end_of_a_session_is_announced_with_what_to_do(page, counci
     assert axe_violations(page) == []
     dialog.get_by_role("button", name="Continue for now").click()
     assert not dialog.is_visible()
-    page.get_by_role("group", name="Does your council provide this?").get_by_label(
-        "No, not our responsibility"
-    ).check()
-    page.get_by_role("button", name="Save and continue").click()
-    assert page.url.endswith("/survey/transactions/council-tax-discount/")
+    _still_signed_in_and_saving(page)
 
 
 def test_two_people_editing_one_page_see_each_others_change(browser, live_server, council_response):
