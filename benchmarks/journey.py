@@ -2,10 +2,11 @@
 
 Run with `make bench` (it installs wrk from Debian when missing). Cases, 8 concurrent
 clients for 20 s each: a bare Django response (/healthz), a bare Django page on the same
-stack (the baseline: the start page, a template rendered through every middleware with
-the respondent's cookies, no database query), a transaction page view, and a
-transaction page save. Sessions are read through Redis, as in production. Prints
-requests per second, p50, p95 and p99 latency, the ratio to the baseline, SQL statements
+stack (the start page, a template rendered through every middleware with the
+respondent's cookies, no database query), Django's admin login page (a form with CSRF
+through the full middleware: the baseline a form page is compared with), a transaction
+page view, and a transaction page save. Sessions are read through Redis, as in production. Prints
+requests per second, p50, p95 and p99 latency, the ratios to both baselines, SQL statements
 per request in steady state (for the first and the last council of a round of 353: the
 same, since every query is by one response and one transaction, never per transaction,
 channel or council), and the time to save a whole questionnaire (22 transaction pages).
@@ -285,6 +286,7 @@ def main() -> None:
         results = {
             "bare Django response (/healthz)": wrk("/healthz", session),
             "baseline: bare Django page": wrk("/", session),
+            "baseline: admin login form": wrk("/admin/login/", session),
             "transaction page view": wrk(page, session),
             "transaction page save": wrk(page, session, "POST", body),
         }
@@ -293,13 +295,14 @@ def main() -> None:
         server.wait(timeout=30)
 
     baseline = results["baseline: bare Django page"]["rps"]
+    form_baseline = results["baseline: admin login form"]["rps"]
     print()
     print(f"{'case':34} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-          f"{'vs base':>8} {'errors':>7}")  # fmt: skip
+          f"{'vs page':>8} {'vs form':>8} {'errors':>7}")  # fmt: skip
     for name, stats in results.items():
-        ratio = stats["rps"] / baseline
         print(f"{name:34} {stats['rps']:8.1f} {stats['p50']:8.1f} {stats['p95']:8.1f} "
-              f"{stats['p99']:8.1f} {ratio:8.0%} {stats['errors']:7d}")  # fmt: skip
+              f"{stats['p99']:8.1f} {stats['rps'] / baseline:8.0%} "
+              f"{stats['rps'] / form_baseline:8.0%} {stats['errors']:7d}")  # fmt: skip
     print()
     for label, (view, save) in sql.items():
         print(f"SQL statements per request ({label}, 22 transactions x 10 channels): "
@@ -308,7 +311,10 @@ def main() -> None:
         f"Whole questionnaire: 22 transaction pages saved in {whole:.2f} s "
         "(sequential, loopback, client-measured)"
     )
-    print("Targets: view >= 50% and save >= 30% of baseline, p95 < 100 ms, whole < 2 s")
+    print(
+        "Targets: view >= 50% and save >= 40% of the admin login form, p95 < 100 ms, "
+        "SQL constant, whole < 2 s"
+    )
 
 
 if __name__ == "__main__":
