@@ -350,10 +350,17 @@ def _merge(
     A field the person did not change keeps whatever is stored now (so two people
     editing different figures of one page both keep their work); a field they changed
     that someone else also changed since the page was loaded is a conflict, shown to
-    the person with both values, never silently overwritten.
+    the person with both values, never silently overwritten. Without a base for the
+    field (the page's signed state missing, forged, or from another page), any change
+    to a value someone has saved is a conflict: only a field nobody saved is written.
     """
     if key not in loaded:
-        return mine != current
+        if mine == current:
+            return False
+        if who:
+            conflicts.append(Conflict(key, current, mine, who, when))
+            return False
+        return True
     original = loaded[key]
     if mine in (original, current):
         return False

@@ -39,6 +39,12 @@ END_TO_END_LABELS = {EndToEnd.YES: "Yes", EndToEnd.PARTLY: "Partly", EndToEnd.NO
 FIRST_CHANNEL_COLUMN = 5  # A number, B transaction, C provides, D end to end
 ESTIMATE = re.compile(r"^(?P<number>[\d,\s]+)\s*e$", re.IGNORECASE)
 NOT_RECORDED = {"not recorded", "nr", "n/r"}
+# Cells read around the template's table, to notice rows or columns added to it; nothing
+# further is ever read, whatever the sheet's <dimension> or row count says.
+MARGIN = 10
+ABOUT_KEYS = ("format", "council", "round")
+ERRORS_SHOWN = 50
+UNREADABLE = "The file could not be read: save it again as .xlsx"
 
 
 class UploadRefused(Exception):
@@ -161,6 +167,15 @@ class UploadPlan:
     changes: list[dict[str, str]] = field(default_factory=list)
     errors: list[UploadError] = field(default_factory=list)
 
+    @property
+    def errors_shown(self) -> list[UploadError]:
+        """The first problems, enough to start correcting; the page says how many more."""
+        return self.errors[:ERRORS_SHOWN]
+
+    @property
+    def errors_not_shown(self) -> int:
+        return max(0, len(self.errors) - ERRORS_SHOWN)
+
 
 def _text(value: Any) -> str:
     if value is None:
@@ -189,7 +204,7 @@ def _read(raw: bytes) -> tuple[Any, Any]:
     try:
         book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many types for damaged files
-        raise UploadRefused("The file could not be read: save it again as .xlsx") from None
+        raise UploadRefused(UNREADABLE) from None
     if FIGURES not in book.sheetnames or ABOUT not in book.sheetnames:
         raise UploadRefused(
             "This is not the survey spreadsheet: download the spreadsheet for your council "
@@ -198,13 +213,59 @@ def _read(raw: bytes) -> tuple[Any, Any]:
     return book[FIGURES], book[ABOUT]
 
 
+def _bounded_rows(sheet: Any, *, rows: int, columns: int) -> list[tuple[Any, ...]]:
+    """The sheet's first rows and columns, as many as the template holds, and no more.
+
+    Streams the sheet row by row, reading at most MARGIN rows and columns past the
+    template's table, and stops there: what the file says about its own size (its
+    <dimension>, thousands of empty or numbered rows) never decides how much is read.
+    Anything in that margin is refused; a damaged sheet is refused like a damaged file.
+    """
+    table: list[tuple[Any, ...]] = []
+    try:
+        for number, row in enumerate(
+            sheet.iter_rows(
+                min_row=1,
+                max_row=rows + MARGIN,
+                min_col=1,
+                max_col=columns + MARGIN,
+                values_only=True,
+            ),
+            start=1,
+        ):
+            if number > rows or any(_text(value) for value in row[columns:]):
+                if any(_text(value) for value in row):
+                    raise UploadRefused(
+                        f"The {sheet.title} sheet has entries outside the survey's table: delete "
+                        f"anything below row {rows} or to the right of column {_column(columns)} "
+                        "and upload the spreadsheet again"
+                    )
+                continue
+            table.append(tuple(row[:columns]))
+    except UploadRefused:
+        raise
+    except Exception:  # truncated XML, numbers openpyxl cannot read (NaN, inf), bad zip parts
+        raise UploadRefused(UNREADABLE) from None
+    return table
+
+
+def _whole_number(value: Any) -> int | None:
+    """A cell's number as a whole number, or None (not a number, NaN, infinite, fractional)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not value.is_integer():  # NaN and inf are not integers
+        return None
+    return int(value)
+
+
 def _parse_figure(value: Any, what: str) -> FigureInput:
     if isinstance(value, bool):
         raise ValueError(f"Enter the number of {what} as a whole number, like 1,250")
     if isinstance(value, int | float):
-        if isinstance(value, float) and not value.is_integer():
+        number = _whole_number(value)
+        if number is None:
             raise ValueError(f"The number of {what} must be a whole number")
-        return FigureInput(parse_whole_number(str(int(value)), what))
+        return FigureInput(parse_whole_number(str(number), what))
     text = _text(value)
     if text.lower() in NOT_RECORDED:
         return FigureInput(None, not_recorded=True)
@@ -221,7 +282,9 @@ def upload_plan(
     from django.core.exceptions import ValidationError
 
     figures_sheet, about_sheet = _read(raw)
-    about = {_text(r[0]): _text(r[1]) for r in about_sheet.iter_rows(values_only=True) if r}
+    channels = data.channels
+    about_rows = _bounded_rows(about_sheet, rows=len(ABOUT_KEYS), columns=2)
+    about = {_text(r[0]): _text(r[1]) for r in about_rows}
     if about.get("format") != FORMAT:
         raise UploadRefused("This is not the survey spreadsheet, or it is from an older version")
     if about.get("council") != response.authority.gss_code:
@@ -232,8 +295,11 @@ def upload_plan(
     if about.get("round") != response.survey.slug:
         raise UploadRefused("This spreadsheet is for another survey round")
     plan = UploadPlan()
-    rows = list(figures_sheet.iter_rows(values_only=True))
-    channels = data.channels
+    rows = _bounded_rows(
+        figures_sheet,
+        rows=1 + len(data.transactions),
+        columns=FIRST_CHANNEL_COLUMN - 1 + len(channels),
+    )
     expected = [c.name for c in channels]
     header = [_text(v) for v in (rows[0] if rows else ())]
     if header[FIRST_CHANNEL_COLUMN - 1 : FIRST_CHANNEL_COLUMN - 1 + len(channels)] != expected:
@@ -246,9 +312,9 @@ def upload_plan(
         cells = list(row) + [None] * (FIRST_CHANNEL_COLUMN + len(channels))
         if not any(_text(c) for c in cells):
             continue
-        number = cells[0]
-        key_transaction = by_number.get(int(number)) if isinstance(number, int | float) else None
-        if key_transaction is None or int(number) in seen:
+        number = _whole_number(cells[0])
+        key_transaction = by_number.get(number)
+        if key_transaction is None or number in seen:
             plan.errors.append(
                 UploadError(row_number, "A", "Do not change or repeat the transaction numbers")
             )

@@ -2,6 +2,7 @@
 
 import datetime
 
+import pytest
 import time_machine
 from django.test import Client
 
@@ -9,7 +10,15 @@ from surveys.choices import ResponseStatus
 from surveys.models import ChangeRecord, TransactionAnswer
 
 from .factories import open_link
-from .test_journey import PAY, close_soon, errors_of, figures, post_pay, state_of
+from .test_journey import (
+    PAY,
+    STALE_STATES,
+    close_soon,
+    errors_of,
+    figures,
+    post_pay,
+    state_of,
+)
 
 CONTACT = "/survey/about/contact/"
 WEB_ONLY = {"provision": "yes", "channels": ["WEB"], "end_to_end": "no"}
@@ -157,17 +166,61 @@ def test_an_autosave_keeps_someone_elses_change_and_says_so(response):
         {**WEB_ONLY, "state": state_of(second.get(PAY)), "action": "continue", "figure_WEB": "200"},
     )
     reply = autosave(first, PAY, loaded_by_first, **WEB_ONLY, figure_WEB="100")
+    assert_the_clash_is_kept(first, response, reply, mine=100, theirs=200)
+
+
+def assert_the_clash_is_kept(client, response, reply, *, mine: int, theirs: int) -> None:
+    """The autosave kept the other person's figure, and so does Save and continue from the
+    state it returned: the clash is shown, not silently overwritten."""
     assert reply.status_code == 200
     assert reply.json()["saved"] is True
     assert reply.json()["conflicts"] is True
-    assert figures(response)["WEB"] == (200, False, False)
-    # Save and continue from the returned state still shows the clash, not a silent overwrite.
-    clash = first.post(
-        PAY, {**WEB_ONLY, "state": reply.json()["state"], "action": "continue", "figure_WEB": "100"}
+    assert figures(response)["WEB"] == (theirs, False, False)
+    clash = client.post(
+        PAY,
+        {**WEB_ONLY, "state": reply.json()["state"], "action": "continue", "figure_WEB": mine},
     )
     assert clash.status_code == 200
-    assert "yours is 100" in clash.content.decode()
-    assert figures(response)["WEB"] == (200, False, False)
+    assert f"yours is {mine}" in clash.content.decode()
+    assert figures(response)["WEB"] == (theirs, False, False)
+
+
+@pytest.mark.parametrize("kind", STALE_STATES)
+def test_an_autosave_without_a_valid_state_keeps_someone_elses_change(response, kind):
+    first, second = Client(), Client()
+    open_link(first, response)
+    open_link(second, response)
+    second.get(PAY)
+    first.post(PAY, {**WEB_ONLY, "state": state_of(first.get(PAY)), "action": "continue",
+                     "figure_WEB": "100"})  # fmt: skip
+    state = STALE_STATES[kind](second)
+    fields = {**WEB_ONLY, "figure_WEB": "200", "action": "autosave"}
+    reply = second.post(
+        PAY, fields | ({} if state is None else {"state": state}),
+        headers={"accept": "application/json"},
+    )  # fmt: skip
+    assert_the_clash_is_kept(second, response, reply, mine=200, theirs=100)
+
+
+@pytest.mark.parametrize("action", ["continue", "autosave"])
+def test_a_questions_page_without_its_state_keeps_someone_elses_answer(response, action):
+    first, second = Client(), Client()
+    open_link(first, response)
+    open_link(second, response)
+    second.get(CONTACT)
+    contact = {"respondent-job-title": "Head of Revenues", "respondent-email": "a@council.example"}
+    first.post(CONTACT, {**contact, "state": state_of(first.get(CONTACT)),
+                         "respondent-name": "Alex First", "action": "continue"})  # fmt: skip
+    page = second.post(
+        CONTACT, {**contact, "respondent-name": "Sam Second", "action": action},
+        headers={"accept": "application/json"} if action == "autosave" else {},
+    )  # fmt: skip
+    assert page.status_code == 200
+    if action == "autosave":
+        assert page.json()["conflicts"] is True
+    else:
+        assert "yours is Sam Second" in page.content.decode()
+    assert answers(response)["respondent-name"] == "Alex First"
 
 
 def test_a_response_that_cannot_be_changed_refuses_autosave(client_in, response):

@@ -480,6 +480,52 @@ def test_a_conflicting_edit_is_never_silently_overwritten(response):
     assert figures(response)["WEB"] == (200, False, False)
 
 
+def another_pages_state(client) -> str:
+    """A genuine signed state, but for another transaction: no base for this page."""
+    return state_of(client.get("/survey/transactions/council-tax-discount/"))
+
+
+STALE_STATES = {
+    "missing": lambda client: None,
+    "empty": lambda client: "",
+    "forged": lambda client: "eyJwYXktY291bmNpbC10YXgvV0VCIjp7fX0:forged:signature",
+    "another page's": another_pages_state,
+}
+
+
+@pytest.mark.parametrize("kind", STALE_STATES)
+def test_a_stale_form_without_a_valid_state_shows_the_clash(response, kind):
+    first, second = Client(), Client()
+    open_link(first, response)
+    open_link(second, response)
+    common = {"provision": "yes", "channels": ["WEB"], "end_to_end": "no", "action": "continue"}
+    second.get(PAY)  # the second person's page is loaded before the first person saves
+    first.post(PAY, {**common, "state": state_of(first.get(PAY)), "figure_WEB": "100"})
+    state = STALE_STATES[kind](second)
+    stale = {**common, "figure_WEB": "200"} | ({} if state is None else {"state": state})
+    clash = second.post(PAY, stale)
+    assert clash.status_code == 200
+    text = clash.content.decode()
+    assert "changed it to 100" in text
+    assert "yours is 200" in text
+    assert figures(response)["WEB"] == (100, False, False)
+    assert ChangeRecord.objects.filter(key="pay-council-tax/WEB").count() == 1
+    # The re-shown page carries a valid state: saving again keeps the choice, knowingly.
+    resolved = second.post(PAY, {**common, "state": state_of(clash), "figure_WEB": "200"})
+    assert resolved.status_code == 303
+    assert figures(response)["WEB"] == (200, False, False)
+
+
+def test_a_form_without_a_state_still_saves_answers_nobody_has_given(client_in, response):
+    page = client_in.post(
+        PAY,
+        {"provision": "yes", "channels": ["WEB"], "end_to_end": "no", "figure_WEB": "7",
+         "action": "continue"},
+    )  # fmt: skip
+    assert page.status_code == 303
+    assert figures(response) == {"WEB": (7, False, False)}
+
+
 def test_task_list_query_count_does_not_grow_with_answers(
     client_in, response, django_assert_max_num_queries
 ):

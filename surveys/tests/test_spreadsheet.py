@@ -2,6 +2,7 @@
 
 import io
 import re
+import tracemalloc
 import zipfile
 
 import pytest
@@ -273,3 +274,172 @@ def test_an_upload_or_confirmation_without_the_csrf_token_is_refused(holder, res
         refused = guarded.post("/survey/spreadsheet/", data)
         assert refused.status_code == 403, data["action"]
     assert figures(response)[("pay-council-tax", "WEB")][0] == 1000  # nothing changed
+
+
+def with_figures_xml(content: bytes, change) -> bytes:
+    """The workbook with its Figures sheet's XML rewritten, as a hostile or broken file."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            part = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                part = change(part)
+            target.writestr(item.filename, part)
+    return buffer.getvalue()
+
+
+def with_rows(content: bytes, rows: str, dimension: str | None = None) -> bytes:
+    def change(xml: bytes) -> bytes:
+        xml = xml.replace(b"</sheetData>", rows.encode() + b"</sheetData>")
+        if dimension:
+            xml = re.sub(rb'<dimension ref="[^"]+"', f'<dimension ref="{dimension}"'.encode(), xml)
+        return xml
+
+    return with_figures_xml(content, change)
+
+
+@pytest.fixture
+def reading(monkeypatch):
+    """Count the rows and cells openpyxl parses from any sheet; fail fast past a bound."""
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    counts = {"rows": 0, "cells": 0}
+    parse, parse_cell = WorkSheetParser.parse, WorkSheetParser.parse_cell
+
+    def counting_parse(self):
+        for row in parse(self):
+            counts["rows"] += 1
+            if counts["rows"] > 1000:
+                pytest.fail("the upload parser read far past the template's rows")
+            yield row
+
+    def counting_cell(self, element):
+        counts["cells"] += 1
+        return parse_cell(self, element)
+
+    monkeypatch.setattr(WorkSheetParser, "parse", counting_parse)
+    monkeypatch.setattr(WorkSheetParser, "parse_cell", counting_cell)
+    return counts
+
+
+def template_bounds(response) -> tuple[int, int]:
+    """The most rows and cells an upload may read: the template's, the margin, the About sheet."""
+    from surveys.spreadsheets import ABOUT_KEYS, FIRST_CHANNEL_COLUMN, MARGIN
+
+    questionnaire = response.survey.questionnaire
+    rows = 1 + questionnaire.transactions.count()
+    columns = FIRST_CHANNEL_COLUMN - 1 + questionnaire.channels.count()
+    about_rows = len(ABOUT_KEYS)
+    # Streaming stops at the first row past the bound, which is parsed to be recognised.
+    most_rows = (rows + MARGIN + 1) + (about_rows + MARGIN + 1)
+    most_cells = (rows + MARGIN + 1) * (columns + MARGIN) + (about_rows + MARGIN + 1) * 2
+    return most_rows, most_cells
+
+
+def upload_measured(client, content: bytes):
+    tracemalloc.start()
+    try:
+        page = upload(client, content)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return page, peak
+
+
+PEAK_BYTES = 20 * 1024 * 1024
+
+
+def test_a_sheet_claiming_100000_rows_is_read_only_as_far_as_the_template(
+    holder, response, reading
+):
+    empty_rows = "".join(f'<row r="{n}"/>' for n in range(60_000, 100_000))
+    content = with_rows(download(holder), empty_rows, dimension="A1:XFD100000")
+    assert len(content) < 200_000  # tiny, yet it once drove a worker past 4 GiB
+    before = figures(response)
+    page, peak = upload_measured(holder, content)
+    assert page.status_code == 200
+    assert "The spreadsheet matches your saved answers" in page.content.decode()
+    most_rows, most_cells = template_bounds(response)
+    assert reading["rows"] <= most_rows
+    assert reading["cells"] <= most_cells
+    assert peak < PEAK_BYTES
+    assert figures(response) == before
+
+
+def test_200000_numbered_rows_are_refused_with_one_message(holder, response, reading):
+    numbered = "".join(f'<row r="{n}"><c r="A{n}"><v>{n}</v></c></row>' for n in range(24, 200_024))
+    content = with_rows(download(holder), numbered)
+    before = figures(response)
+    page, peak = upload_measured(holder, content)
+    assert page.status_code == 400
+    text = page.content.decode()
+    assert (
+        "The Figures sheet has entries outside the survey&#x27;s table: delete anything below "
+        "row 23 or to the right of column N and upload the spreadsheet again"
+    ) in text
+    assert "upload-errors" not in text  # one message, not a problem per row
+    assert len(page.content) < 100_000
+    most_rows, most_cells = template_bounds(response)
+    assert reading["rows"] <= most_rows
+    assert reading["cells"] <= most_cells
+    assert peak < PEAK_BYTES
+    assert figures(response) == before
+
+
+@pytest.mark.parametrize("cell", ["O2", "B24"])
+def test_an_entry_just_outside_the_table_is_refused(holder, response, cell):
+    page = upload(holder, edited(download(holder), {cell: "a note", "H2": 1500}))
+    assert page.status_code == 400
+    assert "entries outside the survey&#x27;s table" in page.content.decode()
+    assert holder.post("/survey/spreadsheet/", {"action": "confirm"}).status_code == 303
+    assert figures(response)[("pay-council-tax", "WEB")] == (1000, False, False)
+
+
+def test_only_the_first_50_problems_are_listed(holder, response):
+    cells = {f"{column}{row}": "lots" for row in range(2, 24) for column in "EFGHIJKLMN"}
+    cells.update({f"C{row}": "Yes" for row in range(2, 24)})
+    cells.update({f"D{row}": "?" for row in range(2, 24)})
+    page = upload(holder, edited(download(holder), cells))
+    text = page.content.decode()
+    problems = 22 * 11  # ten figures and end to end online on each row
+    assert f"The spreadsheet has {problems} problems: nothing has been saved" in text
+    table = text.split('id="upload-errors"')[1].split("</table>")[0]
+    assert table.count('<tr class="govuk-table__row">') == 1 + 50
+    assert f"And {problems - 50} more problems." in text
+
+
+SENTINEL = 987654321
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "message"),
+    [
+        ("H2", b"NaN", "The file could not be read: save it again as .xlsx"),
+        ("H2", b"inf", "The file could not be read: save it again as .xlsx"),
+        ("A2", b"NaN", "The file could not be read: save it again as .xlsx"),
+        ("A2", b"1e999", "Do not change or repeat the transaction numbers"),
+        ("H2", b"1e999", "The number of online self-service transactions must be a whole number"),
+        ("H2", b"-1e999", "The number of online self-service transactions must be a whole number"),
+    ],
+)
+def test_nan_and_infinite_numbers_are_explained_not_a_500(holder, response, where, value, message):
+    before = figures(response)
+    sentinel = edited(download(holder), {where: SENTINEL})
+    content = with_figures_xml(
+        sentinel, lambda xml: xml.replace(f"<v>{SENTINEL}</v>".encode(), b"<v>" + value + b"</v>")
+    )
+    page = upload(holder, content)
+    assert page.status_code in (200, 400)
+    assert message in page.content.decode()
+    assert "Check the changes from your spreadsheet" not in page.content.decode()
+    assert figures(response) == before
+
+
+def test_a_truncated_sheet_is_refused_like_a_broken_file(holder, response):
+    before = figures(response)
+    content = with_figures_xml(download(holder), lambda xml: xml[: len(xml) // 2])
+    page = upload(holder, content)
+    assert page.status_code == 400
+    assert "The file could not be read: save it again as .xlsx" in page.content.decode()
+    assert figures(response) == before
