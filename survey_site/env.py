@@ -104,6 +104,10 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable("LOG_LEVEL", "Level of the project's own loggers.", "INFO"),
     Variable(
+        "SURVEY_ADMINISTRATOR_PASSWORD",
+        "Password for `create_administrator` in scripts (otherwise it asks). Unset it after.",
+    ),
+    Variable(
         "TRUSTED_PROXY_COUNT",
         "Reverse proxies in front of the app that append to X-Forwarded-For. 0: the client "
         "address (for rate limits) is REMOTE_ADDR and X-Forwarded-For is ignored.",
