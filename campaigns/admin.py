@@ -6,6 +6,7 @@ from django.utils.html import format_html
 
 from campaigns.models import Campaign, EmailAttempt, EmailTemplate
 from campaigns.services import invitations_send, reminders_send_now
+from survey_site.admin import ReadOnlyAdmin
 
 
 class EmailTemplateInline(admin.StackedInline):
@@ -60,7 +61,7 @@ class CampaignAdmin(admin.ModelAdmin):
 
 
 @admin.register(EmailAttempt)
-class EmailAttemptAdmin(admin.ModelAdmin):
+class EmailAttemptAdmin(ReadOnlyAdmin):
     """The record of every try to send an email: council, kind, time and outcome."""
 
     list_display = ["attempted_at", "council", "kind", "outcome", "error", "next_attempt_at"]
@@ -75,12 +76,3 @@ class EmailAttemptAdmin(admin.ModelAdmin):
     @admin.display(description="Email")
     def kind(self, obj: EmailAttempt) -> str:
         return obj.email.get_kind_display()
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -40,6 +39,7 @@ from campaigns.services import (
     message_preview,
     reminders_send_now,
 )
+from survey_site.roles import holds, role_required
 from surveys.models import OutboundEmail, Response, Survey
 from surveys.selectors import survey_population
 from surveys.services import response_deadline
@@ -49,11 +49,11 @@ CHANGE = "surveys.change_survey"
 
 
 def administrators_only(view):
-    return login_required(permission_required(VIEW, raise_exception=True)(never_cache(view)))
+    return role_required(VIEW)(never_cache(view))
 
 
 def _require_change(request: HttpRequest) -> None:
-    if not request.user.has_perm(CHANGE):
+    if not holds(request.user, CHANGE):
         raise PermissionDenied
 
 
@@ -143,7 +143,7 @@ def tracker(request: HttpRequest, slug: str) -> HttpResponse:
             "region_rows": region_rows,
             "numeric_columns": numeric,
             "query": request.GET.urlencode(),
-            "can_send": request.user.has_perm(CHANGE),
+            "can_send": holds(request.user, CHANGE),
             "status_choices": TrackerStatus.choices,
             "kind_choices": AuthorityKind.choices,
             "region_choices": Region.choices,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 
-from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
@@ -20,6 +19,7 @@ from reporting.charts import bar_chart
 from reporting.exports import release_csv, release_json, release_xlsx
 from reporting.models import Release
 from reporting.tables import TOTAL
+from survey_site.roles import holds, role_required
 from surveys.models import Survey
 
 VIEW = "reporting.view_dashboards"
@@ -27,7 +27,7 @@ INTERNALS = "reporting.view_suppression_internals"
 
 
 def analysts_only(view):
-    return login_required(permission_required(VIEW, raise_exception=True)(require_GET(view)))
+    return role_required(VIEW)(require_GET(view))
 
 
 def _ready(slug: str) -> tuple[Survey, Release]:
@@ -43,7 +43,7 @@ def _context(request: HttpRequest, survey: Survey, release: Release | None, page
         "survey": survey,
         "release": release,
         "page": page,
-        "can_see_internals": request.user.has_perm(INTERNALS),
+        "can_see_internals": holds(request.user, INTERNALS),
     }
 
 
@@ -165,7 +165,7 @@ def answers(request: HttpRequest, slug: str) -> HttpResponse:
 
 @analysts_only
 def suppression(request: HttpRequest, slug: str) -> HttpResponse:
-    if not request.user.has_perm(INTERNALS):
+    if not holds(request.user, INTERNALS):
         return render(request, "403.html", status=403)
     survey, release = _ready(slug)
     context = _context(request, survey, release, "suppression")

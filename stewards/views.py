@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import logging
 
-from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -22,6 +21,7 @@ from reporting.selectors_raw import RAW_HEADER, raw_figure_rows
 from stewards.models import AccessKind, ResponseAccess
 from stewards.selectors import rounds_with_counts, submitted_responses
 from survey_site.exports import write_csv
+from survey_site.roles import holds, role_required
 from surveys.choices import ResponseStatus
 from surveys.models import Response, Survey
 from surveys.pages import answers_summary
@@ -34,8 +34,7 @@ EXPORT = "surveys.export_responses"
 
 
 def stewards_only(view):
-    guarded = permission_required(VIEW, raise_exception=True)(never_cache(require_GET(view)))
-    return login_required(guarded)
+    return role_required(VIEW)(never_cache(require_GET(view)))
 
 
 def _record(request: HttpRequest, survey: Survey, kind: str, response=None) -> None:
@@ -64,7 +63,7 @@ def responses(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "survey": survey,
             "responses": submitted_responses(survey=survey),
-            "can_export": request.user.has_perm(EXPORT),
+            "can_export": holds(request.user, EXPORT),
         },
     )
 
@@ -94,7 +93,7 @@ def response_detail(request: HttpRequest, slug: str, gss_code: str) -> HttpRespo
 
 @stewards_only
 def figures_csv(request: HttpRequest, slug: str) -> HttpResponse:
-    if not request.user.has_perm(EXPORT):
+    if not holds(request.user, EXPORT):
         raise PermissionDenied
     survey = get_object_or_404(Survey, slug=slug)
     _record(request, survey, AccessKind.EXPORTED)

@@ -104,6 +104,10 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable("LOG_LEVEL", "Level of the project's own loggers.", "INFO"),
     Variable(
+        "SURVEY_ADMINISTRATOR_PASSWORD",
+        "Password for `create_administrator` in scripts (otherwise it asks). Unset it after.",
+    ),
+    Variable(
         "TRUSTED_PROXY_COUNT",
         "Reverse proxies in front of the app that append to X-Forwarded-For. 0: the client "
         "address (for rate limits) is REMOTE_ADDR and X-Forwarded-For is ignored.",
@@ -115,7 +119,7 @@ KNOWN_NAMES = frozenset(v.name for v in VARIABLES)
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines of a local .env file (the demo's); real variables take precedence."""
+    """KEY=VALUE lines of a local .env file (the demo's)."""
     if not path.is_file():
         return {}
     values = {}
@@ -130,15 +134,22 @@ def read_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
+def dotenv_apply(path: Path) -> None:
+    """Fill in unset variables from a local .env file (written by `make run`).
+
+    Only manage.py calls this: the settings never read .env themselves, so the test
+    suite, gunicorn and Celery see only their real environment, never a developer's
+    demo file (whose DEBUG=true would otherwise leak into tests of production settings).
+    """
+    for name, value in read_dotenv(path).items():
+        os.environ.setdefault(name, value)
+
+
 class Environment:
     """Typed, strict access to the variables listed in VARIABLES."""
 
-    def __init__(
-        self, environ: Mapping[str, str] | None = None, dotenv: Path | None = None
-    ) -> None:
-        merged = dict(read_dotenv(dotenv)) if dotenv is not None else {}
-        merged.update(os.environ if environ is None else environ)
-        self.environ = merged
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self.environ = dict(os.environ if environ is None else environ)
         self.check_for_misspellings()
 
     def check_for_misspellings(self) -> None:

@@ -7,7 +7,14 @@ the fieldwork (councils, rounds, the tracker); analysts see only protected relea
 
 from __future__ import annotations
 
-from django.contrib.auth.models import Group, Permission
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Q
 
 SURVEY_ADMINISTRATORS = "Survey administrators"
@@ -34,6 +41,7 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("campaigns", "change_emailtemplate"),
         ("campaigns", "view_emailtemplate"),
         ("campaigns", "view_emailattempt"),
+        ("surveys", "view_linkdownload"),
     ],
     ANALYSTS: [
         ("reporting", "view_dashboards"),
@@ -57,3 +65,64 @@ def roles_ensure() -> None:
 
 def ensure_roles_after_migrate(sender, **kwargs) -> None:
     roles_ensure()
+
+
+class AdministratorExists(Exception):
+    pass
+
+
+@transaction.atomic
+def administrator_create(*, username: str, email: str, password: str) -> User:
+    """A survey administrator who can run the Django admin and manage accounts (staff and
+    superuser), in the Survey administrators group and no other: no access to councils'
+    answers or suppression internals, which need their own group or permission
+    (`holds` ignores superuser status). Raises ValidationError for a weak password."""
+    if User.objects.filter(username__iexact=username).exists():
+        raise AdministratorExists(f"A user called {username} already exists")
+    user = User(username=username, email=email, is_staff=True, is_superuser=True)
+    validate_password(password, user)
+    user.set_password(password)
+    user.save()
+    roles_ensure()
+    user.groups.set([Group.objects.get(name=SURVEY_ADMINISTRATORS)])
+    return user
+
+
+def role_permissions(user) -> frozenset[str]:
+    """The "app_label.codename" permissions a user really holds: given to them or to one
+    of their groups. Being a superuser adds none (unlike User.has_perm, which grants a
+    superuser everything): roles stay separate for superusers too. Cached on the user
+    object for the request."""
+    if not (user.is_authenticated and user.is_active):
+        return frozenset()
+    cached = getattr(user, "_role_permissions", None)
+    if cached is None:
+        rows = (
+            Permission.objects.filter(Q(user=user) | Q(group__user=user))
+            .values_list("content_type__app_label", "codename")
+            .distinct()
+        )
+        cached = frozenset(f"{app_label}.{codename}" for app_label, codename in rows)
+        user._role_permissions = cached
+    return cached
+
+
+def holds(user, permission: str) -> bool:
+    """Whether the user holds `permission` through their role, never merely as superuser."""
+    return permission in role_permissions(user)
+
+
+def role_required(permission: str) -> Callable[[Callable], Callable]:
+    """A view for holders of `permission` (see `holds`): anonymous users go to sign in,
+    everyone else gets the 403 page."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def guarded(request, *args, **kwargs):
+            if not holds(request.user, permission):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return login_required(guarded)
+
+    return decorator

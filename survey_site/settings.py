@@ -17,8 +17,8 @@ from django.core.exceptions import ImproperlyConfigured
 from survey_site.env import Environment
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-# A local .env file (written by `make run` for the demo) fills in unset variables.
-env = Environment(dotenv=BASE_DIR / ".env")
+# Only the environment: a local .env (the demo's) is read by manage.py alone, never here.
+env = Environment()
 
 DEBUG = env.bool("DEBUG", default=False)
 

@@ -13,6 +13,7 @@ from survey_site.ratelimit import (
     sign_in_attempt_failed,
     sign_in_attempts_blocked,
 )
+from survey_site.roles import holds
 
 logger = logging.getLogger(__name__)
 
@@ -75,11 +76,10 @@ class SignOutView(auth_views.LogoutView):
 @login_required
 def signed_in(request: HttpRequest) -> HttpResponse:
     """Where sign-in leads without a `next`: the pages the user's role may see."""
-    # Administrators first: a superuser holds every permission, analysts' included.
-    if request.user.has_perm("surveys.view_tracker"):
+    if holds(request.user, "surveys.view_tracker"):
         return redirect("campaigns:index")
-    if request.user.has_perm("reporting.view_dashboards"):
+    if holds(request.user, "reporting.view_dashboards"):
         return redirect("reporting:release-index")
-    if request.user.has_perm("surveys.view_individual_responses"):
+    if holds(request.user, "surveys.view_individual_responses"):
         return redirect("stewards:index")
     return redirect("home")

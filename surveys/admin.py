@@ -1,13 +1,18 @@
 import io
+import logging
+from collections import defaultdict
 
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from survey_site.admin import ReadOnlyAdmin
 from survey_site.exports import write_csv
 from surveys.models import (
     Channel,
     KeyTransaction,
+    LinkDownload,
+    LinkDownloadKind,
     Question,
     Questionnaire,
     Response,
@@ -17,10 +22,33 @@ from surveys.models import (
 from surveys.selectors import survey_population
 from surveys.services import link_reissue, link_url, links_issue_for_survey
 
+logger = logging.getLogger(__name__)
 
-def _links_csv(filename: str, rows) -> HttpResponse:
+
+def _links_csv(request: HttpRequest, kind: str, filename: str, issued) -> HttpResponse:
+    """A CSV of live links from (survey, authority, link) triples; the download is
+    recorded (LinkDownload) per round before the file is handed over."""
+    issued = list(issued)
+    councils: dict = defaultdict(list)
+    for survey, authority, _link in issued:
+        councils[survey].append(authority.gss_code)
+    for survey, codes in councils.items():
+        LinkDownload.objects.create(
+            user=request.user, survey=survey, kind=kind, council_count=len(codes), gss_codes=codes
+        )
+        # Ids only: no council name or link in the log.
+        logger.info(
+            "council links downloaded: user %s, round %s, %d councils",
+            request.user.pk,
+            survey.pk,
+            len(codes),
+        )
     buffer = io.StringIO()
-    write_csv(buffer, ["gss_code", "council_name", "link"], rows)
+    write_csv(
+        buffer,
+        ["gss_code", "council_name", "link"],
+        ((a.gss_code, a.official_name, link_url(link)) for _s, a, link in issued),
+    )
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
@@ -119,8 +147,10 @@ class SurveyAdmin(admin.ModelAdmin):
             survey=survey, authorities=survey_population(survey=survey).order_by("gss_code")
         )
         return _links_csv(
+            request,
+            LinkDownloadKind.ISSUED,
             f"links-{survey.slug}-{timezone.now():%Y%m%d-%H%M}.csv",
-            ((a.gss_code, a.official_name, link_url(link)) for a, link in issued),
+            ((survey, a, link) for a, link in issued),
         )
 
 
@@ -167,7 +197,22 @@ class ResponseAdmin(admin.ModelAdmin):
                 reason="Re-issued in the admin",
                 actor=f"Administrator {request.user.get_username()}",
             )
-            rows.append(
-                (response.authority.gss_code, response.authority.official_name, link_url(link))
-            )
-        return _links_csv(f"reissued-links-{timezone.now():%Y%m%d-%H%M}.csv", rows)
+            rows.append((response.survey, response.authority, link))
+        return _links_csv(
+            request,
+            LinkDownloadKind.REISSUED,
+            f"reissued-links-{timezone.now():%Y%m%d-%H%M}.csv",
+            rows,
+        )
+
+
+@admin.register(LinkDownload)
+class LinkDownloadAdmin(ReadOnlyAdmin):
+    """Read-only: the record of who downloaded live council links is never edited."""
+
+    list_display = ["at", "user", "kind", "survey", "council_count"]
+    list_filter = ["kind", "survey"]
+    list_select_related = ["user", "survey"]
+    fields = ["at", "user", "kind", "survey", "council_count", "gss_codes"]
+    readonly_fields = fields
+    date_hierarchy = "at"

@@ -7,6 +7,7 @@ channel), with the "not recorded" and "estimate" flags, and every change is kept
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -509,3 +510,28 @@ class ChangeRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.changed_at:%Y-%m-%d %H:%M} {self.key}"
+
+
+class LinkDownloadKind(models.TextChoices):
+    ISSUED = "issued", "Created missing links and downloaded them"
+    REISSUED = "reissued", "Re-issued links and downloaded them"
+
+
+class LinkDownload(models.Model):
+    """A record of every download of live council links from the admin: who, when, and
+    which councils' links. Never edited or deleted; administrators can read it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=LinkDownloadKind.choices)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    council_count = models.PositiveIntegerField()
+    gss_codes = models.JSONField(help_text="The councils whose links the file held.")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = "download of council links"
+        verbose_name_plural = "downloads of council links"
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_kind_display().lower()} ({self.at:%Y-%m-%d %H:%M})"

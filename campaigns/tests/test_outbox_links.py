@@ -10,7 +10,6 @@ import re
 
 import pytest
 from django.apps import apps
-from django.contrib.auth.models import User
 from django.core import mail
 from django.db import connection
 from django.test import Client
@@ -24,6 +23,7 @@ from campaigns.services import (
     invitations_send,
     reminders_send_now,
 )
+from survey_site.roles import administrator_create
 from surveys.contributors import contributor_add, contributor_revoke
 from surveys.emails import (
     CONTRIBUTOR_REMOVED,
@@ -279,7 +279,11 @@ def test_staff_pages_never_show_a_link(invited, django_capture_on_commit_callbac
     tokens = {token for m in mail.outbox for _, token in LINK.findall(m.body)}
     assert len(tokens) == 2
     staff = Client()
-    staff.force_login(User.objects.create_superuser("root", password="x-long-password-9"))
+    staff.force_login(
+        administrator_create(
+            username="root", email="root@example.gov.uk", password="x-long-password-9"
+        )
+    )
     gss = hartlepool.authority.gss_code
     for url in (
         f"/campaigns/{survey.slug}/",

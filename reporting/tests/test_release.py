@@ -8,6 +8,7 @@ import json
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Group, Permission, User
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +27,7 @@ from reporting.models import (
 )
 from reporting.services import release_build, release_build_if_due, release_run
 from reporting.tasks import release_build_due_task
+from survey_site.roles import ANALYSTS
 from surveys.models import Figure, Question, Response
 from surveys.selectors import collection_end, collection_finished
 from surveys.services import response_grace_deadline
@@ -257,6 +259,24 @@ def test_internals_permission_shows_suppression_details(release, client, interna
     page = client.get(reverse("reporting:release-suppression", args=[release.survey.slug]))
     assert page.status_code == 200
     assert b"Secondary suppression" in page.content
+
+
+def test_a_superuser_needs_the_permission_itself_to_see_suppression_internals(release, client):
+    """Superuser status grants no role: the internals need the permission itself."""
+    root = User.objects.create_superuser("root", password="a-long-test-password")
+    client.force_login(root)
+    slug = release.survey.slug
+    suppression = reverse("reporting:release-suppression", args=[slug])
+    assert client.get(reverse("reporting:release-overview", args=[slug])).status_code == 403
+    root.groups.add(Group.objects.get(name=ANALYSTS))
+    client.force_login(User.objects.get(pk=root.pk))
+    overview = client.get(reverse("reporting:release-overview", args=[slug]))
+    assert overview.status_code == 200
+    assert suppression.encode() not in overview.content
+    assert client.get(suppression).status_code == 403
+    root.user_permissions.add(Permission.objects.get(codename="view_suppression_internals"))
+    client.force_login(User.objects.get(pk=root.pk))
+    assert client.get(suppression).status_code == 200
 
 
 def test_unknown_transaction_or_format_is_not_found(release, analyst_client):

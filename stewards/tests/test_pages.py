@@ -5,11 +5,11 @@ import io
 import logging
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
 from stewards.models import AccessKind, ResponseAccess
-from survey_site.roles import ANALYSTS, SURVEY_ADMINISTRATORS
+from survey_site.roles import ANALYSTS, DATA_STEWARDS, SURVEY_ADMINISTRATORS
 from surveys.tests.factories import fill_everything
 
 from .conftest import make_user
@@ -93,6 +93,27 @@ def test_a_steward_lands_on_the_rounds_after_signing_in(submitted, steward_clien
     index = steward_client.get(landing["Location"])
     assert submitted.survey.name.encode() in index.content
     assert b"1 submitted response" in index.content
+
+
+def test_a_superuser_reads_no_answers_without_the_data_stewards_role(submitted, client):
+    """Superuser status grants no role: individual answers need the stewards' group."""
+    slug, gss = submitted.survey.slug, submitted.authority.gss_code
+    root = User.objects.create_superuser("root", password="a-long-test-password")
+    client.force_login(root)
+    for url in (
+        reverse("stewards:index"),
+        reverse("stewards:responses", args=[slug]),
+        reverse("stewards:response", args=[slug, gss]),
+        reverse("stewards:figures-csv", args=[slug]),
+    ):
+        page = client.get(url)
+        assert page.status_code == 403, url
+        assert b"Acme CRM" not in page.content
+    assert client.get(reverse("signed-in"))["Location"] == reverse("home")
+    assert not ResponseAccess.objects.exists()
+    root.groups.add(Group.objects.get(name=DATA_STEWARDS))
+    client.force_login(User.objects.get(pk=root.pk))
+    assert client.get(reverse("stewards:response", args=[slug, gss])).status_code == 200
 
 
 def test_the_record_of_readings_cannot_be_changed_in_the_admin(submitted, steward_client):

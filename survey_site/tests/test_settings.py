@@ -1,8 +1,10 @@
 """Settings: production is safe by default, and a mistyped setting never passes silently."""
 
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -22,16 +24,21 @@ PRODUCTION = {
 }
 
 
-def manage(*args: str, **environ: str) -> subprocess.CompletedProcess:
-    """Run manage.py with only the given variables (and PATH) in its environment."""
+def manage(
+    *args: str, cwd: Path = settings.BASE_DIR, **environ: str
+) -> subprocess.CompletedProcess:
+    """Run a management command on the real settings with only the given variables (and
+    PATH) in its environment. Through `python -m django`, not manage.py: manage.py also
+    reads a developer's .env (`make run` writes DEBUG=true there), settings never do."""
     env = {
         "PATH": os.environ["PATH"],
         "HOME": os.environ.get("HOME", str(settings.BASE_DIR)),
+        "DJANGO_SETTINGS_MODULE": "survey_site.settings",
         **environ,
     }
     return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=settings.BASE_DIR,
+        [sys.executable, "-m", "django", *args],
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
@@ -58,6 +65,40 @@ def test_debug_is_off_unless_set():
         **{k: v for k, v in PRODUCTION.items() if k != "DEBUG"},
     )  # fmt: skip
     assert result.stdout.strip().splitlines()[-1] == "False", result.stderr
+
+
+def test_only_manage_py_reads_the_demo_env_file(tmp_path):
+    """`make run` writes .env with DEBUG=true: `make test` afterwards must not see it."""
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    # A checkout of its own, so that its .env is found where settings and manage.py look.
+    for entry in settings.BASE_DIR.iterdir():
+        if entry.name not in {"survey_site", "manage.py", ".env", ".git"}:
+            (checkout / entry.name).symlink_to(entry)
+    shutil.copytree(
+        settings.BASE_DIR / "survey_site",
+        checkout / "survey_site",
+        ignore=shutil.ignore_patterns("__pycache__", "tests"),
+    )
+    shutil.copy(settings.BASE_DIR / "manage.py", checkout)
+    (checkout / ".env").write_text("DEBUG=true\nSURVEY_TEAM_EMAIL=team@dotenv.example\n")
+    show = "from django.conf import settings as s; print(s.DEBUG, s.SURVEY_TEAM_EMAIL)"
+    production = {k: v for k, v in PRODUCTION.items() if k != "DEBUG"}
+
+    for module in ("survey_site.settings", "survey_site.settings_test"):
+        result = manage(
+            "shell", "-c", show, cwd=checkout, DJANGO_SETTINGS_MODULE=module, **production
+        )
+        assert result.returncode == 0, result.stderr
+        debug = "True" if module.endswith("_test") else "False"  # the test settings' own default
+        assert result.stdout.splitlines()[-1].split() == [debug, "survey-team@localdigital.example"]
+
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+    demo = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", show],
+        cwd=checkout, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert demo.stdout.splitlines()[-1].split() == ["True", "team@dotenv.example"], demo.stderr
 
 
 def test_production_links_must_use_https():

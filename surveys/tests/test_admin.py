@@ -4,10 +4,11 @@ import csv
 import io
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 
 from authorities.models import AccessLink
-from surveys.models import Response
+from survey_site.roles import SURVEY_ADMINISTRATORS
+from surveys.models import LinkDownload, LinkDownloadKind, Response
 
 from .factories import make_authority, new_response
 
@@ -66,3 +67,35 @@ def test_response_admin_shows_status_not_answers(admin_client, response):
     assert b"Not started" in page.content
     assert admin_client.get("/admin/surveys/response/add/").status_code == 403
     assert Response.objects.count() == 1
+
+
+def test_every_download_of_live_links_is_recorded_and_cannot_be_changed(admin_client, survey):
+    survey.chosen_authorities.add(make_authority("E06000001"), make_authority("E06000002"))
+    admin_client.post(
+        "/admin/surveys/survey/", {"action": "issue_links", "_selected_action": [survey.pk]}
+    )
+    response = new_response(survey, make_authority("E06000003"))
+    admin_client.post(
+        "/admin/surveys/response/", {"action": "reissue_links", "_selected_action": [response.pk]}
+    )
+    reissued, issued = LinkDownload.objects.all()
+    assert (issued.user.username, issued.kind, issued.survey) == (
+        "boss",
+        LinkDownloadKind.ISSUED,
+        survey,
+    )
+    assert (issued.council_count, issued.gss_codes) == (2, ["E06000001", "E06000002"])
+    assert (reissued.kind, reissued.gss_codes) == (LinkDownloadKind.REISSUED, ["E06000003"])
+    # Administrators (not superusers) read the record in the admin; nobody changes it.
+    administrator = User.objects.create_user("clerk", password="a-long-password-123", is_staff=True)
+    administrator.groups.add(Group.objects.get(name=SURVEY_ADMINISTRATORS))
+    admin_client.force_login(administrator)
+    listing = admin_client.get("/admin/surveys/linkdownload/")
+    assert listing.status_code == 200
+    assert b"Created missing links and downloaded them" in listing.content
+    record = f"/admin/surveys/linkdownload/{issued.pk}/"
+    assert b"E06000002" in admin_client.get(record + "change/").content
+    assert admin_client.post(record + "change/", {"council_count": 0}).status_code == 403
+    assert admin_client.post(record + "delete/", {"post": "yes"}).status_code == 403
+    assert admin_client.get("/admin/surveys/linkdownload/add/").status_code == 403
+    assert LinkDownload.objects.get(pk=issued.pk).council_count == 2

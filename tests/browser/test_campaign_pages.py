@@ -4,8 +4,8 @@ import json
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import User
 
+from survey_site.roles import administrator_create
 from surveys.questionnaires import questionnaire_load
 from surveys.tests.factories import make_authority, make_survey
 from tests.browser.conftest import axe_violations, sign_in
@@ -28,7 +28,9 @@ def survey():
 
 
 def test_tracker_is_accessible_and_shows_no_answers(page, survey):
-    User.objects.create_superuser("boss", "boss@example.gov.uk", "a-long-password-123")
+    administrator_create(
+        username="boss", email="boss@example.gov.uk", password="a-long-password-123"
+    )
     page.goto(f"/sign-in/?next=/campaigns/{survey.slug}/")
     sign_in(page, "boss", "a-long-password-123")
     page.wait_for_url(f"**/campaigns/{survey.slug}/")

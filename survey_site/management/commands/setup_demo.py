@@ -25,7 +25,9 @@ RESULTS_SURVEY_SLUG = "demo-2015-results"
 DEMO_COUNCILS = ["E06000001", "E07000242", "E10000015"]
 # Well-known passwords are acceptable only for the local demo: the command refuses to
 # run unless DEBUG is on.
-# username: (password, superuser (and staff, for the Django admin), groups)
+# username: (password, superuser (and staff, for the Django admin), groups). The admin is
+# what create_administrator makes: superuser status gives no role (survey_site.roles.holds),
+# so it reads no council's answers and no suppression internals.
 DEMO_USERS = {
     "admin": ("demo-admin-password", True, [SURVEY_ADMINISTRATORS]),
     "analyst": ("demo-analyst-password", False, [ANALYSTS]),
