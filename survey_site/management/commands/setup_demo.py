@@ -37,24 +37,35 @@ DEMO_USERS = {
 
 # Reserved for examples (RFC 2606): nothing sent to these addresses can reach anyone.
 DEMO_CONTACT_DOMAIN = "example"
+DEMO_PHONES = 1000  # 01632 960000 to 960999
 
 
 def demo_contacts_give(survey: Survey) -> int:
     """Give each council of the round without a chief executive a synthetic one.
 
     The campaign (invitations, reminders, the tracker) can then be tried end to end: the
-    emails land in the file outbox, addressed to chief.executive@<council>.example. A
-    contact already set (imported) is kept.
+    emails land in the file outbox, addressed to chief.executive@<council>.example, and
+    the list for chasing by phone has numbers from Ofcom's range for drama (01632 960xxx),
+    which connect to no one. A contact or number already set (imported) is kept.
     """
     given = 0
-    for authority in survey_population(survey=survey).filter(chief_executive_email=""):
-        authority.chief_executive_name = f"Demo Chief Executive of {authority.short_name}"
-        slug = slugify(authority.short_name) or authority.code.lower()
-        authority.chief_executive_email = f"chief.executive@{slug}.{DEMO_CONTACT_DOMAIN}"
+    councils = survey_population(survey=survey).order_by("gss_code")
+    for number, authority in enumerate(councils):
+        if not authority.chief_executive_email:
+            authority.chief_executive_name = f"Demo Chief Executive of {authority.short_name}"
+            slug = slugify(authority.short_name) or authority.code.lower()
+            authority.chief_executive_email = f"chief.executive@{slug}.{DEMO_CONTACT_DOMAIN}"
+            given += 1
+        if not authority.switchboard_phone and number < DEMO_PHONES:
+            authority.switchboard_phone = f"01632 960{number:03d}"
         authority.save(
-            update_fields=["chief_executive_name", "chief_executive_email", "updated_at"]
+            update_fields=[
+                "chief_executive_name",
+                "chief_executive_email",
+                "switchboard_phone",
+                "updated_at",
+            ]
         )
-        given += 1
     return given
 
 
