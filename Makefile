@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format install demo bench clean
+.PHONY: run test lint format install demo demo-reset bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,14 @@ run: $(STAMP) .env
 demo: $(STAMP) .env
 	$(PY) manage.py migrate --verbosity 0
 	$(PY) manage.py setup_demo
+
+# The demo from scratch: a fresh SQLite database and an empty outbox, then served as by
+# `make run`. The virtual environment is kept. Refused when DATABASE_URL names another
+# database, which this would not reset.
+demo-reset:
+	@test -z "$(DATABASE_URL)" || { echo "demo-reset resets the SQLite demo: unset DATABASE_URL" >&2; exit 1; }
+	rm -rf db.sqlite3 db.sqlite3-journal outbox
+	$(MAKE) run
 
 # The whole suite. Set DATABASE_URL and REDIS_URL to use PostgreSQL and Redis
 # (.ci/run always does); with CI=true a missing service fails the run.

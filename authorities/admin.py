@@ -48,5 +48,6 @@ class AuthorityAdmin(admin.ModelAdmin):
         ("Codes", {"fields": ["gss_code", "former_gss_codes", "code"]}),
         ("Existence", {"fields": ["start_date", "end_date", "county", "website"]}),
         ("Chief executive", {"fields": ["chief_executive_name", "chief_executive_email"]}),
+        ("Chasing by phone", {"fields": ["switchboard_phone"]}),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]

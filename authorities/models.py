@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import datetime
+import re
 
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -18,6 +20,21 @@ three_letter_code_validator = RegexValidator(r"^[A-Z]{3}$", "Enter a three-lette
 council_code_validator = RegexValidator(
     r"^([A-Z]{3}|[0-9][A-Z0-9]{3})$", "Enter a three-letter code like HPL"
 )
+
+# A UK telephone number as people write it: spaces, hyphens and brackets are allowed
+# around 10 or 11 digits starting 0, or +44 and 9 or 10 digits.
+UK_PHONE_PATTERN = r"^(?:\+44\s?(?:\(0\)\s?)?|\(?0)[\d\s()-]{8,16}$"
+UK_PHONE_DIGITS = r"^(?:44\d{9,10}|0\d{9,10})$"
+PHONE_MESSAGE = "Enter a UK telephone number, like 01632 960 001 or +44 1632 960 001"
+
+
+def uk_phone_validator(value: str) -> None:
+    """A switchboard number a chaser can dial from the UK."""
+    digits = re.sub(r"\D", "", value.replace("(0)", ""))
+    if not re.fullmatch(UK_PHONE_PATTERN, value.strip()) or not re.fullmatch(
+        UK_PHONE_DIGITS, digits
+    ):
+        raise ValidationError(PHONE_MESSAGE, code="invalid")
 
 
 class AuthorityQuerySet(models.QuerySet):
@@ -64,6 +81,13 @@ class Authority(models.Model):
     )
     chief_executive_name = models.CharField(max_length=200, blank=True)
     chief_executive_email = models.EmailField(max_length=254, blank=True)
+    switchboard_phone = models.CharField(
+        "switchboard telephone number",
+        max_length=30,
+        blank=True,
+        validators=[uk_phone_validator],
+        help_text="The council's main number, for chasing by phone.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -12,7 +12,12 @@ from django.core.validators import EmailValidator, URLValidator
 from django.db import transaction
 
 from authorities.choices import AuthorityKind, Region
-from authorities.models import Authority, gss_code_validator, three_letter_code_validator
+from authorities.models import (
+    Authority,
+    gss_code_validator,
+    three_letter_code_validator,
+    uk_phone_validator,
+)
 
 # Input column -> model field. Several spellings are accepted so that the reference
 # file (fixtures/england_councils.csv) and a hand-made contacts sheet both load.
@@ -38,6 +43,7 @@ COLUMN_FIELDS: dict[str, str] = {
     "county": "county",
     "chief_executive_name": "chief_executive_name",
     "chief_executive_email": "chief_executive_email",
+    "switchboard_phone": "switchboard_phone",
 }
 # Columns of the reference file that the model does not keep; anything else unknown is
 # refused, so that a misspelt column (chief_executive_emial) is never silently dropped.
@@ -158,6 +164,13 @@ def _url(value: str) -> str:
     return value
 
 
+def _phone(value: str) -> str:
+    value = " ".join(value.split())
+    if value:
+        uk_phone_validator(value)
+    return value
+
+
 def _text(value: str) -> str:
     return " ".join(value.split())
 
@@ -189,6 +202,7 @@ PARSERS = {
     "county": lambda v: v.strip().upper(),
     "chief_executive_name": _text,
     "chief_executive_email": _email,
+    "switchboard_phone": _phone,
 }
 
 

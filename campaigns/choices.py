@@ -26,4 +26,5 @@ class TrackerStatus(models.TextChoices):
     FAILED = "failed", "Bounced or failed"
     LINK_OPENED = "link_opened", "Link opened"
     INVITED = "invited", "Invited"
+    QUEUED = "queued", "Invitation queued, not sent yet"
     NOT_INVITED = "not_invited", "Not invited"

@@ -33,6 +33,8 @@ HEADER = [
     "Submitted (UK time)",
     "Late",
     "Contact problem",
+    # Appended after the original columns, so that existing readers keep their positions.
+    "Switchboard phone",
 ]
 
 
@@ -58,6 +60,7 @@ def tracker_lines(rows: list[TrackerRow]) -> list[list]:
             _when(row.submitted_at),
             "Yes" if row.late else "No",
             row.contact_problem,
+            row.authority.switchboard_phone,
         ]
         for row in rows
     ]

@@ -81,10 +81,36 @@ class Tracker:
     by_status: Counter = field(default_factory=Counter)
     by_kind: dict[str, Counter] = field(default_factory=dict)
     by_region: dict[str, Counter] = field(default_factory=dict)
+    # The round's invitations, reminders and extension notices by what became of them.
+    emails: Counter = field(default_factory=Counter)
 
     @property
     def no_contact(self) -> list[TrackerRow]:
         return [row for row in self.rows if row.contact_problem]
+
+    @property
+    def response_rate(self) -> str:
+        return percentage(self.by_status[TrackerStatus.SUBMITTED], len(self.rows))
+
+
+def percentage(part: int, whole: int) -> str:
+    """'33.3%', '100%', '0%'; a dash for nothing out of nothing."""
+    if not whole:
+        return "–"
+    text = f"{100 * part / whole:.1f}"
+    return f"{text.removesuffix('.0')}%"
+
+
+QUEUED, SENT, FAILED, CANCELLED_EMAILS = "queued", "sent", "failed", "cancelled"
+
+
+def email_state(email: OutboundEmail) -> str:
+    """Queued (not sent yet), sent, failed (bounced included) or cancelled."""
+    if email.status == EmailStatus.SENT:
+        return SENT
+    if email.status == EmailStatus.PENDING:
+        return QUEUED
+    return CANCELLED_EMAILS if email.last_error.startswith(CANCELLED) else FAILED
 
 
 def _status(response: Response | None, opened: bool, emails: list[OutboundEmail]) -> str:
@@ -103,7 +129,7 @@ def _status(response: Response | None, opened: bool, emails: list[OutboundEmail]
     if any(e.kind == EmailKind.INVITATION and e.status == EmailStatus.SENT for e in emails):
         return TrackerStatus.INVITED
     if any(e.kind == EmailKind.INVITATION and e.status == EmailStatus.PENDING for e in emails):
-        return TrackerStatus.INVITED
+        return TrackerStatus.QUEUED
     return TrackerStatus.NOT_INVITED
 
 
@@ -127,6 +153,7 @@ def tracker_get(*, survey: Survey) -> Tracker:
         ).values_list("response_id", flat=True)
     )
     emails: dict[int, list[OutboundEmail]] = {}
+    counts: Counter = Counter()
     for email in (
         OutboundEmail.objects.filter(response__survey=survey, kind__in=CHASING_KINDS)
         .only(*EMAIL_FIELDS)
@@ -134,6 +161,7 @@ def tracker_get(*, survey: Survey) -> Tracker:
         .order_by("created_at", "id")
     ):
         emails.setdefault(email.response_id, []).append(email)
+        counts[email_state(email)] += 1
     rows = []
     for authority in authorities:
         response = responses.get(authority.pk)
@@ -157,7 +185,7 @@ def tracker_get(*, survey: Survey) -> Tracker:
             if last.status == EmailStatus.FAILED and not last.last_error.startswith(CANCELLED):
                 row.failed_email_id = last.pk
         rows.append(row)
-    tracker = Tracker(survey=survey, rows=rows)
+    tracker = Tracker(survey=survey, rows=rows, emails=counts)
     for row in rows:
         tracker.by_status[row.status] += 1
         tracker.by_kind.setdefault(row.authority.kind, Counter())[row.status] += 1
@@ -191,15 +219,24 @@ def tracker_filter(
 
 
 def tracker_table(counters: dict[str, Counter], labels) -> tuple[list[str], list[list]]:
-    """A count table: one row per type or region, one column per status, and a total."""
+    """A count table: one row per type or region, one column per status, a total and the
+    response rate (the share that has submitted)."""
     statuses = list(TrackerStatus)
-    head = ["", *[s.label for s in statuses], "Total"]
+    head = ["", *[s.label for s in statuses], "Total", "Response rate"]
     rows = []
     for value, label in labels:
         counter = counters.get(value)
         if not counter:
             continue
-        rows.append([label, *[counter[s] for s in statuses], sum(counter.values())])
+        total = sum(counter.values())
+        rows.append(
+            [
+                label,
+                *[counter[s] for s in statuses],
+                total,
+                percentage(counter[TrackerStatus.SUBMITTED], total),
+            ]
+        )
     return head, rows
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -55,6 +56,37 @@ class SendReport:
             f"{self.queued} queued, {self.already} already sent or queued, "
             f"{len(self.skipped)} skipped"
         )
+
+    def skipped_by_reason(self) -> list[tuple[str, int]]:
+        """Each reason for skipping councils with how many, most frequent first."""
+        return Counter(self.skipped.values()).most_common()
+
+
+@dataclass
+class SendPlan:
+    """What a send would do now, for the administrator to confirm: nothing is written.
+
+    `emails` counts the councils that would get each email (by its label); `skipped`
+    counts the councils that would not, by reason.
+    """
+
+    action: str
+    emails: Counter = field(default_factory=Counter)
+    already: int = 0
+    skipped: Counter = field(default_factory=Counter)
+
+    @property
+    def councils(self) -> int:
+        return sum(self.emails.values())
+
+    # Lists for templates: a Counter answers any key, so {{ plan.emails.items }} is 0.
+    @property
+    def email_rows(self) -> list[tuple[str, int]]:
+        return sorted(self.emails.items())
+
+    @property
+    def skipped_rows(self) -> list[tuple[str, int]]:
+        return self.skipped.most_common()
 
 
 # --- Campaign and templates -------------------------------------------------------
@@ -198,27 +230,13 @@ def invitation_key(survey: Survey, authority: Authority, sequence: int = 1) -> s
     return f"{EmailKind.INVITATION}:{survey.pk}:{authority.pk}:{sequence}"
 
 
-def invitations_send(
-    *,
-    survey: Survey,
-    authorities: Iterable[Authority] | None = None,
-    now: datetime.datetime | None = None,
-) -> SendReport:
-    """Invite the round's councils (or a selection of them) once each.
-
-    Each council's response and link are created if missing and its invitation recorded
-    with key (round, council, invitation, 1): sending again queues nothing new. Councils
-    without a usable contact are reported, not silently skipped.
-    """
-    now = now or timezone.now()
-    report = SendReport()
-    if not _round_is_open(survey, now) or now >= survey.closes_at:
-        raise ValidationError("The round is not open: invitations can only go while it is open")
+def _invitation_targets(
+    survey: Survey, authorities: Iterable[Authority] | None, report: SendReport
+) -> list[Authority]:
+    """The councils to invite, counting those already invited or without a contact."""
     population = survey_population(survey=survey)
     if authorities is not None:
         population = population.filter(pk__in=[a.pk for a in authorities])
-    campaign = campaign_get_or_create(survey=survey)
-    subject, body = _template(campaign, TemplateKind.INVITATION)
     already = set(
         OutboundEmail.objects.filter(
             response__survey=survey, kind=EmailKind.INVITATION
@@ -234,6 +252,49 @@ def invitations_send(
             report.skipped[authority.official_name] = problem
             continue
         pending.append(authority)
+    return pending
+
+
+def _open_for_invitations(survey: Survey, now: datetime.datetime) -> None:
+    if not _round_is_open(survey, now) or now >= survey.closes_at:
+        raise ValidationError("The round is not open: invitations can only go while it is open")
+
+
+def invitations_plan(
+    *,
+    survey: Survey,
+    authorities: Iterable[Authority] | None = None,
+    now: datetime.datetime | None = None,
+) -> SendPlan:
+    """What invitations_send would send now, writing nothing."""
+    _open_for_invitations(survey, now or timezone.now())
+    report = SendReport()
+    pending = _invitation_targets(survey, authorities, report)
+    plan = SendPlan(action="invite", already=report.already)
+    if pending:
+        plan.emails[TemplateKind.INVITATION.label] = len(pending)
+    plan.skipped.update(report.skipped.values())
+    return plan
+
+
+def invitations_send(
+    *,
+    survey: Survey,
+    authorities: Iterable[Authority] | None = None,
+    now: datetime.datetime | None = None,
+) -> SendReport:
+    """Invite the round's councils (or a selection of them) once each.
+
+    Each council's response and link are created if missing and its invitation recorded
+    with key (round, council, invitation, 1): sending again queues nothing new. Councils
+    without a usable contact are reported, not silently skipped.
+    """
+    now = now or timezone.now()
+    report = SendReport()
+    _open_for_invitations(survey, now)
+    campaign = campaign_get_or_create(survey=survey)
+    subject, body = _template(campaign, TemplateKind.INVITATION)
+    pending = _invitation_targets(survey, authorities, report)
     for start in range(0, len(pending), CHUNK):
         with transaction.atomic():
             for authority in pending[start : start + CHUNK]:
@@ -306,23 +367,16 @@ def _reminder_create(
             .select_related("survey", "authority")
             .get(pk=response.pk)
         )
-        # Submitted a minute ago, or the round (or this council's deadline) has passed.
-        if locked.status not in OUTSTANDING or not _round_is_open(locked.survey, now):
-            return
-        if now >= response_deadline(locked):
-            return
-        problem = contact_problem(authority)
-        if problem:
-            report.skipped[authority.official_name] = problem
-            return
         chasing = locked.emails.filter(kind__in=[EmailKind.INVITATION, EmailKind.REMINDER])
         reminders = chasing.filter(kind=EmailKind.REMINDER).count()
-        if reminders >= campaign.max_reminders:
-            report.skipped[authority.official_name] = "Maximum number of reminders reached"
-            return
         last = chasing.aggregate(last=Max("created_at"))["last"]
-        if last and now - last < datetime.timedelta(hours=campaign.min_gap_hours):
-            report.skipped[authority.official_name] = "Emailed less than the minimum gap ago"
+        refusal = _reminder_refusal(
+            campaign=campaign, response=locked, reminders=reminders, last=last, now=now
+        )
+        if refusal in NOT_WANTED:
+            return
+        if refusal:
+            report.skipped[authority.official_name] = refusal
             return
         kind = _reminder_kind(locked)
         message = message_render(campaign=campaign, kind=kind, response=locked, now=now)
@@ -337,6 +391,37 @@ def _reminder_create(
             _dispatch_on_commit()
         else:
             report.already += 1
+
+
+# Why a council gets no reminder. The first two are not reported: nothing is owed.
+NOT_OUTSTANDING = "Submitted, or the round is closed"
+DEADLINE_PASSED = "The council's deadline has passed"
+NOT_WANTED = (NOT_OUTSTANDING, DEADLINE_PASSED)
+MAXIMUM_REACHED = "Maximum number of reminders reached"
+TOO_SOON = "Emailed less than the minimum gap ago"
+
+
+def _reminder_refusal(
+    *,
+    campaign: Campaign,
+    response: Response,
+    reminders: int,
+    last: datetime.datetime | None,
+    now: datetime.datetime,
+) -> str:
+    """Why this council gets no reminder now; empty when it gets one."""
+    if response.status not in OUTSTANDING or not _round_is_open(response.survey, now):
+        return NOT_OUTSTANDING  # submitted a minute ago, or the round has passed
+    if now >= response_deadline(response):
+        return DEADLINE_PASSED
+    problem = contact_problem(response.authority)
+    if problem:
+        return problem
+    if reminders >= campaign.max_reminders:
+        return MAXIMUM_REACHED
+    if last and now - last < datetime.timedelta(hours=campaign.min_gap_hours):
+        return TOO_SOON
+    return ""
 
 
 def reminders_send_due(*, survey: Survey, now: datetime.datetime | None = None) -> SendReport:
@@ -383,6 +468,55 @@ def reminders_send_due(*, survey: Survey, now: datetime.datetime | None = None) 
     return report
 
 
+def _reminders_now_candidates(
+    survey: Survey, authorities: Iterable[Authority] | None, now: datetime.datetime
+):
+    if not _round_is_open(survey, now):
+        raise ValidationError("The round is not open: reminders can only go while it is open")
+    candidates = _reminder_candidates(survey)
+    if authorities is not None:
+        candidates = candidates.filter(authority__in=[a.pk for a in authorities])
+    return candidates
+
+
+def reminders_plan(
+    *,
+    survey: Survey,
+    authorities: Iterable[Authority] | None = None,
+    now: datetime.datetime | None = None,
+) -> SendPlan:
+    """What reminders_send_now would send now, by wording, writing nothing."""
+    now = now or timezone.now()
+    candidates = _reminders_now_candidates(survey, authorities, now)
+    campaign = Campaign.objects.filter(survey=survey).first() or Campaign(survey=survey)
+    plan = SendPlan(action="remind")
+    responses = list(candidates)
+    # Counted apart: an annotation after the candidates' filter on emails would count
+    # only the emails that filter matched.
+    chasing = {
+        row["response_id"]: row
+        for row in OutboundEmail.objects.filter(
+            response__in=responses, kind__in=[EmailKind.INVITATION, EmailKind.REMINDER]
+        )
+        .values("response_id")
+        .annotate(reminders=Count("pk", filter=Q(kind=EmailKind.REMINDER)), last=Max("created_at"))
+    }
+    for response in responses:
+        counts = chasing.get(response.pk, {})
+        refusal = _reminder_refusal(
+            campaign=campaign,
+            response=response,
+            reminders=counts.get("reminders", 0),
+            last=counts.get("last"),
+            now=now,
+        )
+        if refusal:
+            plan.skipped[refusal] += 1
+        else:
+            plan.emails[TemplateKind(_reminder_kind(response)).label] += 1
+    return plan
+
+
 def reminders_send_now(
     *,
     survey: Survey,
@@ -396,12 +530,8 @@ def reminders_send_now(
     """
     now = now or timezone.now()
     report = SendReport()
-    if not _round_is_open(survey, now):
-        raise ValidationError("The round is not open: reminders can only go while it is open")
+    candidates = _reminders_now_candidates(survey, authorities, now)
     campaign = campaign_get_or_create(survey=survey)
-    candidates = _reminder_candidates(survey)
-    if authorities is not None:
-        candidates = candidates.filter(authority__in=[a.pk for a in authorities])
 
     def key_for(locked: Response, count: int) -> str:
         return f"{EmailKind.REMINDER}:{survey.pk}:{locked.authority_id}:now{count + 1}"

@@ -26,8 +26,13 @@ from campaigns.exports import tracker_csv, tracker_xlsx
 from campaigns.forms import ExtensionForm, PreviewForm, TrackerFilterForm
 from campaigns.models import Campaign
 from campaigns.selectors import (
+    CANCELLED_EMAILS,
+    FAILED,
     KIND_LABELS,
+    QUEUED,
     REGION_LABELS,
+    SENT,
+    percentage,
     tracker_filter,
     tracker_get,
     tracker_table,
@@ -35,8 +40,10 @@ from campaigns.selectors import (
 from campaigns.services import (
     deadline_extend,
     email_resend,
+    invitations_plan,
     invitations_send,
     message_preview,
+    reminders_plan,
     reminders_send_now,
 )
 from survey_site.roles import holds, role_required
@@ -104,6 +111,12 @@ def _filtered(request: HttpRequest, survey: Survey):
 
 
 TRACKER_PAGE_SIZE = 100
+EMAIL_STATES = [
+    (SENT, "Sent"),
+    (QUEUED, "Queued, not sent yet"),
+    (FAILED, "Failed or bounced"),
+    (CANCELLED_EMAILS, "Cancelled (no longer needed)"),
+]
 
 
 def _without_page(request: HttpRequest) -> str:
@@ -121,7 +134,7 @@ def tracker(request: HttpRequest, slug: str) -> HttpResponse:
     statuses = list(TrackerStatus)
     kind_head, kind_rows = tracker_table(tracker.by_kind, KIND_LABELS)
     region_head, region_rows = tracker_table(tracker.by_region, REGION_LABELS)
-    numeric = list(range(1, len(statuses) + 2))
+    numeric = list(range(1, len(statuses) + 3))
     return render(
         request,
         "campaigns/tracker.html",
@@ -134,9 +147,19 @@ def tracker(request: HttpRequest, slug: str) -> HttpResponse:
             "listed": len(rows),
             "page_query": _without_page(request),
             "total": len(tracker.rows),
-            "status_counts": [(s.label, tracker.by_status[s]) for s in statuses],
-            "status_head": ["Status", "Councils"],
-            "status_numeric": [1],
+            "status_counts": [
+                (s.label, tracker.by_status[s], percentage(tracker.by_status[s], len(tracker.rows)))
+                for s in statuses
+            ],
+            "status_head": ["Status", "Councils", "Share of councils"],
+            "email_head": ["Emails", "Number"],
+            "submitted": tracker.by_status[TrackerStatus.SUBMITTED],
+            "status_numeric": [1, 2],
+            "email_counts": [
+                (label, tracker.emails[state])
+                for state, label in EMAIL_STATES
+                if tracker.emails[state] or state in (QUEUED, SENT)
+            ],
             "kind_head": kind_head,
             "kind_rows": kind_rows,
             "region_head": region_head,
@@ -172,10 +195,29 @@ def tracker_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     return response
 
 
+ACTIONS = {
+    "invite": (invitations_plan, invitations_send, "Invitations"),
+    "remind": (reminders_plan, reminders_send_now, "Reminders"),
+}
+
+
+def _sent_message(request: HttpRequest, what: str, report) -> None:
+    """Say what was queued; a send that queued nothing is not a success."""
+    text = f"{what}: {report}"
+    reasons = report.skipped_by_reason()
+    if reasons:
+        text += " (" + "; ".join(f"{reason}: {count}" for reason, count in reasons) + ")"
+    (messages.success if report.queued else messages.info)(request, text)
+
+
 @administrators_only
 @require_POST
 def tracker_action(request: HttpRequest, slug: str) -> HttpResponse:
-    """Invite or remind all or selected councils, or resend a failed email."""
+    """Invite or remind all or selected councils, or resend a failed email.
+
+    Invitations and reminders are confirmed first: without `confirmed`, the page says
+    how many councils would get which email, and how many would not and why.
+    """
     _require_change(request)
     survey = get_object_or_404(Survey, slug=slug)
     back = reverse("campaigns:tracker", args=[survey.slug])
@@ -185,7 +227,7 @@ def tracker_action(request: HttpRequest, slug: str) -> HttpResponse:
         selection = list(survey_population(survey=survey).filter(gss_code__in=codes))
     action = request.POST.get("action", "")
     try:
-        if action in ("invite", "remind") and selection == []:
+        if action in ACTIONS and selection == []:
             messages.error(request, "Select at least one council")
         elif request.POST.get("resend"):
             email = get_object_or_404(
@@ -193,12 +235,27 @@ def tracker_action(request: HttpRequest, slug: str) -> HttpResponse:
             )
             email_resend(email=email, actor=_actor(request))
             messages.success(request, f"The email to {email.response.authority} will be sent again")
-        elif action == "invite":
-            report = invitations_send(survey=survey, authorities=selection)
-            messages.success(request, f"Invitations: {report}")
-        elif action == "remind":
-            report = reminders_send_now(survey=survey, authorities=selection)
-            messages.success(request, f"Reminders: {report}")
+        elif action in ACTIONS and request.POST.get("confirmed") != "yes":
+            plan_for, _, what = ACTIONS[action]
+            plan = plan_for(survey=survey, authorities=selection)
+            return render(
+                request,
+                "campaigns/send_confirm.html",
+                {
+                    "survey": survey,
+                    "plan": plan,
+                    "what": what,
+                    "action": action,
+                    "selected": [a.gss_code for a in selection] if selection else [],
+                    "scope": "selected" if selection else "all",
+                    "sent_head": ["Email", "Councils"],
+                    "skipped_head": ["Why not", "Councils"],
+                    "numeric": [1],
+                },
+            )
+        elif action in ACTIONS:
+            _, send, what = ACTIONS[action]
+            _sent_message(request, what, send(survey=survey, authorities=selection))
         else:
             messages.info(request, "Choose what to send")
     except ValidationError as error:

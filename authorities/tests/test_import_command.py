@@ -139,6 +139,16 @@ def test_a_council_matched_by_former_gss_code_is_updated(councils, tmp_path):
             ["E06000001", "01/04/2019"],
             "Row 3, start_date: Enter a date as YYYY-MM-DD",
         ),
+        (
+            ["gss_code", "switchboard_phone"],
+            ["E06000001", "ring the town hall"],
+            "Row 3, switchboard_phone: Enter a UK telephone number, like 01632 960 001",
+        ),
+        (
+            ["gss_code", "switchboard_phone"],
+            ["E06000001", "+1 212 555 0100"],
+            "Row 3, switchboard_phone: Enter a UK telephone number",
+        ),
     ],
 )
 def test_a_bad_row_is_reported_with_its_number_and_nothing_is_written(
@@ -152,6 +162,31 @@ def test_a_bad_row_is_reported_with_its_number_and_nothing_is_written(
     err = run_failing(path)
     assert expected in err
     assert snapshot() == before
+
+
+def test_switchboard_numbers_are_an_optional_column(councils, tmp_path):
+    path = write_csv(
+        tmp_path / "phones.csv",
+        [*CONTACT_HEADER, "switchboard_phone"],
+        [
+            ["E06000001", "Pat Example", "pat@hartlepool.gov.uk", " 01632  960 001 "],
+            ["E06000002", "Sam Sample", "sam@middlesbrough.gov.uk", "+44 (0)1632 960002"],
+            ["E06000003", "Alex Person", "alex@redcar-cleveland.gov.uk", ""],
+        ],
+    )
+    run(path)
+    phones = dict(Authority.objects.values_list("gss_code", "switchboard_phone"))
+    assert phones["E06000001"] == "01632 960 001"
+    assert phones["E06000002"] == "+44 (0)1632 960002"
+    assert phones["E06000003"] == ""
+    out, _ = run(path)
+    assert "0 created, 0 updated, 3 unchanged" in out
+    # A contacts file without the column leaves the numbers alone.
+    contacts = write_csv(
+        tmp_path / "contacts.csv", CONTACT_HEADER, [["E06000001", "Pat", "p@x.uk"]]
+    )
+    run(contacts)
+    assert Authority.objects.get(gss_code="E06000001").switchboard_phone == "01632 960 001"
 
 
 def test_new_council_needs_type_region_and_name(db, tmp_path):

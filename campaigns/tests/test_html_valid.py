@@ -28,6 +28,8 @@ def test_every_campaign_page_is_valid_html(
         "preview-errors": client.get(f"{base}/preview/?kind=&council="),
         "extension": client.get(f"{base}/councils/E06000001/extend/"),
         "extension-errors": client.post(f"{base}/councils/E06000001/extend/", {"day": "x"}),
+        "send-confirm": client.post(f"{base}/send/", {"action": "remind"}),
+        "send-confirm-nothing": client.post(f"{base}/send/", {"action": "invite"}),
     }
     for name, page in pages.items():
         assert page.status_code == 200, name

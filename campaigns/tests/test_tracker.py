@@ -6,19 +6,21 @@ import io
 
 import pytest
 from django.core import mail
+from django.db.models import F
 from django.test import Client
 from openpyxl import load_workbook
 
 from campaigns.services import invitations_send
 from surveys.choices import ResponseStatus
 from surveys.models import OutboundEmail, Response
-from surveys.services import link_issue, link_redeem
+from surveys.services import link_issue, link_redeem, response_get_or_create
 from surveys.tests.factories import fill_everything
 
 from .conftest import make_council
 
 pytestmark = pytest.mark.django_db
 ONE_HOUR = datetime.timedelta(hours=1)
+CONFIRMED = {"confirmed": "yes"}
 
 
 @pytest.fixture
@@ -84,6 +86,8 @@ def test_outstanding_list_exports_to_csv_and_xlsx_safely(round_in_progress, admi
     assert download["Content-Disposition"].startswith('attachment; filename="outstanding-')
     rows = list(csv.reader(io.StringIO(download.content.decode())))
     assert rows[0][:5] == ["GSS code", "Council", "Council type", "Region", "Status"]
+    # The switchboard number was appended: every earlier column keeps its place.
+    assert rows[0][14:] == ["Contact problem", "Switchboard phone"]
     names = {row[1]: row for row in rows[1:]}
     assert set(names) == {
         "Middlesbrough Council", "Redcar and Cleveland Council", "'=HYPERLINK(\"http://x\")",
@@ -107,14 +111,15 @@ def test_send_from_the_tracker_and_selection(
 ):
     client = _client(administrator)
     url = f"/campaigns/{survey.slug}/send/"
+    one = {"scope": "selected", "action": "invite", "council": ["E06000002"], **CONFIRMED}
     with django_capture_on_commit_callbacks(execute=True):
-        nothing = client.post(url, {"scope": "selected", "action": "invite"})
-        one = client.post(url, {"scope": "selected", "action": "invite", "council": ["E06000002"]})
+        nothing = client.post(url, {"scope": "selected", "action": "invite", **CONFIRMED})
+        one = client.post(url, one)
     assert nothing.status_code == one.status_code == 303
     assert [m.to for m in mail.outbox] == [["ce.e06000002@council.example"]]
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(url, {"action": "invite"})
-        client.post(url, {"action": "invite"})
+        client.post(url, {"action": "invite", **CONFIRMED})
+        client.post(url, {"action": "invite", **CONFIRMED})
     assert len(mail.outbox) == 2
     assert OutboundEmail.objects.count() == 2
 
@@ -206,7 +211,9 @@ def test_links_in_emails_come_from_the_configured_address_whatever_host_the_requ
     client = _client(administrator)
     with django_capture_on_commit_callbacks(execute=True):
         sent = client.post(
-            f"/campaigns/{survey.slug}/send/", {"action": "invite"}, HTTP_HOST="evil.example"
+            f"/campaigns/{survey.slug}/send/",
+            {"action": "invite", **CONFIRMED},
+            HTTP_HOST="evil.example",
         )
     assert sent.status_code == 303
     assert len(mail.outbox) == 2
@@ -217,3 +224,91 @@ def test_links_in_emails_come_from_the_configured_address_whatever_host_the_requ
     refused = client.post(f"/campaigns/{survey.slug}/send/", {"action": "invite"},
                           HTTP_HOST="evil.example")  # fmt: skip
     assert refused.status_code == 400
+
+
+def test_a_mass_send_is_confirmed_first_saying_how_many_councils_get_what(
+    survey, councils3, administrator, django_capture_on_commit_callbacks
+):
+    client = _client(administrator)
+    url = f"/campaigns/{survey.slug}/send/"
+    asked = client.post(url, {"action": "invite"})
+    assert asked.status_code == 200
+    html = asked.content.decode()
+    assert "Send invitations to 2 councils?" in html
+    assert "No chief executive email address" in html  # Redcar, 1 council, not sent
+    assert not OutboundEmail.objects.exists()  # asking sends nothing
+    assert 'name="confirmed" value="yes"' in html
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = client.post(url, {"action": "invite", "scope": "all", **CONFIRMED})
+    assert sent.status_code == 303
+    assert len(mail.outbox) == 2
+    # Sending again would send nothing: the page says so and offers no button.
+    again = client.post(url, {"action": "invite"}).content.decode()
+    assert "No council would get an invitation now" in again
+    assert "2 councils have already been sent their invitation" in again
+    assert 'name="confirmed"' not in again
+    # A reminder a day later: the wording each council would get, by what it has done.
+    started = Response.objects.get(authority=councils3[0])
+    Response.objects.filter(pk=started.pk).update(started_at=started.created_at)
+    OutboundEmail.objects.update(created_at=F("created_at") - datetime.timedelta(hours=25))
+    reminders = client.post(url, {"action": "remind"}).content.decode()
+    assert "Send reminders to 2 councils?" in reminders
+    table = reminders[reminders.index("What will be sent") :]
+    assert "Reminder: not started" in table and "Reminder: started but not submitted" in table
+    selected = client.post(
+        url, {"action": "remind", "scope": "selected", "council": ["E06000002"]}
+    ).content.decode()
+    assert "Send reminders to 1 council?" in selected
+    assert '<input type="hidden" name="council" value="E06000002">' in selected
+    assert OutboundEmail.objects.count() == 2
+
+
+def test_tracker_puts_actions_first_and_shows_rates_and_queued_emails(
+    survey, councils3, administrator, django_capture_on_commit_callbacks
+):
+    """Before anyone is invited, then with one invitation queued but not sent."""
+    client = _client(administrator)
+    html = client.get(f"/campaigns/{survey.slug}/").content.decode()
+    assert html.index("Send invitations to every council") < html.index("without a usable contact")
+    assert html.index("Send invitations to every council") < html.index('id="outstanding"')
+    # The long list of councils without a contact is behind a details component.
+    details = html[html.rindex('<details class="govuk-details"', 0, html.index("Redcar")) :]
+    assert "1 council without a usable contact: not emailed" in details
+    assert html.count("No contact yet") == 3  # the outstanding list says it in words
+    assert "None" not in html.split('id="outstanding"')[1]
+    invitations_send(survey=survey, authorities=councils3[:1])  # queued: not sent yet
+    Response.objects.filter(authority=councils3[1]).update(status=ResponseStatus.SUBMITTED)
+    response_get_or_create(survey=survey, authority=councils3[1])
+    Response.objects.filter(authority=councils3[1]).update(status=ResponseStatus.SUBMITTED)
+    html = client.get(f"/campaigns/{survey.slug}/").content.decode()
+    assert "33.3%" in html  # 1 of 3 councils submitted
+    status_table = html[html.index("Councils by status") : html.index("By council type")]
+    queued = status_table[status_table.index("Invitation queued, not sent yet") :]
+    assert queued.split("</tr>")[0].count("govuk-table__cell--numeric") == 2
+    assert "33.3%</td>" in queued.split("</tr>")[0]
+    emails = html[html.index("Emails of this round") :].split("</table>")[0]
+    assert "Queued, not sent yet</th>" in emails and "Sent</th>" in emails
+    assert 'numeric">1</td>' in emails.split("Queued, not sent yet")[1].split("</tr>")[0]
+    assert 'numeric">0</td>' in emails.split("Sent</th>")[1].split("</tr>")[0]
+    kind_table = html[html.index("Councils by type and status") :].split("</table>")[0]
+    assert "Response rate" in kind_table and "33.3%" in kind_table
+
+
+def test_the_phone_chasing_export_has_each_council_s_switchboard_number(
+    survey, councils3, administrator
+):
+    councils3[1].switchboard_phone = "01632 960 002"
+    councils3[1].save()
+    client = _client(administrator)
+    lines = list(csv.DictReader(io.StringIO(
+        client.get(f"/campaigns/{survey.slug}/outstanding.csv").content.decode()
+    )))  # fmt: skip
+    phones = {line["Council"]: line["Switchboard phone"] for line in lines}
+    assert phones["Middlesbrough Council"] == "01632 960 002"
+    assert phones["Hartlepool Borough Council"] == ""
+    sheet = load_workbook(
+        io.BytesIO(client.get(f"/campaigns/{survey.slug}/outstanding.xlsx").content)
+    )["Outstanding councils"]
+    assert sheet.cell(1, 16).value == "Switchboard phone"
+    numbers = {sheet.cell(r, 2).value: sheet.cell(r, 16).value for r in range(2, 5)}
+    assert numbers["Middlesbrough Council"] == "01632 960 002"

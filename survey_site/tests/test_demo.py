@@ -1,14 +1,19 @@
 """`make run` relies on setup_demo: it must work on an empty database, and again."""
 
+import shutil
+import subprocess
 from io import StringIO
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
+from campaigns.selectors import contact_problem
+from campaigns.services import invitations_send
 from reporting.models import Release, ReleaseStatus
 from survey_site.roles import holds
-from surveys.models import Survey
+from surveys.models import OutboundEmail, Survey
+from surveys.selectors import survey_population
 
 
 @pytest.mark.django_db
@@ -35,9 +40,24 @@ def test_setup_demo_builds_everything_once_and_is_safe_to_repeat(settings):
     # The analyst signs in on the service's page and needs no access to the admin.
     assert not User.objects.get(username="analyst").is_staff
     assert "/sign-in/" in text
+    # Every council of the demo round has a synthetic contact on a reserved domain, so
+    # the campaign can be tried end to end: invitations go to all of them.
+    demo = Survey.objects.get(slug="demo-2015")
+    councils = list(survey_population(survey=demo))
+    assert len(councils) == 353
+    assert all(contact_problem(council) == "" for council in councils)
+    hartlepool = next(c for c in councils if c.gss_code == "E06000001")
+    assert hartlepool.chief_executive_email == "chief.executive@hartlepool.example"
+    assert hartlepool.chief_executive_name == "Demo Chief Executive of Hartlepool"
+    report = invitations_send(survey=demo)
+    assert (report.queued, report.skipped) == (353, {})
+    assert set(OutboundEmail.objects.values_list("to_address", flat=True)) == {
+        c.chief_executive_email for c in councils
+    }
     again = StringIO()
     call_command("setup_demo", stdout=again)
     assert "Building synthetic results" not in again.getvalue()
+    assert "Synthetic chief executive contacts" not in again.getvalue()  # kept as they are
     assert Release.objects.count() == 1
 
 
@@ -47,3 +67,22 @@ def test_setup_demo_refuses_without_debug(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="only with DEBUG on"):
         call_command("setup_demo", stdout=StringIO())
+
+
+def test_demo_reset_starts_afresh_but_keeps_the_virtual_environment(settings):
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not installed")
+    plan = subprocess.run(
+        [make, "-n", "demo-reset", "DATABASE_URL="],
+        cwd=settings.BASE_DIR, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "rm -rf db.sqlite3 db.sqlite3-journal outbox\n" in plan
+    assert "setup_demo" in plan and "runserver" in plan
+    assert "rm -rf .venv" not in plan and "rm -rf $(VENV)" not in plan
+    refused = subprocess.run(
+        [make, "demo-reset", "DATABASE_URL=postgres://postgres@127.0.0.1/other"],
+        cwd=settings.BASE_DIR, capture_output=True, text=True,
+    )  # fmt: skip
+    assert refused.returncode != 0
+    assert "unset DATABASE_URL" in refused.stderr

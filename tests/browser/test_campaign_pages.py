@@ -6,6 +6,7 @@ import pytest
 from django.conf import settings
 
 from survey_site.roles import administrator_create
+from surveys.models import OutboundEmail
 from surveys.questionnaires import questionnaire_load
 from surveys.tests.factories import make_authority, make_survey
 from tests.browser.conftest import axe_violations, sign_in
@@ -39,3 +40,22 @@ def test_tracker_is_accessible_and_shows_no_answers(page, survey):
     assert axe_violations(page) == []
     page.goto("/campaigns/")
     assert axe_violations(page) == []
+
+
+def test_sending_invitations_is_confirmed_on_an_accessible_page(page, survey):
+    administrator_create(username="boss", email="boss@example.gov.uk", password="a-long-password-123")
+    page.goto(f"/sign-in/?next=/campaigns/{survey.slug}/")
+    sign_in(page, "boss", "a-long-password-123")
+    page.wait_for_url(f"**/campaigns/{survey.slug}/")
+    page.get_by_role("button", name="Send invitations to every council not yet invited").click()
+    page.get_by_role("heading", level=1, name="Send invitations to 1 council?").wait_for()
+    assert "No chief executive email address" in page.content()  # Middlesbrough
+    assert not OutboundEmail.objects.exists()
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 900})
+        assert axe_violations(page) == [], width
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.get_by_role("button", name="Send 1 email").click()
+    page.wait_for_url(f"**/campaigns/{survey.slug}/")
+    assert "Invitations: 1 queued" in page.content()
+    assert OutboundEmail.objects.count() == 1

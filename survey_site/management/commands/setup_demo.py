@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.text import slugify
 
 from authorities.models import Authority
 from reporting.models import Release
@@ -14,6 +15,7 @@ from survey_site.roles import ANALYSTS, DATA_STEWARDS, SURVEY_ADMINISTRATORS
 from surveys.choices import PopulationKind, SurveyStatus
 from surveys.models import Survey
 from surveys.questionnaires import questionnaire_load
+from surveys.selectors import survey_population
 from surveys.services import link_url, links_issue_for_survey
 
 FIXTURES = settings.BASE_DIR / "fixtures"
@@ -33,6 +35,40 @@ DEMO_USERS = {
     "analyst": ("demo-analyst-password", False, [ANALYSTS]),
     "steward": ("demo-steward-password", False, [DATA_STEWARDS]),
 }
+
+
+# Reserved for examples (RFC 2606): nothing sent to these addresses can reach anyone.
+DEMO_CONTACT_DOMAIN = "example"
+DEMO_PHONES = 1000  # 01632 960000 to 960999
+
+
+def demo_contacts_give(survey: Survey) -> int:
+    """Give each council of the round without a chief executive a synthetic one.
+
+    The campaign (invitations, reminders, the tracker) can then be tried end to end: the
+    emails land in the file outbox, addressed to chief.executive@<council>.example, and
+    the list for chasing by phone has numbers from Ofcom's range for drama (01632 960xxx),
+    which connect to no one. A contact or number already set (imported) is kept.
+    """
+    given = 0
+    councils = survey_population(survey=survey).order_by("gss_code")
+    for number, authority in enumerate(councils):
+        if not authority.chief_executive_email:
+            authority.chief_executive_name = f"Demo Chief Executive of {authority.short_name}"
+            slug = slugify(authority.short_name) or authority.code.lower()
+            authority.chief_executive_email = f"chief.executive@{slug}.{DEMO_CONTACT_DOMAIN}"
+            given += 1
+        if not authority.switchboard_phone and number < DEMO_PHONES:
+            authority.switchboard_phone = f"01632 960{number:03d}"
+        authority.save(
+            update_fields=[
+                "chief_executive_name",
+                "chief_executive_email",
+                "switchboard_phone",
+                "updated_at",
+            ]
+        )
+    return given
 
 
 class Command(BaseCommand):
@@ -62,6 +98,12 @@ class Command(BaseCommand):
             },
         )
         self.stdout.write(f"Demo round {survey.slug}: {'created' if created else 'kept'}")
+        given = demo_contacts_give(survey)
+        if given:
+            self.stdout.write(
+                f"Synthetic chief executive contacts (@<council>.{DEMO_CONTACT_DOMAIN}): "
+                f"{given} councils"
+            )
         for username, (password, superuser, groups) in DEMO_USERS.items():
             user, _ = User.objects.get_or_create(username=username)
             user.is_staff = superuser
