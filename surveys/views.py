@@ -276,12 +276,8 @@ def _not_editable(request: HttpRequest) -> HttpResponse:
 
 def _refused(request: HttpRequest, template: str) -> HttpResponse:
     """A 403 page that says why, to a respondent who may not do this."""
-    return render(
-        request,
-        template,
-        {"respondent": request.respondent, "authority": request.respondent.response.authority},
-        status=403,
-    )
+    # The whole respondent context: the page's notices (submitted, deadline) read it.
+    return render(request, template, _context(request, None), status=403)
 
 
 def _forbidden_section(request: HttpRequest) -> HttpResponse:

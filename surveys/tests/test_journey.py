@@ -371,7 +371,9 @@ def test_reentry_after_submit_shows_submitted_state_and_refuses_changes(client_i
     other_device = Client()
     open_link(other_device, response)
     tasks = other_device.get("/survey/")
-    assert b"You have submitted this response" in tasks.content
+    assert b"Hartlepool Borough Council's response has been submitted by Pat Example" in (
+        tasks.content
+    )
     before = figures(response)
     refused = post_pay(
         other_device, provision="yes", channels=["WEB"], end_to_end="no", figure_WEB="9,876"
@@ -381,7 +383,7 @@ def test_reentry_after_submit_shows_submitted_state_and_refuses_changes(client_i
     assert b'value="9,876"' in refused.content  # nothing typed is lost from view
     assert figures(response) == before
     page = other_device.get(PAY)
-    assert b"You submitted these answers" in page.content
+    assert b"response was submitted by Pat Example at " in page.content
     assert b"Save and continue" not in page.content
 
 

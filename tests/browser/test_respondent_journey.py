@@ -142,7 +142,7 @@ def test_council_completes_submits_and_reopens_the_link(page, council_response):
     page.context.clear_cookies()
     page.goto(path)
     page.get_by_role("button", name="Continue").click()
-    assert "You have submitted this response" in page.content()
+    assert "response has been submitted by Pat Example" in page.content()
     assert Response.objects.get(pk=council_response.pk).figures.count() == 44
 
 
