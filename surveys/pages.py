@@ -142,26 +142,35 @@ def answers_summary(data: ResponseData, editable: bool) -> list[dict[str, Any]]:
     sections: dict[int, dict[str, Any]] = {}
     for page in page_sequence(data):
         block = sections.setdefault(page.section.pk, {"section": page.section, "rows": []})
-        href = page.url if editable else None
-        if page.key_transaction is not None:
-            stored = transaction_stored(data, page.key_transaction)
-            lines = [dict(Provision.choices).get(stored.provision, "Not answered")]
-            if stored.provision == Provision.YES:
-                end_to_end = END_TO_END_LABELS.get(stored.end_to_end, "not answered")
-                lines.append(f"End to end online: {end_to_end}")
-                for code in stored.channels_offered:
-                    lines.append(f"{names[code]}: {describe_value(stored.figures[code].as_json())}")
-            block["rows"].append({"key": page.title, "lines": lines, "href": href})
-            continue
-        for question in page.questions:
-            answer = data.answers.get(question.slug)
-            value = answer.value if answer else None
-            if isinstance(value, list):
-                text = ", ".join(dict(question.choices).get(v, v) for v in value)
-            elif question.choices and value is not None:
-                text = dict(question.choices).get(value, value)
-            else:
-                text = value
-            lines = [text if text not in (None, "") else "Not answered"]
-            block["rows"].append({"key": question.text, "lines": lines, "href": href})
+        block["rows"].extend(page_rows(data, page, editable, names))
     return list(sections.values())
+
+
+def page_rows(
+    data: ResponseData, page: Page, editable: bool, names: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """One page's stored answers as check-your-answers rows."""
+    href = page.url if editable else None
+    if page.key_transaction is not None:
+        names = names if names is not None else channel_names(data.channels)
+        stored = transaction_stored(data, page.key_transaction)
+        lines = [dict(Provision.choices).get(stored.provision, "Not answered")]
+        if stored.provision == Provision.YES:
+            end_to_end = END_TO_END_LABELS.get(stored.end_to_end, "not answered")
+            lines.append(f"End to end online: {end_to_end}")
+            for code in stored.channels_offered:
+                lines.append(f"{names[code]}: {describe_value(stored.figures[code].as_json())}")
+        return [{"key": page.title, "lines": lines, "href": href}]
+    rows = []
+    for question in page.questions:
+        answer = data.answers.get(question.slug)
+        value = answer.value if answer else None
+        if isinstance(value, list):
+            text = ", ".join(dict(question.choices).get(v, v) for v in value)
+        elif question.choices and value is not None:
+            text = dict(question.choices).get(value, value)
+        else:
+            text = value
+        lines = [text if text not in (None, "") else "Not answered"]
+        rows.append({"key": question.text, "lines": lines, "href": href})
+    return rows

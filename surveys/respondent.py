@@ -20,7 +20,12 @@ from django.views.decorators.cache import never_cache
 
 from authorities.models import AccessLink
 from surveys.models import Contributor, Response, Section
-from surveys.services import response_deadline, response_is_editable, response_is_open
+from surveys.services import (
+    response_deadline,
+    response_grace_deadline,
+    response_is_editable,
+    response_is_open,
+)
 
 SESSION_KEY = "respondent"
 COUNCIL_ACTOR = "Council link holder"
@@ -44,6 +49,8 @@ class Respondent:
     session_ends_at: datetime.datetime
     contributor: Contributor | None = None
     section_ids: frozenset[int] | None = None  # None: every section
+    # The council's deadline (and any grace) has passed: not merely submitted or paused.
+    deadline_passed: bool = False
 
     @property
     def is_link_holder(self) -> bool:
@@ -108,6 +115,7 @@ def respondent_from_request(request: HttpRequest) -> Respondent | None:
         open=response_is_open(response, now),
         deadline=response_deadline(response),
         session_ends_at=since + max_session,
+        deadline_passed=now >= response_grace_deadline(response),
     )
 
 

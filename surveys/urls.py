@@ -10,6 +10,7 @@ urlpatterns = [
     path("survey/transactions/<slug:slug>/", views.transaction_page, name="transaction"),
     path("survey/check/", views.check_answers, name="check"),
     path("survey/check/<slug:section>/", views.section_check, name="section-check"),
+    path("survey/saved/", views.saved, name="saved"),
     path("survey/confirmation/", views.confirmation, name="confirmation"),
     path("survey/reopen/", views.reopen, name="reopen"),
     path("survey/keep-alive/", views.keep_alive, name="keep-alive"),

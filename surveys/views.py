@@ -47,6 +47,7 @@ from surveys.pages import (
     Page,
     answers_summary,
     neighbours,
+    page_rows,
     page_sequence,
     questions_initial,
     questions_state,
@@ -230,14 +231,42 @@ def _find_page(data: ResponseData, **match: str) -> tuple[list[Page], Page]:
 
 
 def _after_save(request: HttpRequest, following: str | None) -> HttpResponse:
-    if request.POST.get("action") == "later":
-        messages.success(
-            request,
-            "Your answers have been saved. Use the link in the email to come back to them "
-            "at any time before the deadline.",
-        )
-        return _redirect_303(reverse("surveys:tasks"))
     return _redirect_303(following or reverse("surveys:tasks"))
+
+
+def _is_later(request: HttpRequest) -> bool:
+    """ "Save and come back later": save what is valid, then let the person leave."""
+    return request.method == "POST" and request.POST.get("action") == "later"
+
+
+SAVED_SESSION_KEY = "respondent_saved"
+
+
+def _typed(form, name: str) -> bool:
+    """Whether the person typed or chose something for this field (not left it empty)."""
+    values = [form[name].value()]
+    if name.startswith("figure_"):
+        values.append(form[f"not_recorded_{name.removeprefix('figure_')}"].value())
+    flat = [v for value in values for v in (value if isinstance(value, list | tuple) else [value])]
+    return any(v not in (None, "", False) for v in flat)
+
+
+def _saved_for_later(request: HttpRequest, page: Page, form) -> HttpResponse:
+    """After "Save and come back later": the page saying what was saved and how to come
+    back. Answers still to give are not errors here; what was typed but could not be
+    saved (a mistyped figure) is listed, by the error that says why (never the value)."""
+    not_saved = [
+        str(error)
+        for name, errors in form.errors.items()
+        if name != "__all__" and _typed(form, name)
+        for error in errors
+    ]
+    request.session[SAVED_SESSION_KEY] = {
+        "section": page.section.slug,
+        "page": page.slug,
+        "not_saved": not_saved,
+    }
+    return _redirect_303(reverse("surveys:saved"))
 
 
 def _not_editable(request: HttpRequest) -> HttpResponse:
@@ -247,12 +276,8 @@ def _not_editable(request: HttpRequest) -> HttpResponse:
 
 def _refused(request: HttpRequest, template: str) -> HttpResponse:
     """A 403 page that says why, to a respondent who may not do this."""
-    return render(
-        request,
-        template,
-        {"respondent": request.respondent, "authority": request.respondent.response.authority},
-        status=403,
-    )
+    # The whole respondent context: the page's notices (submitted, deadline) read it.
+    return render(request, template, _context(request, None), status=403)
 
 
 def _forbidden_section(request: HttpRequest) -> HttpResponse:
@@ -321,6 +346,14 @@ def transaction_page(request: HttpRequest, slug: str) -> HttpResponse:
             # Nothing typed is lost: show the person's own values back, unsaved.
             form.is_valid()
             unsaved = True
+        elif _is_later(request):
+            try:
+                result = _transaction_save_valid(request, data, key_transaction, section, form)
+            except ResponseNotEditable:
+                unsaved, result = True, None
+            if not unsaved and not result.conflicts:
+                page = Page(section, slug, key_transaction.name, request.path, key_transaction)
+                return _saved_for_later(request, page, form)
         elif form.is_valid():
             cleaned = form.cleaned_data
             loaded = form.loaded_state()
@@ -359,16 +392,16 @@ def transaction_page(request: HttpRequest, slug: str) -> HttpResponse:
                 _notify_if_section_complete(respondent, section)
             if not unsaved and not result.conflicts and not result.needs_confirmation:
                 return _after_save(request, _transaction_url(after))
-            if not unsaved:
-                # Saved what could be saved; show the page again with what needs a decision.
-                data = transaction_page_data(response=respondent.response, slug=slug)
-                stored = transaction_stored(data, key_transaction)
-                form = TransactionForm(
-                    initial=transaction_initial(stored)
-                    | _mine(result, key_transaction.slug)
-                    | {"state": sign_state(transaction_state(key_transaction, stored))},
-                    channels=data.channels,
-                )
+        if result is not None:
+            # Saved what could be saved; show the page again with what needs a decision.
+            data = transaction_page_data(response=respondent.response, slug=slug)
+            stored = transaction_stored(data, key_transaction)
+            form = TransactionForm(
+                initial=transaction_initial(stored)
+                | _mine(result, key_transaction.slug)
+                | {"state": sign_state(transaction_state(key_transaction, stored))},
+                channels=data.channels,
+            )
     else:
         stored = transaction_stored(data, key_transaction)
         form = TransactionForm(
@@ -448,12 +481,27 @@ def _transaction_autosave(
     request: HttpRequest, data: ResponseData, key_transaction: KeyTransaction, section: Section
 ) -> JsonResponse:
     """A change on a transaction page, saved in the background: what is valid so far."""
-    respondent: Respondent = request.respondent
-    if not respondent.editable:
+    if not request.respondent.editable:
         return _autosave_refused()
     form = TransactionForm(request.POST, channels=data.channels)
+    try:
+        result = _transaction_save_valid(request, data, key_transaction, section, form)
+    except ResponseNotEditable:
+        return _autosave_refused()
+    return _autosave_reply(result, form.loaded_state())
+
+
+def _transaction_save_valid(
+    request: HttpRequest,
+    data: ResponseData,
+    key_transaction: KeyTransaction,
+    section: Section,
+    form: TransactionForm,
+) -> SaveResult:
+    """Save the parts of a transaction page that are valid now (autosave, and "Save and
+    come back later"); the rest is kept as stored. Raises ResponseNotEditable."""
+    respondent: Respondent = request.respondent
     values = form.autosave_values()
-    loaded = form.loaded_state()
     data_in = TransactionInput(
         provision=values.get("provision"),
         channels_offered=[c.code for c in data.channels if c.code in values["channels"]]
@@ -462,12 +510,9 @@ def _transaction_autosave(
         end_to_end=values.get("end_to_end"),
         figures={code: FigureInput(*figure) for code, figure in values.get("figures", {}).items()},
     )
-    try:
-        result = _save_transaction(respondent, data, key_transaction, data_in, loaded)
-    except ResponseNotEditable:
-        return _autosave_refused()
+    result = _save_transaction(respondent, data, key_transaction, data_in, form.loaded_state())
     _notify_if_section_complete(respondent, section)
-    return _autosave_reply(result, loaded)
+    return result
 
 
 def _mine(result, prefix: str) -> dict[str, Any]:
@@ -518,16 +563,20 @@ def questions_page(request: HttpRequest, section: str, group: str) -> HttpRespon
         return _questions_autosave(request, page)
     if request.method == "POST":
         form = QuestionsForm(request.POST, questions=questions, title=page.title)
+        later = _is_later(request)
         if not respondent.editable:
             form.is_valid()
             unsaved = True
-        elif form.is_valid():
+        elif later or form.is_valid():
+            values = form.autosave_values() if later else form.values()
             try:
-                result = _save_answers(respondent, page, form.values(), form.loaded_state())
+                result = _save_answers(respondent, page, values, form.loaded_state())
             except ResponseNotEditable:
                 unsaved = True
             else:
                 _notify_if_section_complete(respondent, page.section)
+                if not result.conflicts and later:
+                    return _saved_for_later(request, page, form)
                 if not result.conflicts:
                     return _after_save(request, after.url if after else None)
                 data = response_data(response=respondent.response, transactions=False)
@@ -719,6 +768,38 @@ def reopen(request: HttpRequest) -> HttpResponse:
         "answers you submitted before will stand.",
     )
     return _redirect_303(reverse("surveys:tasks"))
+
+
+@respondent_required
+def saved(request: HttpRequest) -> HttpResponse:
+    """What "Save and come back later" saved, what it could not, and how to come back."""
+    respondent: Respondent = request.respondent
+    data = response_data(response=respondent.response)
+    last = request.session.get(SAVED_SESSION_KEY) or {}
+    page = next(
+        (
+            p
+            for p in page_sequence(data)
+            if p.section.slug == last.get("section") and p.slug == last.get("page")
+        ),
+        None,
+    )
+    missing: list[str] = []
+    if page is not None:
+        state = next(s for s in response_progress(data=data).sections if s.section == page.section)
+        missing = next(p.missing for p in state.pages if p.slug == page.slug)
+    return render(
+        request,
+        "surveys/saved.html",
+        _context(
+            request,
+            data,
+            page=page,
+            rows=page_rows(data, page, editable=False) if page else [],
+            not_saved=last.get("not_saved", []) if page else [],
+            missing=missing,
+        ),
+    )
 
 
 @require_POST

@@ -1,10 +1,13 @@
 """Delegation: contributors with their own links, limited sections, attribution, revocation."""
 
+import datetime
 import re
 
 import pytest
+import time_machine
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
 from authorities.models import AccessLink
 from surveys.choices import ResponseStatus
@@ -293,3 +296,48 @@ def test_the_link_holder_sees_when_a_contributors_link_email_bounced(officer, ho
     page = holder.get("/survey/contributors/").content.decode()
     row = page[page.index("Sam Officer") :].split("</tr>")[0]
     assert "Email not delivered" in row and "add them again with the right one" in row
+
+
+def submitted_by_the_holder(holder, response) -> None:
+    fill_everything(response)
+    done = holder.post("/survey/check/", {"submitted_by": "Pat Example", "declaration": "on"})
+    assert done["Location"] == "/survey/confirmation/"
+
+
+def test_a_contributor_is_not_told_the_deadline_passed_or_that_they_submitted(
+    officer, response, holder
+):
+    """Weeks before the deadline, after the chief executive's office submitted: the pages a
+    contributor sees say who submitted, never "The deadline has passed" or "You submitted"."""
+    submitted_by_the_holder(holder, response)
+    client = open_contributor(officer)
+    pages = {
+        "their section": client.get(PAY),
+        "a section not theirs": client.get("/survey/about/contact/"),
+        "reopen refused": client.post("/survey/reopen/"),
+        "task list": client.get("/survey/"),
+    }
+    assert pages["a section not theirs"].status_code == 403
+    assert pages["reopen refused"].status_code == 403
+    for name, page in pages.items():
+        text = page.content.decode()
+        assert "The deadline has passed" not in text, name
+        assert "You submitted" not in text, name
+        assert "You have submitted" not in text, name
+        assert "response was submitted by Pat Example" in text or (
+            "response has been submitted by Pat Example" in text
+        ), name
+    own = pages["their section"].content.decode()
+    assert "unless your chief executive's office reopens it" in own
+
+
+def test_a_refused_page_after_the_deadline_still_says_the_deadline_has_passed(
+    officer, response, holder
+):
+    client = open_contributor(officer)
+    response.survey.closes_at = timezone.now() + datetime.timedelta(minutes=5)
+    response.survey.save()
+    with time_machine.travel(response.survey.closes_at + datetime.timedelta(minutes=1)):
+        page = client.get("/survey/about/contact/")
+    assert page.status_code == 403
+    assert "The deadline has passed" in page.content.decode()

@@ -37,6 +37,11 @@ def collect_pages(response) -> dict[str, bytes]:
         "/survey/transactions/pay-council-tax/", {"provision": "yes", "figure_WEB": "x"}
     ).content
     pages["questions"] = respondent.get("/survey/about/contact/").content
+    respondent.post(
+        "/survey/about/contact/",
+        {"respondent-name": "Pat", "respondent-email": "nope", "action": "later"},
+    )
+    pages["saved-for-later"] = respondent.get("/survey/saved/").content
     pages["contributors"] = respondent.get("/survey/contributors/").content
     pages["contributors-errors"] = respondent.post("/survey/contributors/", {}).content
     section = response.survey.questionnaire.sections.get(slug="transactions")

@@ -19,6 +19,7 @@ from surveys.services import (
     response_deadline,
     response_save_transaction,
 )
+from surveys.templatetags.respondent import govuk_datetime
 
 from .factories import fill_everything, make_authority, new_response, open_link
 
@@ -87,11 +88,78 @@ def test_page_history_shows_the_latest_changes_and_the_audit_trail_keeps_all(cli
     assert trail.count() == 4 + 21
 
 
-def test_save_and_come_back_later_goes_to_the_task_list_with_a_message(client_in, response):
+def test_save_and_come_back_later_says_what_was_saved_and_how_to_come_back(client_in, response):
     saved = post_pay(client_in, provision="not_responsible", action="later")
-    assert saved["Location"] == "/survey/"
-    tasks = client_in.get("/survey/")
-    assert b"Your answers have been saved" in tasks.content
+    assert saved["Location"] == "/survey/saved/"
+    page = client_in.get("/survey/saved/").content.decode()
+    assert "Your answers have been saved" in page
+    assert "No, not our responsibility" in page
+    assert "Open the link in the email sent to your chief executive" in page
+    assert f"before {govuk_datetime(response_deadline(response))} (UK time)" in page
+    assert "Still to answer" not in page
+    assert 'id="not-saved"' not in page
+
+
+def test_save_and_come_back_later_saves_an_incomplete_page_without_required_errors(
+    client_in, response
+):
+    """GOV.UK save and return: the valid answers are saved, nothing is refused for being
+    unanswered, and what could not be saved is named (never echoed) on the next page."""
+    later = client_in.post(
+        "/survey/about/contact/",
+        {"respondent-name": "Pat Example", "respondent-email": "nope", "action": "later"},
+    )
+    assert later.status_code == 303
+    assert later["Location"] == "/survey/saved/"
+    assert answers_given(response) == {"respondent-name": "Pat Example"}
+    page = client_in.get("/survey/saved/").content.decode()
+    assert "Pat Example" in page
+    not_saved = page.split('id="not-saved"', 1)[1].split("Still to answer", 1)[0]
+    assert "Enter an email address in the correct format" in not_saved
+    assert "nope" not in page
+    still = page.split('id="still-to-answer"', 1)[1]
+    assert "Your job title" in still
+    assert "Your email address" in still
+    assert "Enter your job title" not in page
+    # Save and continue still asks for every required answer.
+    refused = client_in.post("/survey/about/contact/", {"respondent-name": "Pat Example"})
+    assert "Enter your job title" in errors_of(refused)
+
+
+def test_save_and_come_back_later_keeps_the_valid_figures_of_a_transaction(client_in, response):
+    later = post_pay(
+        client_in,
+        action="later",
+        provision="yes",
+        channels=["WEB", "PHONE"],
+        figure_WEB="1,250",
+        figure_PHONE="12,5x0",
+    )
+    assert later["Location"] == "/survey/saved/"
+    assert figures(response) == {"WEB": (1250, False, False)}
+    page = client_in.get("/survey/saved/").content.decode()
+    assert "Online self-service: 1,250" in page
+    assert "Enter the number of telephone (agent) transactions as a whole number" in page
+    assert "12,5x0" not in page
+    assert "whether it can be done end to end online" in page
+
+
+@pytest.mark.parametrize(
+    ("utc", "text"),
+    [
+        ("2026-07-09T16:00:00", "5pm on 9 July 2026"),
+        ("2026-12-09T06:03:00", "6:03am on 9 December 2026"),
+        ("2026-12-09T12:00:00", "midday on 9 December 2026"),
+        ("2026-12-09T00:00:00", "midnight on 9 December 2026"),
+    ],
+)
+def test_times_follow_the_govuk_style(utc, text):
+    moment = datetime.datetime.fromisoformat(utc).replace(tzinfo=datetime.UTC)
+    assert govuk_datetime(moment) == text
+
+
+def answers_given(response) -> dict:
+    return dict(response.answers.values_list("question__slug", "value"))
 
 
 @pytest.mark.parametrize(
@@ -303,7 +371,9 @@ def test_reentry_after_submit_shows_submitted_state_and_refuses_changes(client_i
     other_device = Client()
     open_link(other_device, response)
     tasks = other_device.get("/survey/")
-    assert b"You have submitted this response" in tasks.content
+    assert b"Hartlepool Borough Council's response has been submitted by Pat Example" in (
+        tasks.content
+    )
     before = figures(response)
     refused = post_pay(
         other_device, provision="yes", channels=["WEB"], end_to_end="no", figure_WEB="9,876"
@@ -313,7 +383,7 @@ def test_reentry_after_submit_shows_submitted_state_and_refuses_changes(client_i
     assert b'value="9,876"' in refused.content  # nothing typed is lost from view
     assert figures(response) == before
     page = other_device.get(PAY)
-    assert b"You submitted these answers" in page.content
+    assert b"response was submitted by Pat Example at " in page.content
     assert b"Save and continue" not in page.content
 
 
@@ -569,3 +639,16 @@ def test_each_section_has_its_own_check_answers_page(client_in, response):
     assert b"Your full name" not in page.content
     assert client_in.get("/survey/check/no-such-section/").status_code == 404
     assert b"/survey/check/transactions/" in client_in.get("/survey/").content
+
+
+def test_save_and_come_back_later_shows_a_clash_instead_of_leaving(response):
+    first, second = Client(), Client()
+    open_link(first, response)
+    open_link(second, response)
+    common = {"provision": "yes", "channels": ["WEB"], "end_to_end": "no"}
+    base = state_of(first.get(PAY))
+    first.post(PAY, {**common, "state": base, "figure_WEB": "100", "action": "continue"})
+    clash = second.post(PAY, {**common, "state": base, "figure_WEB": "200", "action": "later"})
+    assert clash.status_code == 200
+    assert "yours is 200" in clash.content.decode()
+    assert figures(response)["WEB"] == (100, False, False)
