@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.crypto import salted_hmac
 
 from authorities.models import AccessLink, Authority
+from survey_site.formatting import datetime_text
 from surveys.choices import (
     ChangeKind,
     EndToEnd,
@@ -508,4 +509,4 @@ class ChangeRecord(models.Model):
         indexes = [models.Index(fields=["response", "key", "changed_at"])]
 
     def __str__(self) -> str:
-        return f"{self.changed_at:%Y-%m-%d %H:%M} {self.key}"
+        return f"{datetime_text(self.changed_at)}: {self.key}"
