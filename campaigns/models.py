@@ -14,6 +14,7 @@ from django.db import models
 from django.utils import timezone
 
 from campaigns.choices import AttemptOutcome, TemplateKind
+from survey_site.formatting import datetime_text
 from surveys.models import OutboundEmail, Survey
 
 days_validator = RegexValidator(
@@ -124,4 +125,4 @@ class EmailAttempt(models.Model):
         indexes = [models.Index(fields=["email", "attempted_at"])]
 
     def __str__(self) -> str:
-        return f"{self.get_outcome_display()} at {self.attempted_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_outcome_display()} at {datetime_text(self.attempted_at)}"

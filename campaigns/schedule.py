@@ -9,15 +9,9 @@ from __future__ import annotations
 
 import datetime
 import itertools
-import zoneinfo
 
+from survey_site.formatting import LONDON, day_month_text, london, time_text
 from surveys.models import Survey
-
-LONDON = zoneinfo.ZoneInfo("Europe/London")
-
-
-def london(moment: datetime.datetime) -> datetime.datetime:
-    return moment.astimezone(LONDON)
 
 
 def days_left(*, deadline: datetime.datetime, now: datetime.datetime) -> int:
@@ -30,24 +24,6 @@ def days_left_text(*, deadline: datetime.datetime, now: datetime.datetime) -> st
     if days <= 0:
         return "less than a day"
     return "1 day" if days == 1 else f"{days} days"
-
-
-def time_text(moment: datetime.datetime) -> str:
-    """GOV.UK style times: 9am, 5:30pm, midday; 11:59pm rather than midnight."""
-    local = london(moment)
-    if local.hour == 12 and local.minute == 0:
-        return "midday"
-    if local.hour == 0 and local.minute == 0:
-        return "midnight"
-    hour = local.hour % 12 or 12
-    minutes = f":{local.minute:02d}" if local.minute else ""
-    return f"{hour}{minutes}{'am' if local.hour < 12 else 'pm'}"
-
-
-def deadline_text(deadline: datetime.datetime) -> str:
-    """'5pm on Friday 31 July 2015' in UK time."""
-    local = london(deadline)
-    return f"{time_text(deadline)} on {local:%A} {local.day} {local:%B %Y}"
 
 
 def reminder_times(
@@ -92,7 +68,7 @@ def schedule_errors(
         due = datetime.datetime.combine(last_day - datetime.timedelta(days=days), at, tzinfo=LONDON)
         if due >= survey.closes_at:
             errors.append(
-                f"A reminder {days} days before the deadline at {at:%H:%M} would be sent "
+                f"A reminder {days} days before the deadline at {time_text(at)} would be sent "
                 "after the deadline"
             )
         elif due <= survey.opens_at:
@@ -104,7 +80,7 @@ def schedule_errors(
     for earlier, later in itertools.pairwise(times):
         if later - earlier < min_gap:
             errors.append(
-                f"Reminders on {london(earlier):%d %B} and {london(later):%d %B} are closer "
+                f"Reminders on {day_month_text(earlier)} and {day_month_text(later)} are closer "
                 f"than the minimum gap of {min_gap.total_seconds() / 3600:g} hours"
             )
     return errors

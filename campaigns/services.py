@@ -24,8 +24,9 @@ from authorities.models import Authority
 from campaigns.choices import TemplateKind
 from campaigns.content import DEFAULTS, Rendered, render
 from campaigns.models import Campaign, EmailTemplate
-from campaigns.schedule import days_left_text, deadline_text, reminder_times, schedule_errors
+from campaigns.schedule import days_left_text, reminder_times, schedule_errors
 from campaigns.selectors import CANCELLED, contact_problem
+from survey_site.formatting import deadline_text
 from survey_site.queue import enqueue_on_commit
 from surveys.choices import ChangeKind, ResponseStatus, SurveyStatus
 from surveys.emails import LINK_MARKER

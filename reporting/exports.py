@@ -17,6 +17,7 @@ from openpyxl.utils import get_column_letter
 from reporting.models import Release
 from reporting.selectors import KEY_COLUMNS, Shown, published_cells, report_tables
 from survey_site.exports import safe_cell, write_csv
+from survey_site.formatting import datetime_text
 
 NOTES = [
     ("[c]", "Confidential: hidden to protect individual councils (disclosure control)."),
@@ -84,7 +85,7 @@ def release_xlsx(*, release: Release) -> bytes:
         ("Release", str(release.number)),
         (
             "Published",
-            release.finished_at.strftime("%d %B %Y %H:%M UTC") if release.finished_at else "",
+            datetime_text(release.finished_at) + " (UK time)" if release.finished_at else "",
         ),
         ("Responding councils", release.counts.get("respondents", 0)),
         ("Invited councils", release.counts.get("invited", 0)),

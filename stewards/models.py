@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from survey_site.formatting import datetime_text
 from surveys.models import Response, Survey
 
 
@@ -32,4 +33,4 @@ class ResponseAccess(models.Model):
         verbose_name_plural = "accesses to individual answers"
 
     def __str__(self) -> str:
-        return f"{self.user} {self.get_kind_display().lower()} ({self.at:%Y-%m-%d %H:%M})"
+        return f"{self.user} {self.get_kind_display().lower()} ({datetime_text(self.at)})"

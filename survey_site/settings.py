@@ -90,6 +90,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "survey_site.context_processors.service",
             ],
+            # GOV.UK-style date, time and money filters in every template and email.
+            "builtins": ["survey_site.templatetags.govuk_format"],
         },
     },
 ]

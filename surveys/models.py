@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils.crypto import salted_hmac
 
 from authorities.models import AccessLink, Authority
+from survey_site.formatting import datetime_text
 from surveys.choices import (
     ChangeKind,
     EndToEnd,
@@ -509,7 +510,7 @@ class ChangeRecord(models.Model):
         indexes = [models.Index(fields=["response", "key", "changed_at"])]
 
     def __str__(self) -> str:
-        return f"{self.changed_at:%Y-%m-%d %H:%M} {self.key}"
+        return f"{datetime_text(self.changed_at)}: {self.key}"
 
 
 class LinkDownloadKind(models.TextChoices):
@@ -534,4 +535,4 @@ class LinkDownload(models.Model):
         verbose_name_plural = "downloads of council links"
 
     def __str__(self) -> str:
-        return f"{self.user} {self.get_kind_display().lower()} ({self.at:%Y-%m-%d %H:%M})"
+        return f"{self.user} {self.get_kind_display().lower()} ({datetime_text(self.at)})"

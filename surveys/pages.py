@@ -7,6 +7,7 @@ from typing import Any
 
 from django.urls import reverse
 
+from survey_site.formatting import iso_date_text
 from surveys.choices import Provision, SectionKind
 from surveys.forms import format_number
 from surveys.models import KeyTransaction, Question, Section
@@ -169,6 +170,8 @@ def page_rows(
             text = ", ".join(dict(question.choices).get(v, v) for v in value)
         elif question.choices and value is not None:
             text = dict(question.choices).get(value, value)
+        elif question.kind == "date" and value:
+            text = iso_date_text(value)
         else:
             text = value
         lines = [text if text not in (None, "") else "Not answered"]

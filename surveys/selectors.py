@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime
 import functools
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from authorities.choices import LinkKind
 from authorities.models import AccessLink, Authority, AuthorityQuerySet
+from survey_site.formatting import iso_date_text
 from surveys.choices import PopulationKind, Provision, SectionKind
 from surveys.models import (
     Answer,
@@ -341,6 +343,9 @@ def response_progress(*, data: ResponseData) -> Progress:
     return Progress(states)
 
 
+ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")  # how date answers are stored
+
+
 def describe_value(value: Any) -> str:
     """An answer or figure as a person reads it, for histories and clashes."""
     if isinstance(value, dict):
@@ -353,6 +358,8 @@ def describe_value(value: Any) -> str:
         return text + (" (estimate)" if value.get("estimate") else "")
     if isinstance(value, list):
         return ", ".join(str(v) for v in value) or "none"
+    if isinstance(value, str) and ISO_DATE.fullmatch(value):
+        return iso_date_text(value)
     return str(value) if value not in (None, "") else "blank"
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
@@ -19,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
+from survey_site.formatting import time_text
 from survey_site.middleware import csrf_token_only
 from survey_site.ratelimit import (
     link_attempt_failed,
@@ -101,7 +101,6 @@ from surveys.spreadsheets import (
 )
 
 logger = logging.getLogger(__name__)
-LONDON = ZoneInfo("Europe/London")
 
 
 def _invalid_link(request: HttpRequest) -> HttpResponse:
@@ -472,7 +471,7 @@ def _autosave_reply(result: SaveResult, loaded: Mapping[str, Any]) -> JsonRespon
             "saved": True,
             "conflicts": bool(result.conflicts),
             "state": sign_state({**loaded, **result.written}),
-            "saved_at": timezone.localtime(timezone.now(), LONDON).strftime("%H:%M"),
+            "saved_at": time_text(timezone.now()),
         }
     )
 

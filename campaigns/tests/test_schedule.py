@@ -10,8 +10,9 @@ import pytest
 import time_machine
 from django.core import mail
 
-from campaigns.schedule import LONDON, days_left, days_left_text, deadline_text, reminder_times
+from campaigns.schedule import LONDON, days_left, days_left_text, reminder_times
 from campaigns.services import reminders_send_now
+from survey_site.formatting import deadline_text
 from surveys.models import OutboundEmail
 
 UTC = datetime.UTC

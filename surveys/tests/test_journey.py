@@ -10,6 +10,7 @@ from django.core import mail
 from django.test import Client
 
 from authorities.choices import AuthorityKind
+from survey_site.formatting import datetime_text as govuk_datetime
 from surveys.choices import Provision, ResponseStatus
 from surveys.forms import parse_whole_number
 from surveys.models import ChangeRecord, Figure, OutboundEmail, Response, TransactionAnswer
@@ -19,7 +20,6 @@ from surveys.services import (
     response_deadline,
     response_save_transaction,
 )
-from surveys.templatetags.respondent import govuk_datetime
 
 from .factories import fill_everything, make_authority, new_response, open_link
 

@@ -43,7 +43,9 @@ def test_tracker_is_accessible_and_shows_no_answers(page, survey):
 
 
 def test_sending_invitations_is_confirmed_on_an_accessible_page(page, survey):
-    administrator_create(username="boss", email="boss@example.gov.uk", password="a-long-password-123")
+    administrator_create(
+        username="boss", email="boss@example.gov.uk", password="a-long-password-123"
+    )
     page.goto(f"/sign-in/?next=/campaigns/{survey.slug}/")
     sign_in(page, "boss", "a-long-password-123")
     page.wait_for_url(f"**/campaigns/{survey.slug}/")

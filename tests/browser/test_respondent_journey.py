@@ -18,6 +18,9 @@ from surveys.tests.factories import make_authority, make_survey, new_response, t
 from tests.browser.conftest import axe_violations
 from tests.html import html_problems
 
+# The autosave status, with the time in GOV.UK style ("Saved at 10:03am").
+SAVED_AT = re.compile(r"^Saved at (\d{1,2}(:\d\d)?[ap]m|midday|midnight)$")
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -269,7 +272,7 @@ def test_typing_is_saved_once_the_person_pauses_without_leaving_the_field(page, 
         figure.press_sequentially("987")
     assert autosaved.value.status == 200
     assert page.evaluate("document.activeElement.name") == "figure_WEB"  # never left it
-    page.get_by_text(re.compile(r"^Saved at \d\d:\d\d$")).wait_for(state="visible")
+    page.get_by_text(SAVED_AT).wait_for(state="visible")
     assert council_response.figures.get(channel__code="WEB").value == 987
 
 
@@ -288,7 +291,7 @@ def test_a_change_is_saved_in_the_background_and_kept_after_reloading(page, coun
     ) as autosaved:
         figure.press("Tab")
     assert autosaved.value.status == 200
-    status = page.get_by_text(re.compile(r"^Saved at \d\d:\d\d$"))
+    status = page.get_by_text(SAVED_AT)
     status.wait_for(state="visible")
     assert axe_violations(page) == []
     page.reload()
