@@ -146,6 +146,23 @@ def release_catalogue(*, survey: Survey) -> Catalogue:
     return Catalogue(transactions, channels, kinds, regions, invited, questions)
 
 
+def transaction_answers_frame(answers) -> pd.DataFrame:
+    """Transaction answers as ``Inputs.transactions``: response, transaction, provision,
+    offered (list), end_to_end."""
+    transactions = pd.DataFrame(
+        list(
+            answers.values_list(
+                "response_id", "transaction__slug", "provision", "channels_offered", "end_to_end"
+            )
+        ),
+        columns=["response", "transaction", "provision", "offered", "end_to_end"],
+    )
+    transactions["offered"] = transactions["offered"].map(
+        lambda v: list(v) if isinstance(v, list) else []
+    )
+    return transactions
+
+
 def release_load(*, survey: Survey, catalogue: Catalogue) -> Inputs:
     """Submitted answers as frames (no free text, no personal data)."""
     councils = pd.DataFrame(
@@ -157,17 +174,7 @@ def release_load(*, survey: Survey, catalogue: Catalogue) -> Inputs:
         columns=["response", "gss", "kind", "region"],
     ).set_index("response")
     submitted = {"response__in": _submitted(survey).values("pk")}
-    transactions = pd.DataFrame(
-        list(
-            TransactionAnswer.objects.filter(**submitted).values_list(
-                "response_id", "transaction__slug", "provision", "channels_offered", "end_to_end"
-            )
-        ),
-        columns=["response", "transaction", "provision", "offered", "end_to_end"],
-    )
-    transactions["offered"] = transactions["offered"].map(
-        lambda v: list(v) if isinstance(v, list) else []
-    )
+    transactions = transaction_answers_frame(TransactionAnswer.objects.filter(**submitted))
     figures = pd.DataFrame(
         list(
             Figure.objects.filter(**submitted, value__isnull=False).values_list(

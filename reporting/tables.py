@@ -423,13 +423,26 @@ def _offered(
             system.relate(provided[slug][TOTAL], [offered, not_offered], group_check=True)
 
 
+def standing_channels(transactions: pd.DataFrame) -> pd.DataFrame:
+    """The figures a council's answer stands behind now: each channel it offers for a
+    transaction it provides. A figure saved before the council said it does not provide the
+    transaction, or took the channel off, is kept (answering "yes" again restores it) but
+    does not stand: releases do not count it and raw exports leave it out.
+
+    ``transactions``: response, transaction, provision, offered (list), as in ``Inputs``.
+    Columns: response, transaction, channel.
+    """
+    providers = transactions[transactions["provision"] == "yes"]
+    offered = providers[["response", "transaction", "offered"]].explode("offered")
+    return offered.rename(columns={"offered": "channel"}).dropna()
+
+
 def counted_figures(inputs: Inputs) -> pd.DataFrame:
     """Figures that count: the council provides the transaction, offers the channel, gave a
     number. Columns: response, transaction, channel, value, gss, kind, region."""
     figures = inputs.figures[inputs.figures["value"].notna()]
-    offered = _providers(inputs)[["response", "transaction", "offered"]].explode("offered")
-    offered = offered.rename(columns={"offered": "channel"}).dropna()
-    counted = figures.merge(offered, on=["response", "transaction", "channel"], how="inner")
+    standing = standing_channels(inputs.transactions)
+    counted = figures.merge(standing, on=["response", "transaction", "channel"], how="inner")
     return counted.join(inputs.councils, on="response", how="inner").rename_axis(index=None)
 
 

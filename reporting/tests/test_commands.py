@@ -134,3 +134,34 @@ def test_build_and_export_release(small_round, tmp_path):
 def test_build_release_of_unknown_round_fails():
     with pytest.raises(CommandError, match="No survey round"):
         _run("build_release", "no-such-round")
+
+
+def test_export_responses_leaves_out_figures_the_councils_answer_withdrew(small_round, tmp_path):
+    from reporting.services import release_catalogue, release_load
+    from reporting.tables import counted_figures
+    from surveys.models import TransactionAnswer
+
+    pay = TransactionAnswer.objects.filter(response__survey=small_round)
+    # After entering figures, one council said another organisation provides the service,
+    # one that it is not its responsibility, and one took face to face off: the figures
+    # stay saved (answering "yes" again restores them) but no longer stand.
+    pay.filter(response__authority__gss_code="E06000001").update(provision="other_organisation")
+    pay.filter(response__authority__gss_code="E06000002").update(provision="not_responsible")
+    pay.filter(response__authority__gss_code="E06000003").update(channels_offered=["WEB", "PHONE"])
+    assert Figure.objects.filter(response__survey=small_round).count() == 6 * 3
+    target = tmp_path / "raw.csv"
+    _run("export_responses", small_round.slug, "--output", str(target))
+    rows = list(csv.reader(target.open(encoding="utf-8")))
+    assert len(rows[0]) == 8  # the same columns
+    exported = {(r[0], r[3], r[4]): r[5] for r in rows[1:]}
+    assert not any(gss in ("E06000001", "E06000002") for gss, _, _ in exported)
+    assert ("E06000003", "pay-council-tax", "F2F") not in exported
+    assert exported[("E06000003", "pay-council-tax", "WEB")] == "900"
+    assert len(rows) == 1 + 3 * 3 + 2
+    # Exactly the figures a release counts.
+    counted = counted_figures(
+        release_load(survey=small_round, catalogue=release_catalogue(survey=small_round))
+    )
+    assert exported == {
+        (r.gss, r.transaction, r.channel): str(int(r.value)) for r in counted.itertuples()
+    }

@@ -68,6 +68,27 @@ def test_raw_figures_download_is_recorded_and_formula_safe(submitted, steward_cl
     assert ResponseAccess.objects.get().kind == AccessKind.EXPORTED
 
 
+def test_raw_figures_download_leaves_out_withdrawn_figures(submitted, steward_client):
+    from surveys.models import TransactionAnswer
+
+    url = reverse("stewards:figures-csv", args=[submitted.survey.slug])
+    before = list(csv.reader(io.StringIO(steward_client.get(url).content.decode())))
+    assert ["pay-council-tax", "F2F"] in [row[3:5] for row in before]
+    # Corrected after the figures were entered: another organisation pays council tax
+    # for them, and face to face was taken off a second transaction.
+    answers = TransactionAnswer.objects.filter(response=submitted)
+    answers.filter(transaction__slug="pay-council-tax").update(provision="other_organisation")
+    answers.filter(transaction__slug="council-tax-discount").update(channels_offered=["WEB"])
+    rows = list(csv.reader(io.StringIO(steward_client.get(url).content.decode())))
+    assert rows[0] == before[0]
+    kept = [row[3:5] for row in rows[1:]]
+    assert not any(transaction == "pay-council-tax" for transaction, _ in kept)
+    assert ["council-tax-discount", "WEB"] in kept
+    assert ["council-tax-discount", "F2F"] not in kept
+    assert ["council-tax-discount", "PHONE"] not in kept
+    assert len(rows) == len(before) - 3 - 2
+
+
 @pytest.mark.parametrize("role", [ANALYSTS, SURVEY_ADMINISTRATORS, None])
 def test_other_roles_cannot_read_individual_answers(submitted, client, role):
     client.force_login(make_user("someone", role))
