@@ -104,6 +104,16 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable("LOG_LEVEL", "Level of the project's own loggers.", "INFO"),
     Variable(
+        "SIGN_IN_MAX_FAILURES",
+        "Failed staff sign-ins (service or admin) from one client before it is locked out.",
+        "10",
+    ),
+    Variable(
+        "SIGN_IN_LOCKOUT_MINUTES",
+        "Minutes a locked-out client waits after its last failed sign-in.",
+        "15",
+    ),
+    Variable(
         "SURVEY_ADMINISTRATOR_PASSWORD",
         "Password for `create_administrator` in scripts (otherwise it asks). Unset it after.",
     ),

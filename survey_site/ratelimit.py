@@ -1,9 +1,10 @@
-"""Rate limits on guessing access links and staff passwords, in fixed windows.
+"""Rate limits on guessing access links, in fixed windows (staff sign-ins are limited by
+django-axes: settings.AXES_*, with the client address found here).
 
 Counters live in the cache (Redis in production) in fixed windows. A client over its
-limit is refused, even with a right token or password, until the window passes (OWASP
-ASVS 6.3.1, 2.2.1). The limit on all clients together refuses only bad links, never a
-right one. Behind reverse proxies the client is found through TRUSTED_PROXY_COUNT.
+limit is refused, even with a right token, until the window passes (OWASP ASVS 6.3.1).
+The limit on all clients together refuses only bad links, never a right one. Behind
+reverse proxies the client is found through TRUSTED_PROXY_COUNT.
 While Redis is down the counters fall back to this process's memory: limits still
 apply (per worker), and councils can still open their links.
 """
@@ -20,16 +21,12 @@ from django.core.cache import cache
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpRequest
-from django.utils.crypto import salted_hmac
 
 logger = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 15 * 60
 PER_CLIENT_FAILURES = 20
 GLOBAL_FAILURES = 2000
-# Staff sign-in: per client address and per username, so that neither one address
-# trying many usernames nor many addresses trying one username get far.
-SIGN_IN_FAILURES = 10
 
 
 _local = LocMemCache("ratelimit-fallback", {"OPTIONS": {"MAX_ENTRIES": 10_000}})
@@ -67,6 +64,12 @@ def client_address(request: HttpRequest) -> str:
         return _counted(str(ipaddress.ip_address(address)))
     except ValueError:
         return _counted(remote)
+
+
+def sign_in_client_address(request: HttpRequest) -> str:
+    """The client for django-axes' sign-in lockouts: `client_address`, an IPv6 /64 given
+    by its network address (axes stores a plain IP address)."""
+    return client_address(request).removesuffix("/64")
 
 
 def _without_port(hop: str) -> str:
@@ -140,23 +143,3 @@ def link_attempt_failed(request: HttpRequest) -> None:
     """Count a failed link; logged without the token or the client address."""
     _count_failure((_client_key(request), _global_key()))
     logger.warning("unknown or unusable access link")
-
-
-def _sign_in_keys(request: HttpRequest, username: str) -> tuple[str, str]:
-    # Usernames are personal data: the cache holds only a keyed hash of each. Case is
-    # folded so that "Analyst" and "analyst" share one counter.
-    user = salted_hmac("survey_site.ratelimit.sign-in", username.strip().casefold()).hexdigest()
-    return _window_key("signin", "client", client_address(request)), _window_key(
-        "signin", "user", user
-    )
-
-
-def sign_in_attempts_blocked(request: HttpRequest, *, username: str) -> bool:
-    """Whether this client, or this username, has failed to sign in too often lately."""
-    return _over_limit(dict.fromkeys(_sign_in_keys(request, username), SIGN_IN_FAILURES))
-
-
-def sign_in_attempt_failed(request: HttpRequest, *, username: str) -> None:
-    """Count a failed sign-in; logged without the username or the client address."""
-    _count_failure(_sign_in_keys(request, username))
-    logger.warning("staff sign-in failed")

@@ -7,6 +7,7 @@ and SECRET_KEY, SURVEY_LINK_KEY, SURVEY_BASE_URL and ALLOWED_HOSTS must then be 
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_forms_gds",
     "csp",
+    "axes",
     "survey_site",
     "authorities",
     "surveys",
@@ -68,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out sign-in into our refusal page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 if not DEBUG:
@@ -212,6 +216,33 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Every way to sign in (the service's /sign-in/ and the Django admin's login) goes through
+# django-axes first: failures are recorded in the database (they survive a Redis outage
+# and are visible in the admin) and a client over the limit is refused, even with the
+# right password, until SIGN_IN_LOCKOUT_MINUTES after its last failure.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env.int("SIGN_IN_MAX_FAILURES", 10, minimum=3, maximum=100)
+AXES_COOLOFF_TIME = datetime.timedelta(
+    minutes=env.int("SIGN_IN_LOCKOUT_MINUTES", 15, minimum=1, maximum=24 * 60)
+)
+# Locked by (client, username) and by client, never by username alone: whoever knows a
+# username cannot lock its owner out, who can still sign in from a client that has not
+# failed (OWASP ASVS 2.2.1). With one limit for both, a client's failures over all
+# usernames decide; guessing one username from many clients is slowed per client and
+# met by the password rules (12 characters or more, no common passwords).
+AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"], "ip_address"]
+# The client as the link limiter counts it (TRUSTED_PROXY_COUNT, IPv6 by /64).
+AXES_CLIENT_IP_CALLABLE = "survey_site.ratelimit.sign_in_client_address"
+AXES_LOCKOUT_CALLABLE = "survey_site.views.sign_in_refused"
+# Logs and stored request data mask these (passwords always): no username or address in
+# the log lines django-axes writes.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = False
+
 LOGIN_URL = "sign-in"
 LOGIN_REDIRECT_URL = "signed-in"
 

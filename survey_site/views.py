@@ -1,6 +1,7 @@
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -8,11 +9,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from survey_site.forms import SignInForm
-from survey_site.ratelimit import (
-    WINDOW_SECONDS,
-    sign_in_attempt_failed,
-    sign_in_attempts_blocked,
-)
 from survey_site.roles import holds
 
 logger = logging.getLogger(__name__)
@@ -37,29 +33,21 @@ class SignInView(auth_views.LoginView):
     """Staff sign-in (analysts, survey administrators): no staff status needed.
 
     LoginView brings CSRF protection, no-store caching, a new session key on sign-in and
-    a `next` honoured only for this site. Failures are counted per client and per
-    username; over the limit, even the right password is refused until the window passes.
+    a `next` honoured only for this site. django-axes limits failures here and on the
+    admin's login alike (settings.AXES_*): a form with an empty field never reaches
+    authentication, so it is not counted as a guess.
     """
 
     form_class = SignInForm
     template_name = "staff/sign_in.html"
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if sign_in_attempts_blocked(request, username=request.POST.get("username", "")):
-            logger.warning("staff sign-in refused: too many failed attempts")
-            return render(
-                request,
-                "staff/sign_in_refused.html",
-                {"minutes": WINDOW_SECONDS // 60},
-                status=429,
-            )
-        return super().post(request, *args, **kwargs)
 
-    def form_invalid(self, form: SignInForm) -> HttpResponse:
-        # Only a wrong pair is a guess; an empty field is not.
-        if form.non_field_errors():
-            sign_in_attempt_failed(self.request, username=form.data.get("username", ""))
-        return super().form_invalid(form)
+def sign_in_refused(request: HttpRequest, response=None, credentials=None) -> HttpResponse:
+    """django-axes' lockout response, for /sign-in/ and the admin's login: a GOV.UK page
+    (429), with nothing about the username or the client."""
+    logger.warning("staff sign-in refused: too many failed attempts")
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "staff/sign_in_refused.html", {"minutes": minutes}, status=429)
 
 
 class SignOutView(auth_views.LogoutView):

@@ -1,4 +1,5 @@
-"""Staff sign in on a GOV.UK page, with no staff status, and are rate-limited on failures."""
+"""Staff sign in on a GOV.UK page, with no staff status, and are rate-limited on failures
+(django-axes, on /sign-in/ and the admin's login alike)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ import re
 
 import pytest
 import time_machine
+from axes.models import AccessAttempt
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import reverse
 
-from survey_site import ratelimit
 from survey_site.roles import ANALYSTS, SURVEY_ADMINISTRATORS
 
 pytestmark = pytest.mark.django_db
@@ -21,8 +23,8 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "a-long-test-password"
 WRONG = "not-the-password"
 SIGN_IN = "/sign-in/"
-# The start of a fixed rate-limit window (a whole quarter hour), so that a test's
-# failures all fall in one window however slowly it runs.
+ADMIN_LOGIN = "/admin/login/"
+# A fixed start for tests of the lockout and its 15 minutes.
 WINDOW_START = datetime.datetime(2025, 3, 3, 9, 0, tzinfo=datetime.UTC)
 
 
@@ -42,8 +44,8 @@ def administrator() -> User:
     return _member("administrator", SURVEY_ADMINISTRATORS)
 
 
-def _sign_in(client: Client, username: str, password: str, **extra: str):
-    return client.post(SIGN_IN, {"username": username, "password": password, **extra})
+def _sign_in(client: Client, username: str, password: str, path: str = SIGN_IN, **extra: str):
+    return client.post(path, {"username": username, "password": password, **extra})
 
 
 def _error_summary(html: bytes) -> list[str]:
@@ -136,46 +138,95 @@ def test_sign_in_form_needs_its_csrf_token(analyst):
     assert not _signed_in(client)
 
 
-def test_repeated_wrong_passwords_for_one_user_are_refused_then_released(analyst, caplog):
-    caplog.set_level(logging.INFO)
+def _fail_until_refused(client: Client, username: str, path: str = SIGN_IN) -> None:
+    """The limit's failures from one client: each a normal error, the last one refused."""
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        page = _sign_in(client, username, WRONG, path=path)
+        assert page.status_code == 200
+        assert b"govuk-error-summary" in page.content or b"errornote" in page.content
+    _assert_refused(_sign_in(client, username, WRONG, path=path))
+
+
+def _assert_refused(page) -> None:
+    assert page.status_code == 429
+    assert b"Too many attempts to sign in" in page.content
+    assert b"Wait 15 minutes" in page.content
+
+
+def test_someone_who_knows_a_username_cannot_lock_its_owner_out(analyst, caplog):
+    caplog.set_level(logging.DEBUG)
     attacker = Client(REMOTE_ADDR="198.51.100.7")
     with time_machine.travel(WINDOW_START):
-        for _ in range(ratelimit.SIGN_IN_FAILURES):
-            assert _sign_in(attacker, "analyst", WRONG).status_code == 200
-        # The analyst, from elsewhere and with the right password, is refused too.
+        _fail_until_refused(attacker, "analyst")
+        # The attacker's client is refused even the right password...
+        _assert_refused(_sign_in(attacker, "analyst", PASSWORD))
+        # ...but the analyst, from a client that has not failed, signs in.
         analyst_client = Client(REMOTE_ADDR="203.0.113.20")
-        blocked = _sign_in(analyst_client, "analyst", PASSWORD)
-        assert blocked.status_code == 429
-        assert b"Too many attempts to sign in" in blocked.content
-        assert not _signed_in(analyst_client)
-        # Other users are not locked out by it.
-        _member("colleague", ANALYSTS)
-        assert _sign_in(Client(), "colleague", PASSWORD).status_code == 302
-    assert any(r.getMessage() == "staff sign-in failed" for r in caplog.records)
+        assert _sign_in(analyst_client, "analyst", PASSWORD).status_code == 302
+        assert _signed_in(analyst_client)
+    assert any("staff sign-in refused" in r.getMessage() for r in caplog.records)
     for record in caplog.records:
         for secret in ("analyst", WRONG, PASSWORD, "198.51.100.7", "203.0.113.20"):
             assert secret not in record.getMessage()
-    later = WINDOW_START + datetime.timedelta(seconds=ratelimit.WINDOW_SECONDS + 1)
+    # What django-axes stores of the attempts holds no password.
+    for attempt in AccessAttempt.objects.all():
+        assert WRONG not in attempt.post_data and PASSWORD not in attempt.post_data
+    later = WINDOW_START + datetime.timedelta(minutes=15, seconds=30)
     with time_machine.travel(later):
-        assert _sign_in(analyst_client, "analyst", PASSWORD).status_code == 302
-        assert _signed_in(analyst_client)
+        assert _sign_in(attacker, "analyst", PASSWORD).status_code == 302
 
 
 def test_one_client_trying_many_usernames_is_refused_then_released(analyst):
     client = Client(REMOTE_ADDR="198.51.100.8")
     with time_machine.travel(WINDOW_START):
-        for attempt in range(ratelimit.SIGN_IN_FAILURES):
-            _sign_in(client, f"guess-{attempt}", WRONG)
-        assert _sign_in(client, "analyst", PASSWORD).status_code == 429
+        for attempt in range(settings.AXES_FAILURE_LIMIT - 1):
+            assert _sign_in(client, f"guess-{attempt}", WRONG).status_code == 200
+        _assert_refused(_sign_in(client, "another-guess", WRONG))
+        _assert_refused(_sign_in(client, "analyst", PASSWORD))
         assert _sign_in(Client(REMOTE_ADDR="203.0.113.21"), "analyst", PASSWORD).status_code == 302
-    later = WINDOW_START + datetime.timedelta(seconds=ratelimit.WINDOW_SECONDS + 1)
+    later = WINDOW_START + datetime.timedelta(minutes=15, seconds=30)
     with time_machine.travel(later):
         assert _sign_in(client, "analyst", PASSWORD).status_code == 302
 
 
+def test_the_admin_login_shares_the_limit(analyst):
+    """One limiter for every way to sign in: failures on the admin's login and on
+    /sign-in/ count together, and the admin's refusal is the same GOV.UK page."""
+    root = User.objects.create_superuser("root", password=PASSWORD)
+    client = Client(REMOTE_ADDR="198.51.100.9")
+    with time_machine.travel(WINDOW_START):
+        half = settings.AXES_FAILURE_LIMIT // 2
+        for _ in range(half):
+            assert _sign_in(client, "root", WRONG).status_code == 200
+        _fail_until_refused_from(client, "root", settings.AXES_FAILURE_LIMIT - half)
+        _assert_refused(_sign_in(client, "root", PASSWORD, path=ADMIN_LOGIN))
+        _assert_refused(_sign_in(client, "analyst", PASSWORD))
+        admin = Client(REMOTE_ADDR="203.0.113.22")
+        assert _sign_in(admin, "root", PASSWORD, path=ADMIN_LOGIN).status_code == 302
+        assert admin.session[SESSION_KEY] == str(root.pk)
+
+
+def _fail_until_refused_from(client: Client, username: str, failures: int) -> None:
+    for _ in range(failures - 1):
+        assert _sign_in(client, username, WRONG, path=ADMIN_LOGIN).status_code == 200
+    _assert_refused(_sign_in(client, username, WRONG, path=ADMIN_LOGIN))
+
+
+def test_behind_a_proxy_the_client_is_the_forwarded_address(analyst, settings):
+    """The lockout counts the address TRUSTED_PROXY_COUNT finds, not the proxy's."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    attacker = Client(HTTP_X_FORWARDED_FOR="198.51.100.10", **proxy)
+    with time_machine.travel(WINDOW_START):
+        _fail_until_refused(attacker, "analyst")
+        colleague = Client(HTTP_X_FORWARDED_FOR="203.0.113.23", **proxy)
+        assert _sign_in(colleague, "analyst", PASSWORD).status_code == 302
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"198.51.100.10"}
+
+
 def test_empty_submissions_are_not_counted_as_guesses(client, analyst):
     with time_machine.travel(WINDOW_START):
-        for _ in range(ratelimit.SIGN_IN_FAILURES + 1):
+        for _ in range(settings.AXES_FAILURE_LIMIT + 1):
             client.post(SIGN_IN, {"username": "analyst", "password": ""})
         assert _sign_in(client, "analyst", PASSWORD).status_code == 302
 

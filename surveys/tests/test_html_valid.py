@@ -4,9 +4,9 @@ import re
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
-from survey_site import ratelimit
 from surveys.contributors import contributor_add, contributor_link
 from surveys.services import link_issue, link_url
 from surveys.tests.factories import fill_everything, open_link, token_path
@@ -22,11 +22,10 @@ def collect_pages(response) -> dict[str, bytes]:
     pages["session-ended"] = visitor.get("/survey/session-ended/").content
     pages["sign-in"] = visitor.get("/sign-in/?next=/reporting/").content
     pages["sign-in-errors"] = visitor.post("/sign-in/", {}).content
-    for _ in range(ratelimit.SIGN_IN_FAILURES):
-        pages["sign-in-wrong-details"] = visitor.post(
-            "/sign-in/", {"username": "nobody", "password": "wrong"}
-        ).content
-    pages["sign-in-refused"] = visitor.post("/sign-in/", {"username": "nobody"}).content
+    wrong = {"username": "nobody", "password": "wrong"}
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        pages["sign-in-wrong-details"] = visitor.post("/sign-in/", wrong).content
+    pages["sign-in-refused"] = visitor.post("/sign-in/", wrong).content
     path = token_path(link_issue(response=response))
     pages["link-landing"] = visitor.get(path).content
     respondent = Client()
