@@ -18,6 +18,8 @@ three_letter_code_validator = RegexValidator(r"^[A-Z]{3}$", "Enter a three-lette
 council_code_validator = RegexValidator(
     r"^([A-Z]{3}|[0-9][A-Z0-9]{3})$", "Enter a three-letter code like HPL"
 )
+# The 2015 round's fieldwork date: its population is the councils existing that day.
+ENGLAND_2015_DATE = datetime.date(2015, 7, 1)
 
 
 class AuthorityQuerySet(models.QuerySet):

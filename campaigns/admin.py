@@ -4,8 +4,10 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from campaigns.models import Campaign, EmailAttempt, EmailTemplate
+from campaigns.models import Campaign, EmailTemplate
 from campaigns.services import invitations_send, reminders_send_now
+from outbox.models import EmailAttempt
+from surveys.models import EmailKind
 
 
 class EmailTemplateInline(admin.StackedInline):
@@ -74,7 +76,7 @@ class EmailAttemptAdmin(admin.ModelAdmin):
 
     @admin.display(description="Email")
     def kind(self, obj: EmailAttempt) -> str:
-        return obj.email.get_kind_display()
+        return EmailKind(obj.email.kind).label
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

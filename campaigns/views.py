@@ -40,7 +40,8 @@ from campaigns.services import (
     message_preview,
     reminders_send_now,
 )
-from surveys.models import OutboundEmail, Response, Survey
+from outbox.models import OutboundEmail
+from surveys.models import Response, Survey
 from surveys.selectors import survey_population
 from surveys.services import response_deadline
 

@@ -33,7 +33,7 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("campaigns", "view_campaign"),
         ("campaigns", "change_emailtemplate"),
         ("campaigns", "view_emailtemplate"),
-        ("campaigns", "view_emailattempt"),
+        ("outbox", "view_emailattempt"),
     ],
     ANALYSTS: [
         ("reporting", "view_dashboards"),

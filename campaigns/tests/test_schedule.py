@@ -12,7 +12,7 @@ from django.core import mail
 
 from campaigns.schedule import LONDON, days_left, days_left_text, deadline_text, reminder_times
 from campaigns.services import reminders_send_now
-from surveys.models import OutboundEmail
+from outbox.models import OutboundEmail
 
 UTC = datetime.UTC
 
