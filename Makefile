@@ -25,7 +25,7 @@ $(VNU):
 .env:
 	printf 'DEBUG=true\n' > .env
 
-# The demo on embedded defaults: SQLite, tasks in process, email files in ./outbox.
+# The demo on embedded defaults: SQLite, tasks in process, email files in ./sent-emails.
 run: $(STAMP) .env
 	$(PY) manage.py migrate --verbosity 0
 	$(PY) manage.py setup_demo
@@ -67,4 +67,4 @@ format: $(STAMP)
 	$(PY) -m ruff format .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 outbox staticfiles
+	rm -rf $(VENV) db.sqlite3 sent-emails staticfiles

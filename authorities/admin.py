@@ -2,8 +2,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from authorities.models import Authority
-from surveys.selectors import ENGLAND_2015_DATE
+from authorities.models import ENGLAND_2015_DATE, Authority
 
 
 class PopulationFilter(admin.SimpleListFilter):

@@ -20,6 +20,8 @@ three_letter_code_validator = RegexValidator(r"^[A-Z]{3}$", "Enter a three-lette
 council_code_validator = RegexValidator(
     r"^([A-Z]{3}|[0-9][A-Z0-9]{3})$", "Enter a three-letter code like HPL"
 )
+# The 2015 round's fieldwork date: its population is the councils existing that day.
+ENGLAND_2015_DATE = datetime.date(2015, 7, 1)
 
 # A UK telephone number as people write it: spaces, hyphens and brackets are allowed
 # around 10 or 11 digits starting 0, or +44 and 9 or 10 digits.

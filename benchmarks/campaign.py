@@ -101,14 +101,12 @@ def main() -> None:
     from django.utils import timezone
 
     from authorities.models import Authority
-    from campaigns.models import EmailAttempt
     from campaigns.services import invitations_send
     from campaigns.tests.worker import CeleryWorker, SmtpSink, worker_environment
+    from outbox.models import EmailAttempt, EmailStatus, OutboundEmail
     from survey_site.celery import app
     from surveys.choices import PopulationKind, SurveyStatus
     from surveys.models import (
-        EmailStatus,
-        OutboundEmail,
         Questionnaire,
         Response,
         Survey,

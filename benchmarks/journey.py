@@ -114,7 +114,7 @@ from django.conf import settings
 from django.core.management import call_command
 from authorities.models import Authority
 from surveys.questionnaires import questionnaire_load
-from surveys.selectors import ENGLAND_2015_DATE
+from authorities.models import ENGLAND_2015_DATE
 from surveys.services import link_url, links_issue_for_survey
 from surveys.tests.factories import make_survey
 

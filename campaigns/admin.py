@@ -4,9 +4,11 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from campaigns.models import Campaign, EmailAttempt, EmailTemplate
+from campaigns.models import Campaign, EmailTemplate
 from campaigns.services import invitations_send, reminders_send_now
+from outbox.models import EmailAttempt
 from survey_site.admin import ReadOnlyAdmin
+from surveys.models import EmailKind
 
 
 class EmailTemplateInline(admin.StackedInline):
@@ -75,4 +77,4 @@ class EmailAttemptAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Email")
     def kind(self, obj: EmailAttempt) -> str:
-        return obj.email.get_kind_display()
+        return EmailKind(obj.email.kind).label

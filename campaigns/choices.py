@@ -10,13 +10,6 @@ class TemplateKind(models.TextChoices):
     EXTENSION = "extension", "Deadline extension"
 
 
-class AttemptOutcome(models.TextChoices):
-    SENT = "sent", "Sent"
-    RETRY = "retry", "Not sent: will retry"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled (no longer needed)"
-
-
 class TrackerStatus(models.TextChoices):
     """Where a council stands in a round, most advanced first (see campaigns.selectors)."""
 

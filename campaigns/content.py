@@ -153,7 +153,7 @@ def paragraphs(body: str, values: dict[str, str]) -> list[list[dict[str, str]]]:
 
 def render(*, kind: str, subject: str, body: str, values: dict[str, str]) -> Rendered:
     """Subject, text and HTML parts of one council's email."""
-    from surveys.emails import render_email
+    from outbox.sending import render_email
 
     context = {
         "subject": " ".join(fill(subject, values).split()),

@@ -1,7 +1,7 @@
-"""A round's campaign: its reminder schedule, its editable emails, and every send attempt.
+"""A round's campaign: its reminder schedule and its editable emails.
 
-The emails themselves are `surveys.OutboundEmail` rows (the exactly-once outbox); an
-`EmailAttempt` records each try to send one, with its outcome and when to try again.
+The emails themselves are `outbox.OutboundEmail` rows (the exactly-once outbox), each try
+to send one an `outbox.EmailAttempt`.
 """
 
 from __future__ import annotations
@@ -11,11 +11,9 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.utils import timezone
 
-from campaigns.choices import AttemptOutcome, TemplateKind
-from survey_site.formatting import datetime_text
-from surveys.models import OutboundEmail, Survey
+from campaigns.choices import TemplateKind
+from surveys.models import Survey
 
 days_validator = RegexValidator(
     r"^\s*\d{1,3}(\s*,\s*\d{1,3})*\s*$|^\s*$",
@@ -108,21 +106,3 @@ class EmailTemplate(models.Model):
         errors = template_errors(kind=self.kind, subject=self.subject, body=self.body)
         if errors:
             raise ValidationError(errors)
-
-
-class EmailAttempt(models.Model):
-    """One try at sending an outbox email: when, the outcome, and when to try again."""
-
-    email = models.ForeignKey(OutboundEmail, on_delete=models.CASCADE, related_name="tries")
-    attempted_at = models.DateTimeField(default=timezone.now)
-    outcome = models.CharField(max_length=20, choices=AttemptOutcome.choices)
-    # The exception's class name only: no address or message content in the record.
-    error = models.CharField(max_length=200, blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["attempted_at", "id"]
-        indexes = [models.Index(fields=["email", "attempted_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.get_outcome_display()} at {datetime_text(self.attempted_at)}"

@@ -17,13 +17,14 @@ from django.db.models import Max, Min
 from authorities.choices import AuthorityKind, LinkKind, Region
 from authorities.models import AccessLink, Authority
 from campaigns.choices import TrackerStatus
-from surveys.bounces import BOUNCED
+from outbox.bounces import BOUNCED
+from outbox.models import EmailStatus, OutboundEmail
+from outbox.sending import CANCELLED
 from surveys.choices import ResponseStatus
-from surveys.models import EmailKind, EmailStatus, OutboundEmail, Response, Survey
+from surveys.models import EmailKind, Response, Survey
 from surveys.selectors import survey_population
 
 CHASING_KINDS = (EmailKind.INVITATION, EmailKind.REMINDER, EmailKind.EXTENSION)
-CANCELLED = "Cancelled"
 EMAIL_FIELDS = (
     "id",
     "response_id",
@@ -180,7 +181,7 @@ def tracker_get(*, survey: Survey) -> Tracker:
         if own:
             last = own[-1]
             row.last_contact_at = last.sent_at or last.tried_at or last.created_at
-            row.last_contact_kind = last.get_kind_display()
+            row.last_contact_kind = EmailKind(last.kind).label
             row.last_contact_outcome = _outcome(last)
             if last.status == EmailStatus.FAILED and not last.last_error.startswith(CANCELLED):
                 row.failed_email_id = last.pk

@@ -3,7 +3,7 @@
 Each email is an `OutboundEmail` row whose unique key is (round, council, kind,
 sequence): creating it twice is a no-op, so running a command twice, two beat processes
 or a retried task never email a council the same thing twice. Rows are created here and
-sent in rate-limited batches by surveys.emails.email_dispatch (see there for the claim).
+sent in rate-limited batches by outbox.sending.email_dispatch (see there for the claim).
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ from campaigns.choices import TemplateKind
 from campaigns.content import DEFAULTS, Rendered, render
 from campaigns.models import Campaign, EmailTemplate
 from campaigns.schedule import days_left_text, reminder_times, schedule_errors
-from campaigns.selectors import CANCELLED, contact_problem
+from campaigns.selectors import contact_problem
+from outbox.models import EmailStatus, OutboundEmail
+from outbox.sending import CANCELLED, LINK_MARKER, dispatch_on_commit
 from survey_site.formatting import deadline_text
-from survey_site.queue import enqueue_on_commit
 from surveys.choices import ChangeKind, ResponseStatus, SurveyStatus
-from surveys.emails import LINK_MARKER
-from surveys.models import ChangeRecord, EmailKind, EmailStatus, OutboundEmail, Response, Survey
+from surveys.models import ChangeRecord, EmailKind, Response, Survey
 from surveys.selectors import survey_population
 from surveys.services import (
     email_enqueue,
@@ -152,7 +152,7 @@ def _values(
 
 
 def _response_values(response: Response, now: datetime.datetime) -> dict[str, str]:
-    # The link stays a marker: surveys.emails puts the council's URL in when it sends.
+    # The link stays a marker: surveys.email_policy puts the council's URL in when it sends.
     return _values(
         survey=response.survey,
         authority=response.authority,
@@ -212,12 +212,6 @@ def _outbox_create(
         send_at_once=False,  # the dispatcher sends campaign emails in paced batches
     )
     return email is not None
-
-
-def _dispatch_on_commit() -> None:
-    from surveys.tasks import email_dispatch_task
-
-    enqueue_on_commit(email_dispatch_task)
 
 
 def _round_is_open(survey: Survey, now: datetime.datetime) -> bool:
@@ -317,7 +311,7 @@ def invitations_send(
                     report.queued += 1
                 else:
                     report.already += 1
-            _dispatch_on_commit()
+            dispatch_on_commit()
     logger.info("invitations for round %s: %s", survey.pk, report)
     return report
 
@@ -389,7 +383,7 @@ def _reminder_create(
             message=message,
         ):
             report.queued += 1
-            _dispatch_on_commit()
+            dispatch_on_commit()
         else:
             report.already += 1
 
@@ -700,5 +694,5 @@ def email_resend(
             old_value={"email": failed.pk, "status": failed.status},
             new_value={"resent": key},
         )
-        _dispatch_on_commit()
+        dispatch_on_commit()
     return OutboundEmail.objects.get(key=key)

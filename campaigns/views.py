@@ -46,8 +46,9 @@ from campaigns.services import (
     reminders_plan,
     reminders_send_now,
 )
+from outbox.models import OutboundEmail
 from survey_site.roles import holds, role_required
-from surveys.models import OutboundEmail, Response, Survey
+from surveys.models import Response, Survey
 from surveys.selectors import survey_population
 from surveys.services import response_deadline
 

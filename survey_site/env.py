@@ -58,7 +58,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "EMAIL_URL",
         "Outgoing mail, e.g. smtp://user:pass@relay:587/?tls=True; filemail:// writes files.",
-        "filemail:// into ./outbox",
+        "filemail:// into ./sent-emails",
     ),
     Variable("DEFAULT_FROM_EMAIL", "Sender of survey emails.", "survey@localdigital.example"),
     Variable(

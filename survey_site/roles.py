@@ -42,6 +42,7 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("campaigns", "view_emailtemplate"),
         ("campaigns", "view_emailattempt"),
         ("surveys", "view_linkdownload"),
+        ("outbox", "view_emailattempt"),
     ],
     ANALYSTS: [
         ("reporting", "view_dashboards"),

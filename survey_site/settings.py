@@ -1,7 +1,7 @@
 """Django settings. Every environment variable is read here, through survey_site.env.
 
 Embedded defaults (no variable set, DEBUG on) give SQLite, Celery tasks run in process
-and email written to ./outbox. Production is safe by default: DEBUG is off unless set,
+and email written to ./sent-emails. Production is safe by default: DEBUG is off unless set,
 and SECRET_KEY, SURVEY_LINK_KEY, SURVEY_BASE_URL and ALLOWED_HOSTS must then be given.
 """
 
@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "survey_site",
+    "outbox",
     "authorities",
     "surveys",
     "reporting",
@@ -165,14 +166,14 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "email-requeue-pending": {
-        "task": "surveys.tasks.email_requeue_pending_task",
+        "task": "outbox.tasks.email_requeue_pending_task",
         "schedule": 300.0,
     },
     "responses-close-due": {
         "task": "surveys.tasks.responses_close_due_task",
         "schedule": 300.0,
     },
-    "email-dispatch": {"task": "surveys.tasks.email_dispatch_task", "schedule": 60.0},
+    "email-dispatch": {"task": "outbox.tasks.email_dispatch_task", "schedule": 60.0},
     "reminders-send-due": {
         "task": "campaigns.tasks.reminders_send_due_task",
         "schedule": 900.0,
@@ -190,7 +191,7 @@ _email = environ.Env.email_url_config(EMAIL_URL)
 EMAIL_BACKEND = _email["EMAIL_BACKEND"]
 vars().update({k: v for k, v in _email.items() if v not in (None, "")})
 if EMAIL_BACKEND.endswith("filebased.EmailBackend") and not _email.get("EMAIL_FILE_PATH"):
-    EMAIL_FILE_PATH = str(BASE_DIR / "outbox")
+    EMAIL_FILE_PATH = str(BASE_DIR / "sent-emails")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "survey@localdigital.example")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 30
@@ -198,6 +199,11 @@ EMAIL_TIMEOUT = 30
 EMAIL_RATE_PER_MINUTE = env.int("EMAIL_RATE_PER_MINUTE", 50, minimum=1, maximum=100_000)
 EMAIL_BATCH_SIZE = env.int("EMAIL_BATCH_SIZE", 50, minimum=1, maximum=1000)
 EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", 5, minimum=1, maximum=20)
+# The outbox (outbox/) knows nothing of surveys: what its emails belong to, whose link
+# they carry, and what decides whether a queued email still goes, are named here.
+OUTBOX_OWNER_MODEL = "surveys.Response"
+OUTBOX_LINK_MODEL = "authorities.AccessLink"
+OUTBOX_POLICY = "surveys.email_policy.SurveyEmailPolicy"
 # Answers and submission are accepted this long after a council's extended deadline.
 LATE_GRACE_MINUTES = env.int("LATE_GRACE_MINUTES", 60, minimum=0, maximum=7 * 24 * 60)
 
@@ -376,6 +382,7 @@ LOGGING = {
     "loggers": {
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "outbox": {"level": LOG_LEVEL},
         "authorities": {"level": LOG_LEVEL},
         "surveys": {"level": LOG_LEVEL},
         "reporting": {"level": LOG_LEVEL},

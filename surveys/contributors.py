@@ -17,8 +17,8 @@ from django.utils import timezone
 from authorities.choices import LinkKind
 from authorities.models import AccessLink
 from authorities.tokens import derive_token, hash_token, new_nonce
+from outbox.sending import LINK_MARKER
 from surveys.choices import ChangeKind
-from surveys.emails import LINK_MARKER
 from surveys.models import (
     ChangeRecord,
     Contributor,

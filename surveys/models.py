@@ -11,9 +11,8 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
-from django.utils.crypto import salted_hmac
 
-from authorities.models import AccessLink, Authority
+from authorities.models import Authority
 from survey_site.formatting import datetime_text
 from surveys.choices import (
     ChangeKind,
@@ -417,6 +416,8 @@ class Answer(Answered):
 
 
 class EmailKind(models.TextChoices):
+    """The survey's kinds of email (outbox.OutboundEmail.kind)."""
+
     INVITATION = "invitation", "Invitation"
     REMINDER = "reminder", "Reminder"
     EXTENSION = "extension", "Deadline extension"
@@ -424,71 +425,6 @@ class EmailKind(models.TextChoices):
     CONTRIBUTOR_ADDED = "contributor_added", "Contributor added"
     CONTRIBUTOR_REASSIGNED = "contributor_reassigned", "Contributor's sections changed"
     SECTION_COMPLETE = "section_complete", "Section completed by a contributor"
-
-
-class EmailStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
-
-
-MESSAGE_HASH_SALT = "surveys.OutboundEmail.message_hash"
-
-
-class OutboundEmail(models.Model):
-    """One email to send, exactly once: the unique key makes a second enqueue a no-op.
-
-    Celery delivers at least once, so the send claims the row with
-    select_for_update(skip_locked=True) and sends only while it is pending.
-
-    The bodies never hold a working access link: where the link goes they hold
-    surveys.emails.LINK_MARKER, and `link` says whose link it is. The URL is derived
-    from the link's nonce and SURVEY_LINK_KEY only when the message is sent, so a dump
-    of this table lets nobody in.
-    """
-
-    key = models.CharField(max_length=200, unique=True)
-    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="emails")
-    kind = models.CharField(max_length=30, choices=EmailKind.choices)
-    to_address = models.EmailField(max_length=254)
-    subject = models.CharField(max_length=300)
-    body_text = models.TextField()
-    body_html = models.TextField(blank=True)
-    link = models.ForeignKey(
-        AccessLink,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="emails",
-        help_text="Whose access link is put in place of the marker when the email is sent.",
-    )
-    status = models.CharField(
-        max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING
-    )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    # The local part of the Message-ID (surveys.emails.message_id), fixed by the key: how a
-    # bounce report names the email it is about (surveys.bounces).
-    message_hash = models.CharField(max_length=32, blank=True, db_index=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["status", "created_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.response.authority}"
-
-    def save(self, *args, **kwargs) -> None:
-        if not self.message_hash:
-            self.message_hash = self.hash_of(self.key)
-        super().save(*args, **kwargs)
-
-    @staticmethod
-    def hash_of(key: str) -> str:
-        """Keyed (SECRET_KEY), so that nobody can work out an email's Message-ID from its
-        predictable key and forge a bounce report about it."""
-        return salted_hmac(MESSAGE_HASH_SALT, key, algorithm="sha256").hexdigest()[:32]
 
 
 class ChangeRecord(models.Model):

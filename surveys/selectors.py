@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from authorities.choices import LinkKind
-from authorities.models import AccessLink, Authority, AuthorityQuerySet
+from authorities.models import ENGLAND_2015_DATE, AccessLink, Authority, AuthorityQuerySet
 from survey_site.formatting import iso_date_text
 from surveys.choices import PopulationKind, Provision, SectionKind
 from surveys.models import (
@@ -25,9 +25,6 @@ from surveys.models import (
     Survey,
     TransactionAnswer,
 )
-
-# The 2015 round's fieldwork date: the population is the councils existing that day.
-ENGLAND_2015_DATE = datetime.date(2015, 7, 1)
 
 
 def survey_population(*, survey: Survey) -> AuthorityQuerySet:

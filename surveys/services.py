@@ -23,15 +23,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from authorities.choices import LinkKind
 from authorities.models import AccessLink, Authority
 from authorities.tokens import TOKEN_LENGTH, derive_token, hash_token, looks_like_token, new_nonce
-from survey_site.queue import enqueue_on_commit
+from outbox import sending
 from surveys.choices import ChangeKind, Provision, ResponseStatus, SurveyStatus
-from surveys.emails import LINK_KINDS
+from surveys.email_policy import LINK_KINDS
 from surveys.models import (
     Answer,
     ChangeRecord,
@@ -40,7 +40,6 @@ from surveys.models import (
     EmailKind,
     Figure,
     KeyTransaction,
-    OutboundEmail,
     Question,
     Response,
     Survey,
@@ -630,55 +629,26 @@ def response_reopen(*, response: Response, actor: str) -> Response:
 # --- Email ------------------------------------------------------------------------
 
 
-# An access link's path: what must never be written to the outbox (surveys.emails).
+# An access link's path: what must never be written to the outbox.
 LIVE_LINK = re.compile(rf"/s/[A-Za-z0-9_-]{{{TOKEN_LENGTH}}}(?![A-Za-z0-9_-])")
 
 
-def email_enqueue(
-    *,
-    response: Response,
-    kind: str,
-    key: str,
-    to_address: str,
-    subject: str,
-    body_text: str,
-    body_html: str = "",
-    link: AccessLink | None = None,
-    send_at_once: bool = True,
-) -> OutboundEmail | None:
-    """Record an email to send once, and queue its sending after commit.
+def email_enqueue(*, kind: str, subject: str, body_text: str, body_html: str = "", **fields):
+    """Record an email of the survey in the outbox (outbox.sending.email_enqueue).
 
-    The unique key makes enqueueing the same event twice a no-op (None is returned).
-    Campaign emails pass send_at_once=False: the dispatcher sends them in paced batches.
-
-    An email that gives someone their access link holds surveys.emails.LINK_MARKER where
+    An email that gives someone their access link holds outbox.sending.LINK_MARKER where
     `link` goes, never the link itself: one that carries a link is refused, so no caller
     can leak links into the database. (Other emails, such as the copy of the answers,
     may quote what people typed and are not checked.)
     """
-    from surveys.tasks import email_send_task
-
     if kind in LINK_KINDS and (
-        link is None or any(LIVE_LINK.search(part) for part in (subject, body_text, body_html))
+        fields.get("link") is None
+        or any(LIVE_LINK.search(part) for part in (subject, body_text, body_html))
     ):
         raise ValueError("An access link must not be stored in the outbox: use LINK_MARKER")
-    try:
-        with transaction.atomic():
-            email = OutboundEmail.objects.create(
-                response=response,
-                kind=kind,
-                key=key,
-                to_address=to_address,
-                subject=subject,
-                body_text=body_text,
-                body_html=body_html,
-                link=link,
-            )
-    except IntegrityError:
-        return None
-    if send_at_once:
-        enqueue_on_commit(email_send_task, email.pk)
-    return email
+    return sending.email_enqueue(
+        kind=kind, subject=subject, body_text=body_text, body_html=body_html, **fields
+    )
 
 
 def submission_copy_key(response: Response) -> str:

@@ -18,6 +18,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
+from outbox.bounces import BOUNCED
+from outbox.models import EmailStatus
 from survey_site.formatting import time_text
 from survey_site.middleware import csrf_token_only
 from survey_site.ratelimit import (
@@ -26,7 +28,6 @@ from survey_site.ratelimit import (
     link_failures_over_global_limit,
 )
 from survey_site.uploads import upload_limit_bytes, upload_limit_text, upload_too_large
-from surveys.bounces import BOUNCED
 from surveys.choices import Provision, ResponseStatus, SectionKind
 from surveys.contributors import (
     contributor_add,
@@ -42,7 +43,7 @@ from surveys.forms import (
     TransactionForm,
     sign_state,
 )
-from surveys.models import EmailKind, EmailStatus, KeyTransaction, Section
+from surveys.models import EmailKind, KeyTransaction, Section
 from surveys.pages import (
     Page,
     answers_summary,
@@ -875,7 +876,7 @@ def contributors(request: HttpRequest) -> HttpResponse:
         .prefetch_related("sections")
         .order_by("name")
     )
-    # Whose link email came back undelivered (surveys.bounces): they never got their link.
+    # Whose link email came back undelivered (outbox.bounces): they never got their link.
     bounced = set(
         respondent.response.emails.filter(
             kind__in=CONTRIBUTOR_EMAIL_KINDS,

@@ -7,7 +7,7 @@ its own council's response.
 
 The first worker runs one process, killed while the relay holds its message unanswered,
 so the kill falls outside the window no SMTP client can close: the relay has accepted a
-message and the sender dies before recording it (see surveys.emails). With two processes
+message and the sender dies before recording it (see outbox.sending). With two processes
 the other one can be exactly there, and its message then arrives twice (same Message-ID).
 The restarted worker runs two processes, racing the redelivered messages of the dead one
 with the dispatcher's new batches over the same rows.
@@ -27,8 +27,8 @@ from django.test import Client
 
 from campaigns.services import invitations_send
 from campaigns.tests.worker import CeleryWorker, SmtpSink, worker_environment
+from outbox.models import EmailStatus, OutboundEmail
 from survey_site.celery import app
-from surveys.models import EmailStatus, OutboundEmail
 from surveys.services import link_find
 from surveys.tests import conftest as surveys_conftest
 from surveys.tests.factories import make_authority
@@ -126,7 +126,7 @@ def test_300_invitations_arrive_exactly_once_when_the_worker_is_killed_mid_batch
             assert _drop_redis_connections(broker) >= 0
             workers.append(CeleryWorker(env, log=log).start())
             # Beat's dispatcher finds the rows the dead worker left pending.
-            from surveys.tasks import email_dispatch_task
+            from outbox.tasks import email_dispatch_task
 
             email_dispatch_task.delay()
             assert sink.wait_for(COUNCILS, timeout=180), (sink.count(), log.read_text())

@@ -16,11 +16,12 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from campaigns.tests.worker import SmtpSink, free_port
+from outbox.models import EmailStatus, OutboundEmail
+from outbox.sending import email_dispatch
+from outbox.tasks import email_send_task
 from survey_site.celery import app
 from surveys.choices import ResponseStatus
-from surveys.emails import email_dispatch
-from surveys.models import EmailKind, EmailStatus, OutboundEmail
-from surveys.tasks import email_send_task
+from surveys.models import EmailKind
 from surveys.tests.conftest import (  # noqa: F401 (fixtures)
     client_in,
     hartlepool,

@@ -7,8 +7,7 @@ import pytest
 from authorities.choices import AuthorityKind as K
 from authorities.choices import Region as R
 from authorities.choices import Tier
-from authorities.models import Authority
-from surveys.selectors import ENGLAND_2015_DATE
+from authorities.models import ENGLAND_2015_DATE, Authority
 
 pytestmark = pytest.mark.usefixtures("councils")
 

@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from surveys.models import OutboundEmail
+from outbox.models import OutboundEmail
 from surveys.services import response_get_or_create
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from campaigns.services import email_resend, invitations_send
-from surveys.models import EmailStatus, OutboundEmail
+from outbox.models import EmailStatus, OutboundEmail
 
 pytestmark = pytest.mark.django_db
 

@@ -9,13 +9,12 @@ import importlib
 import re
 
 import pytest
-from django.apps import apps
 from django.core import mail
 from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.test import Client
 
 from authorities.models import AccessLink
-from campaigns.models import EmailAttempt
 from campaigns.services import (
     campaign_get_or_create,
     deadline_extend,
@@ -23,17 +22,12 @@ from campaigns.services import (
     invitations_send,
     reminders_send_now,
 )
+from outbox.models import EmailAttempt, EmailStatus, OutboundEmail
+from outbox.sending import LINK_MARKER, email_dispatch, email_send
 from survey_site.roles import administrator_create
 from surveys.contributors import contributor_add, contributor_revoke
-from surveys.emails import (
-    CONTRIBUTOR_REMOVED,
-    LINK_LOST,
-    LINK_MARKER,
-    LINK_REVOKED,
-    email_dispatch,
-    email_send,
-)
-from surveys.models import Contributor, EmailKind, EmailStatus, OutboundEmail, Response
+from surveys.email_policy import CONTRIBUTOR_REMOVED, LINK_LOST, LINK_REVOKED
+from surveys.models import Contributor, EmailKind, Response
 from surveys.services import (
     email_enqueue,
     link_issue,
@@ -45,6 +39,14 @@ from surveys.services import (
 pytestmark = pytest.mark.django_db
 LINK = re.compile(r"^(https?://\S+/s/([A-Za-z0-9_-]{43}))$", re.MULTILINE)
 redaction = importlib.import_module("surveys.migrations.0006_outboundemail_redact_links")
+
+
+def _apps_after_redaction():
+    """The models as the redaction migration saw them (the outbox was still in surveys)."""
+    state = MigrationLoader(connection).project_state(
+        ("surveys", "0006_outboundemail_redact_links")
+    )
+    return state.apps
 
 
 def _path(url: str) -> str:
@@ -289,7 +291,7 @@ def test_staff_pages_never_show_a_link(invited, django_capture_on_commit_callbac
         f"/campaigns/{survey.slug}/",
         f"/campaigns/{survey.slug}/outstanding.csv",
         f"/campaigns/{survey.slug}/preview/?kind=reminder_not_started&council={gss}",
-        "/admin/campaigns/emailattempt/",
+        "/admin/outbox/emailattempt/",
         f"/admin/surveys/response/{hartlepool.pk}/change/",
     ):
         page = staff.get(url)
@@ -321,7 +323,7 @@ def test_migration_takes_plain_links_out_of_existing_rows(
     lost = legacy("old:2", unknown, middlesbrough)
     sent = legacy("old:3", url, hartlepool, status=EmailStatus.SENT)
     copy = legacy("old:4", unknown, hartlepool, kind=EmailKind.SUBMISSION_COPY)
-    redaction.redact_links(apps, None)
+    redaction.redact_links(_apps_after_redaction(), None)
 
     for email in (matched, lost, sent):
         email.refresh_from_db()
@@ -332,7 +334,7 @@ def test_migration_takes_plain_links_out_of_existing_rows(
     assert sent.link == matched.link
     copy.refresh_from_db()
     assert unknown in copy.body_text  # what people typed in their answers is left alone
-    redaction.redact_links(apps, None)  # running again changes nothing
+    redaction.redact_links(_apps_after_redaction(), None)  # running again changes nothing
     matched.refresh_from_db()
     assert matched.body_text.count(LINK_MARKER) == 1
 
@@ -354,6 +356,6 @@ def test_rolling_the_redaction_back_holds_marked_emails_instead_of_sending_the_m
     survey, (hartlepool, _) = invited
     pending = _queued_reminder(survey, hartlepool, django_capture_on_commit_callbacks)
     assert pending.status == EmailStatus.PENDING and LINK_MARKER in pending.body_text
-    redaction.hold_marked_emails(apps, None)
+    redaction.hold_marked_emails(_apps_after_redaction(), None)
     pending.refresh_from_db()
     assert (pending.status, pending.last_error) == (EmailStatus.FAILED, LINK_LOST)

@@ -12,8 +12,8 @@ from django.core import mail
 
 from campaigns.schedule import LONDON, days_left, days_left_text, reminder_times
 from campaigns.services import reminders_send_now
+from outbox.models import OutboundEmail
 from survey_site.formatting import deadline_text
-from surveys.models import OutboundEmail
 
 UTC = datetime.UTC
 

@@ -11,9 +11,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
-from campaigns.choices import AttemptOutcome
 from campaigns.deadlines import response_grace_deadline
-from campaigns.models import EmailAttempt
 from campaigns.schedule import LONDON
 from campaigns.selectors import tracker_get
 from campaigns.services import (
@@ -25,9 +23,10 @@ from campaigns.services import (
     reminders_send_due,
     reminders_send_now,
 )
+from outbox.models import AttemptOutcome, EmailAttempt, EmailStatus, OutboundEmail
+from outbox.sending import email_dispatch, email_send, email_send_batch
 from surveys.choices import ResponseStatus
-from surveys.emails import email_dispatch, email_send, email_send_batch
-from surveys.models import ChangeRecord, EmailKind, EmailStatus, OutboundEmail, Response
+from surveys.models import ChangeRecord, EmailKind, Response
 
 from .conftest import make_council
 

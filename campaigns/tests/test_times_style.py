@@ -7,8 +7,8 @@ from django.test import Client
 
 from campaigns.forms import parse_time
 from campaigns.services import invitations_send
+from outbox.models import OutboundEmail
 from survey_site.formatting import LONDON
-from surveys.models import OutboundEmail
 from surveys.tests.test_times_style import not_govuk, visible_text
 
 

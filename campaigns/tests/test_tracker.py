@@ -11,8 +11,9 @@ from django.test import Client
 from openpyxl import load_workbook
 
 from campaigns.services import invitations_send
+from outbox.models import OutboundEmail
 from surveys.choices import ResponseStatus
-from surveys.models import OutboundEmail, Response
+from surveys.models import Response
 from surveys.services import link_issue, link_redeem, response_get_or_create
 from surveys.tests.factories import fill_everything
 

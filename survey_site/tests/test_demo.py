@@ -10,9 +10,10 @@ from django.core.management import call_command
 
 from campaigns.selectors import contact_problem
 from campaigns.services import invitations_send
+from outbox.models import OutboundEmail
 from reporting.models import Release, ReleaseStatus
 from survey_site.roles import holds
-from surveys.models import OutboundEmail, Survey
+from surveys.models import Survey
 from surveys.selectors import survey_population
 
 

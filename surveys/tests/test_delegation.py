@@ -10,9 +10,10 @@ from django.test import Client
 from django.utils import timezone
 
 from authorities.models import AccessLink
+from outbox.models import OutboundEmail
 from surveys.choices import ResponseStatus
 from surveys.contributors import contributor_add, contributor_reassign, contributor_revoke
-from surveys.models import ChangeRecord, Contributor, Figure, OutboundEmail, Section
+from surveys.models import ChangeRecord, Contributor, Figure, Section
 from surveys.services import link_url
 
 from .factories import fill_everything, make_authority, new_response, open_link
@@ -285,7 +286,7 @@ def test_the_link_holders_copy_of_the_answers_holds_every_section(
 
 
 def test_the_link_holder_sees_when_a_contributors_link_email_bounced(officer, holder):
-    from surveys.bounces import Bounce, bounce_record
+    from outbox.bounces import Bounce, bounce_record
 
     page = holder.get("/survey/contributors/").content.decode()
     assert "Email not delivered" not in page

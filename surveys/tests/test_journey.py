@@ -10,10 +10,11 @@ from django.core import mail
 from django.test import Client
 
 from authorities.choices import AuthorityKind
+from outbox.models import OutboundEmail
 from survey_site.formatting import datetime_text as govuk_datetime
 from surveys.choices import Provision, ResponseStatus
 from surveys.forms import parse_whole_number
-from surveys.models import ChangeRecord, Figure, OutboundEmail, Response, TransactionAnswer
+from surveys.models import ChangeRecord, Figure, Response, TransactionAnswer
 from surveys.services import (
     ResponseNotEditable,
     TransactionInput,

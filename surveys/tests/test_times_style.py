@@ -8,8 +8,8 @@ import pytest
 import time_machine
 from django.core import mail
 
+from outbox.models import OutboundEmail
 from survey_site.formatting import LONDON
-from surveys.models import OutboundEmail
 from surveys.tests.test_html_valid import collect_pages
 
 # "5:00p.m.", "6:11 a.m.", "5:00 PM", "17:00" as a time of day, "2026-07-15" in words for people.

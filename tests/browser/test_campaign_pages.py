@@ -5,8 +5,8 @@ import json
 import pytest
 from django.conf import settings
 
+from outbox.models import OutboundEmail
 from survey_site.roles import administrator_create
-from surveys.models import OutboundEmail
 from surveys.questionnaires import questionnaire_load
 from surveys.tests.factories import make_authority, make_survey
 from tests.browser.conftest import axe_violations, sign_in

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from surveys.bounces import bounce_parse, bounce_record, message_from_bytes
+from outbox.bounces import bounce_parse, bounce_record, message_from_bytes
 
 logger = logging.getLogger(__name__)
 

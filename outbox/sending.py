@@ -7,11 +7,11 @@ Redis is at-least-once: late acks, a killed worker, two beat processes) finds th
 locked or already sent and sends nothing.
 
 The outbox never holds a working access link (a database dump alone must let nobody in):
-bodies carry LINK_MARKER where the link goes and the row points at the `AccessLink`. The
-URL is derived from the link's nonce and SURVEY_LINK_KEY while the claimed row is sent,
-and exists only in the message handed to the backend. If the link was re-issued in the
-meantime the council's current link goes out; if it was revoked with no successor (a
-removed contributor) the email is cancelled, never sent with a dead or stale link.
+bodies carry LINK_MARKER where the link goes and the row points at the link's row. The
+URL is put in while the claimed row is sent, by the policy of the layers above
+(settings.OUTBOX_POLICY, see outbox.conf), and exists only in the message handed to the
+backend. The policy may also hold an email back: no longer wanted (cancelled), or its
+link cannot go (failed, offered for resending).
 
 One window remains, as for any SMTP client: the relay has accepted a message and the
 process dies before the commit. The row is then still pending and is sent again; its
@@ -22,7 +22,7 @@ Bulk campaign email goes out in batches (EMAIL_BATCH_SIZE per task, one SMTP con
 at no more than EMAIL_RATE_PER_MINUTE across all workers. A failure is recorded as an
 `EmailAttempt` with the time of the next try (exponential backoff, scheduled from the
 database by beat rather than with long countdowns); after EMAIL_MAX_ATTEMPTS the email
-is marked failed and the tracker offers to resend it. One council's failure never stops
+is marked failed and the tracker offers to resend it. One recipient's failure never stops
 the others.
 """
 
@@ -39,38 +39,25 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import escape
 
-from surveys.models import EmailKind, EmailStatus, OutboundEmail
+from outbox import conf
+from outbox.models import EmailAttempt, EmailStatus, OutboundEmail
+from survey_site.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 SEND_ERRORS = (smtplib.SMTPException, OSError)
 # The relay refused the address itself (a hard bounce at RCPT): retrying cannot help.
 PERMANENT_ERRORS = (smtplib.SMTPRecipientsRefused,)
-# Emails that chase a council: not sent once it has submitted or its deadline passed.
-CHASING_KINDS = (EmailKind.INVITATION, EmailKind.REMINDER)
 CANCELLED = "Cancelled"
 
 # Stands for the recipient's access link in stored bodies. Private-use characters: no
-# template, council name or answer contains them, and HTML escaping leaves them alone.
+# template, name or answer contains them, and HTML escaping leaves them alone.
 LINK_MARKER = "\ue000access-link\ue001"
-# Emails that give their recipient an access link (stored with the marker and `link`).
-LINK_KINDS = (
-    EmailKind.INVITATION,
-    EmailKind.REMINDER,
-    EmailKind.EXTENSION,
-    EmailKind.CONTRIBUTOR_ADDED,
-    EmailKind.CONTRIBUTOR_REASSIGNED,
-)
-LINK_LOST = "The link in this email could not be restored: resend it"
-LINK_REVOKED = f"{CANCELLED}: the council's link was revoked"
-CONTRIBUTOR_REMOVED = f"{CANCELLED}: the contributor was removed"
-# Not cancelled: the tracker offers to resend it, to the address the holder has now.
-ADDRESS_CHANGED = "The link was re-issued to a new address after this email was queued: resend it"
 
 SENT, SKIPPED, RETRY, FAILED = "sent", "skipped", "retry", "failed"
 CANCELLED_OUTCOME, NOT_DUE, RATE_LIMITED = "cancelled", "not_due", "rate_limited"
@@ -88,50 +75,10 @@ def render_email(template: str, context: dict) -> tuple[str, str, str]:
     return " ".join(subject.split()), text, html
 
 
-def _setting(name: str) -> int:
-    from campaigns import conf
-
-    return conf.get(name)
-
-
 def message_id(email: OutboundEmail) -> str:
     """A Message-ID fixed by the outbox key: a copy sent again is visibly the same message."""
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
     return f"<{email.message_hash or OutboundEmail.hash_of(email.key)}@{domain}>"
-
-
-def _link_to_send(email: OutboundEmail) -> tuple[str, str]:
-    """The URL to put in place of the marker now, or why the email must not go.
-
-    A re-issued council link is followed to the council's current one, so a reminder
-    queued before the re-issue carries the link that works. The row is updated to the
-    link actually used (saved with the claim's outcome).
-    """
-    from authorities.choices import LinkKind
-    from surveys.selectors import link_current
-    from surveys.services import link_url
-
-    if LINK_MARKER not in email.body_text and LINK_MARKER not in email.body_html:
-        return "", ""
-    if email.link is None:
-        return LINK_LOST, ""
-    current = link_current(link=email.link)
-    if current is None:
-        removed = email.link.kind == LinkKind.CONTRIBUTOR
-        return (CONTRIBUTOR_REMOVED if removed else LINK_REVOKED), ""
-    if current.pk != email.link.pk and _holder_address(current) != email.to_address.lower():
-        # Re-issued because the link went to the wrong person, or the contact changed: the
-        # new link must not go to the address this email was queued for.
-        return ADDRESS_CHANGED, ""
-    email.link = current
-    return "", link_url(current)
-
-
-def _holder_address(link) -> str:
-    """Where the link's holder is emailed now: the chief executive or the contributor."""
-    if link.contributor_id:
-        return link.contributor.email.lower()
-    return (link.response.authority.chief_executive_email or "").lower()
 
 
 def _message(email: OutboundEmail, connection, url: str) -> EmailMultiAlternatives:
@@ -149,24 +96,9 @@ def _message(email: OutboundEmail, connection, url: str) -> EmailMultiAlternativ
     return message
 
 
-def _cancel_reason(email: OutboundEmail, now: datetime.datetime) -> str:
-    """Why an invitation or reminder is no longer wanted: submitted, or past the deadline."""
-    if email.kind not in CHASING_KINDS:
-        return ""
-    from surveys.choices import ResponseStatus
-    from surveys.services import response_is_open
-
-    response = email.response
-    if response.status in (ResponseStatus.SUBMITTED, ResponseStatus.CLOSED):
-        return f"{CANCELLED}: the council's response is {response.get_status_display().lower()}"
-    if not response_is_open(response, now):
-        return f"{CANCELLED}: the round is closed"
-    return ""
-
-
 def retry_at(attempts: int, now: datetime.datetime) -> datetime.datetime:
     """Exponential backoff: base, 2 x base, 4 x base... capped at an hour."""
-    delay = min(_setting("EMAIL_RETRY_BASE_SECONDS") * 2 ** max(attempts - 1, 0), 3600)
+    delay = min(conf.get("EMAIL_RETRY_BASE_SECONDS") * 2 ** max(attempts - 1, 0), 3600)
     return now + datetime.timedelta(seconds=delay)
 
 
@@ -179,7 +111,7 @@ def rate_take(now: datetime.datetime) -> bool:
     except ValueError:  # expired between add and incr
         cache.add(key, 1, timeout=120)
         used = 1
-    return used <= _setting("EMAIL_RATE_PER_MINUTE")
+    return used <= conf.get("EMAIL_RATE_PER_MINUTE")
 
 
 def rate_used(now: datetime.datetime) -> int:
@@ -187,8 +119,6 @@ def rate_used(now: datetime.datetime) -> int:
 
 
 def _record(email: OutboundEmail, outcome: str, error: str = "", next_at=None) -> None:
-    from campaigns.models import EmailAttempt
-
     EmailAttempt.objects.create(email=email, outcome=outcome, error=error, next_attempt_at=next_at)
 
 
@@ -196,10 +126,11 @@ def _send_claimed(
     email_id: int, *, connection, now: datetime.datetime, paced: bool
 ) -> tuple[str, Exception | None]:
     """Claim one pending email, send it, and record the outcome, all in one transaction."""
+    policy = conf.policy()
     with transaction.atomic():
         email = (
             OutboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("response__survey")
+            .select_related(*policy.select_related)
             .filter(pk=email_id, status=EmailStatus.PENDING)
             .first()
         )
@@ -211,9 +142,9 @@ def _send_claimed(
             if latest and latest.next_attempt_at and latest.next_attempt_at > now:
                 return NOT_DUE, None
         url = ""
-        reason = _cancel_reason(email, now)
-        if not reason:
-            reason, url = _link_to_send(email)
+        reason = policy.hold_reason(email, now)
+        if not reason and (LINK_MARKER in email.body_text or LINK_MARKER in email.body_html):
+            reason, url = policy.link_url(email)
         if reason:
             # Not wanted any more (cancelled), or its link is lost: failed, offered to resend.
             cancelled = reason.startswith(CANCELLED)
@@ -232,7 +163,7 @@ def _send_claimed(
             failure, outcome = error, FAILED
         except SEND_ERRORS as error:
             failure = error
-            outcome = FAILED if email.attempts >= _setting("EMAIL_MAX_ATTEMPTS") else RETRY
+            outcome = FAILED if email.attempts >= conf.get("EMAIL_MAX_ATTEMPTS") else RETRY
         else:
             outcome = SENT
         if outcome == SENT:
@@ -307,7 +238,7 @@ def email_send_batch(*, email_ids: list[int], paced: bool | None = None) -> dict
                 )
             except SoftTimeLimitExceeded:
                 break
-            except Exception:  # one council's problem never stops the others
+            except Exception:  # one email's problem never stops the others
                 logger.exception("email %s could not be processed", email_id)
                 counts["error"] += 1
                 _reset(connection)
@@ -338,15 +269,15 @@ def email_dispatch(*, now: datetime.datetime | None = None) -> int:
 
     Safe to run twice or from two beat processes: a row queued twice is claimed once.
     """
-    from surveys.tasks import email_send_batch_task
+    from outbox.tasks import email_send_batch_task
 
     now = now or timezone.now()
     eager = current_app.conf.task_always_eager
-    budget = None if eager else max(_setting("EMAIL_RATE_PER_MINUTE") - rate_used(now), 0)
+    budget = None if eager else max(conf.get("EMAIL_RATE_PER_MINUTE") - rate_used(now), 0)
     ids = emails_due(now=now)
     if budget is not None:
         ids = ids[:budget]
-    size = _setting("EMAIL_BATCH_SIZE")
+    size = conf.get("EMAIL_BATCH_SIZE")
     for start in range(0, len(ids), size):
         email_send_batch_task.delay(ids[start : start + size])
     return len(ids)
@@ -367,3 +298,49 @@ def email_requeue_pending(*, older_than: datetime.timedelta) -> int:
     if not OutboundEmail.objects.filter(status=EmailStatus.PENDING, created_at__lt=cutoff).exists():
         return 0
     return email_dispatch()
+
+
+def email_enqueue(
+    *,
+    response,
+    kind: str,
+    key: str,
+    to_address: str,
+    subject: str,
+    body_text: str,
+    body_html: str = "",
+    link=None,
+    send_at_once: bool = True,
+) -> OutboundEmail | None:
+    """Record an email to send once, and queue its sending after commit.
+
+    `response` is the owner row (settings.OUTBOX_OWNER_MODEL). The unique key makes
+    enqueueing the same event twice a no-op (None is returned). Bulk emails pass
+    send_at_once=False: the dispatcher sends them in paced batches.
+    """
+    from outbox.tasks import email_send_task
+
+    try:
+        with transaction.atomic():
+            email = OutboundEmail.objects.create(
+                response=response,
+                kind=kind,
+                key=key,
+                to_address=to_address,
+                subject=subject,
+                body_text=body_text,
+                body_html=body_html,
+                link=link,
+            )
+    except IntegrityError:
+        return None
+    if send_at_once:
+        enqueue_on_commit(email_send_task, email.pk)
+    return email
+
+
+def dispatch_on_commit() -> None:
+    """Ask the dispatcher to send what is pending once the transaction commits."""
+    from outbox.tasks import email_dispatch_task
+
+    enqueue_on_commit(email_dispatch_task)

@@ -1,10 +1,10 @@
-"""Bounce reports for the emails the survey sent: RFC 3464 delivery status notifications.
+"""Bounce reports for the emails the outbox sent: RFC 3464 delivery status notifications.
 
 A relay that accepted an email may still fail to deliver it (no such mailbox, mailbox
 full for good) and says so later, in a report sent to the From address. Each report names
-the email by its Message-ID (surveys.emails.message_id), whose local part is the outbox
-row's ``message_hash``. A permanent failure marks that email failed, "Bounced: ...", so the
-tracker shows the council as bounced and offers a resend once the address is corrected.
+the email by its Message-ID (outbox.sending.message_id), whose local part is the outbox
+row's ``message_hash``. A permanent failure marks that email failed, "Bounced: ...", so
+the layers above can show it as bounced and offer a resend once the address is corrected.
 Delays and temporary failures (4.x.x) change nothing; nor does anything not a report.
 """
 
@@ -18,7 +18,7 @@ from email.parser import BytesParser, HeaderParser
 
 from django.db import transaction
 
-from surveys.models import EmailStatus, OutboundEmail
+from outbox.models import EmailStatus, OutboundEmail
 
 BOUNCED = "Bounced"
 OUR_MESSAGE_ID = re.compile(r"<([0-9a-f]{32})@[^>\s]+>")
