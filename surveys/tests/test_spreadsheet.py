@@ -367,17 +367,61 @@ def test_a_sheet_claiming_100000_rows_is_read_only_as_far_as_the_template(
     assert figures(response) == before
 
 
-def test_200000_numbered_rows_are_refused_with_one_message(holder, response, reading):
-    numbered = "".join(f'<row r="{n}"><c r="A{n}"><v>{n}</v></c></row>' for n in range(24, 200_024))
-    content = with_rows(download(holder), numbered)
+def numbered_rows(content: bytes, count: int) -> bytes:
+    rows = (f'<row r="{n}"><c r="A{n}"><v>{n}</v></c></row>' for n in range(24, 24 + count))
+    return with_rows(content, "".join(rows))
+
+
+def many_shared_strings(content: bytes) -> bytes:
+    """600,000 shared strings, which openpyxl reads whole before any row (13 MB unpacked)."""
+    strings = "".join(f"<si><t>{n}</t></si>" for n in range(600_000))
+    parts = {
+        "xl/sharedStrings.xml": f'<sst xmlns="{SHEET_NS}">{strings}</sst>'.encode(),
+    }
+    override = (
+        '<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'
+    )
+    source = zipfile.ZipFile(io.BytesIO(content))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            part = source.read(item)
+            if item.filename == "[Content_Types].xml":
+                part = part.replace(b"</Types>", override.encode())
+            target.writestr(item.filename, part)
+        for name, part in parts.items():
+            target.writestr(name, part)
+    return buffer.getvalue()
+
+
+SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+OUTSIDE = (
+    "The Figures sheet has entries outside the survey&#x27;s table: delete anything below "
+    "row 23 or to the right of column N and upload the spreadsheet again"
+)
+UNPACKED = "The workbook is too large once unpacked"
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda c: numbered_rows(c, 200_000), UNPACKED),  # 1.5 MB, once a 69 MB page
+        (lambda c: numbered_rows(c, 15_000), OUTSIDE),  # small enough to be read: as far as row 24
+        (many_shared_strings, UNPACKED),
+    ],
+    ids=["200,000 numbered rows", "15,000 numbered rows", "600,000 shared strings"],
+)
+def test_hostile_files_are_refused_with_one_message_at_bounded_cost(
+    holder, response, reading, make, message
+):
+    content = make(download(holder))
+    assert len(content) < 2 * 1024 * 1024  # all within the upload cap
     before = figures(response)
     page, peak = upload_measured(holder, content)
     assert page.status_code == 400
     text = page.content.decode()
-    assert (
-        "The Figures sheet has entries outside the survey&#x27;s table: delete anything below "
-        "row 23 or to the right of column N and upload the spreadsheet again"
-    ) in text
+    assert message in text
     assert "upload-errors" not in text  # one message, not a problem per row
     assert len(page.content) < 100_000
     most_rows, most_cells = template_bounds(response)
