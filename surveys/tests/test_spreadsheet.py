@@ -122,13 +122,7 @@ def test_upload_errors_name_sheet_row_and_column(holder, response):
 
 
 def macro_workbook(content: bytes) -> bytes:
-    source = zipfile.ZipFile(io.BytesIO(content))
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as target:
-        for item in source.infolist():
-            target.writestr(item, source.read(item))
-        target.writestr("xl/vbaProject.bin", b"\0" * 100)
-    return buffer.getvalue()
+    return rewritten(content, {}, {"xl/vbaProject.bin": b"\0" * 100})
 
 
 @pytest.mark.parametrize(
@@ -276,17 +270,22 @@ def test_an_upload_or_confirmation_without_the_csrf_token_is_refused(holder, res
     assert figures(response)[("pay-council-tax", "WEB")][0] == 1000  # nothing changed
 
 
-def with_figures_xml(content: bytes, change) -> bytes:
-    """The workbook with its Figures sheet's XML rewritten, as a hostile or broken file."""
+def rewritten(content: bytes, changes: dict, added: dict[str, bytes] | None = None) -> bytes:
+    """The workbook with some parts changed (part name -> function) and some added."""
     source = zipfile.ZipFile(io.BytesIO(content))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
         for item in source.infolist():
             part = source.read(item)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                part = change(part)
-            target.writestr(item.filename, part)
+            target.writestr(item.filename, changes.get(item.filename, lambda p: p)(part))
+        for name, part in (added or {}).items():
+            target.writestr(name, part)
     return buffer.getvalue()
+
+
+def with_figures_xml(content: bytes, change) -> bytes:
+    """The workbook with its Figures sheet's XML rewritten, as a hostile or broken file."""
+    return rewritten(content, {"xl/worksheets/sheet1.xml": change})
 
 
 def with_rows(content: bytes, rows: str, dimension: str | None = None) -> bytes:
@@ -375,24 +374,15 @@ def numbered_rows(content: bytes, count: int) -> bytes:
 def many_shared_strings(content: bytes) -> bytes:
     """600,000 shared strings, which openpyxl reads whole before any row (13 MB unpacked)."""
     strings = "".join(f"<si><t>{n}</t></si>" for n in range(600_000))
-    parts = {
-        "xl/sharedStrings.xml": f'<sst xmlns="{SHEET_NS}">{strings}</sst>'.encode(),
-    }
     override = (
-        '<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
-        'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+        b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'
     )
-    source = zipfile.ZipFile(io.BytesIO(content))
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
-        for item in source.infolist():
-            part = source.read(item)
-            if item.filename == "[Content_Types].xml":
-                part = part.replace(b"</Types>", override.encode())
-            target.writestr(item.filename, part)
-        for name, part in parts.items():
-            target.writestr(name, part)
-    return buffer.getvalue()
+    return rewritten(
+        content,
+        {"[Content_Types].xml": lambda types: types.replace(b"</Types>", override)},
+        {"xl/sharedStrings.xml": f'<sst xmlns="{SHEET_NS}">{strings}</sst>'.encode()},
+    )
 
 
 SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
