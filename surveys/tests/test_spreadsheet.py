@@ -470,9 +470,14 @@ def test_nan_and_infinite_numbers_are_explained_not_a_500(holder, response, wher
     assert figures(response) == before
 
 
-def test_a_truncated_sheet_is_refused_like_a_broken_file(holder, response):
+@pytest.mark.parametrize(
+    "cut",
+    [lambda xml: xml[: len(xml) // 2], lambda xml: xml[:60], lambda xml: b"PK\x03\x04" + xml],
+    ids=["in its rows", "before its dimension", "not XML"],
+)
+def test_a_truncated_sheet_is_refused_like_a_broken_file(holder, response, cut):
     before = figures(response)
-    content = with_figures_xml(download(holder), lambda xml: xml[: len(xml) // 2])
+    content = with_figures_xml(download(holder), cut)
     page = upload(holder, content)
     assert page.status_code == 400
     assert "The file could not be read: save it again as .xlsx" in page.content.decode()
