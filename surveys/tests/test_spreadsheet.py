@@ -430,11 +430,16 @@ def test_an_entry_just_outside_the_table_is_refused(holder, response, cell):
     assert figures(response)[("pay-council-tax", "WEB")] == (1000, False, False)
 
 
-def test_only_the_first_50_problems_are_listed(holder, response):
+def with_a_problem_in_every_cell(content: bytes) -> bytes:
+    """Every transaction provided, with a wrong end to end answer and ten wrong figures."""
     cells = {f"{column}{row}": "lots" for row in range(2, 24) for column in "EFGHIJKLMN"}
     cells.update({f"C{row}": "Yes" for row in range(2, 24)})
     cells.update({f"D{row}": "?" for row in range(2, 24)})
-    page = upload(holder, edited(download(holder), cells))
+    return edited(content, cells)
+
+
+def test_only_the_first_50_problems_are_listed(holder, response):
+    page = upload(holder, with_a_problem_in_every_cell(download(holder)))
     text = page.content.decode()
     problems = 22 * 11  # ten figures and end to end online on each row
     assert f"The spreadsheet has {problems} problems: nothing has been saved" in text
