@@ -26,8 +26,11 @@ class Table:
     rows: list[tuple[int, Mapping[str, str]]]  # (row number as the person sees it, cells)
 
 
-def check_xlsx_container(data: bytes) -> None:
-    """Refuse zip bombs, macro-enabled and encrypted workbooks before openpyxl sees them."""
+def check_xlsx_container(data: bytes, *, max_unpacked: int = MAX_UNCOMPRESSED_BYTES) -> None:
+    """Refuse zip bombs, macro-enabled and encrypted workbooks before openpyxl sees them.
+
+    ``max_unpacked`` bounds the parts' declared sizes, which zipfile enforces as it reads.
+    """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
@@ -37,7 +40,7 @@ def check_xlsx_container(data: bytes) -> None:
         raise TableError("The workbook has too many parts to be a survey sheet")
     total = sum(e.file_size for e in entries)
     compressed = sum(e.compress_size for e in entries) or 1
-    if total > MAX_UNCOMPRESSED_BYTES or total / compressed > MAX_COMPRESSION_RATIO:
+    if total > max_unpacked or total / compressed > MAX_COMPRESSION_RATIO:
         raise TableError("The workbook is too large once unpacked")
     names = {e.filename for e in entries}
     if any(name.lower().endswith("vbaproject.bin") for name in names):

@@ -10,6 +10,7 @@ from django.test import Client
 from surveys.contributors import contributor_add, contributor_link
 from surveys.services import link_issue, link_url
 from surveys.tests.factories import fill_everything, open_link, token_path
+from surveys.tests.test_spreadsheet import download, upload, with_a_problem_in_every_cell
 from tests.html import html_problems
 
 
@@ -55,6 +56,9 @@ def collect_pages(response) -> dict[str, bytes]:
     pages["spreadsheet"] = respondent.get("/survey/spreadsheet/").content
     pages["spreadsheet-refused"] = respondent.post(
         "/survey/spreadsheet/", {"action": "upload"}
+    ).content
+    pages["spreadsheet-problems"] = upload(
+        respondent, with_a_problem_in_every_cell(download(respondent))
     ).content
     officer = Client()
     officer_path = re.sub(

@@ -122,13 +122,7 @@ def test_upload_errors_name_sheet_row_and_column(holder, response):
 
 
 def macro_workbook(content: bytes) -> bytes:
-    source = zipfile.ZipFile(io.BytesIO(content))
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as target:
-        for item in source.infolist():
-            target.writestr(item, source.read(item))
-        target.writestr("xl/vbaProject.bin", b"\0" * 100)
-    return buffer.getvalue()
+    return rewritten(content, {}, {"xl/vbaProject.bin": b"\0" * 100})
 
 
 @pytest.mark.parametrize(
@@ -276,17 +270,22 @@ def test_an_upload_or_confirmation_without_the_csrf_token_is_refused(holder, res
     assert figures(response)[("pay-council-tax", "WEB")][0] == 1000  # nothing changed
 
 
-def with_figures_xml(content: bytes, change) -> bytes:
-    """The workbook with its Figures sheet's XML rewritten, as a hostile or broken file."""
+def rewritten(content: bytes, changes: dict, added: dict[str, bytes] | None = None) -> bytes:
+    """The workbook with some parts changed (part name -> function) and some added."""
     source = zipfile.ZipFile(io.BytesIO(content))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
         for item in source.infolist():
             part = source.read(item)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                part = change(part)
-            target.writestr(item.filename, part)
+            target.writestr(item.filename, changes.get(item.filename, lambda p: p)(part))
+        for name, part in (added or {}).items():
+            target.writestr(name, part)
     return buffer.getvalue()
+
+
+def with_figures_xml(content: bytes, change) -> bytes:
+    """The workbook with its Figures sheet's XML rewritten, as a hostile or broken file."""
+    return rewritten(content, {"xl/worksheets/sheet1.xml": change})
 
 
 def with_rows(content: bytes, rows: str, dimension: str | None = None) -> bytes:
@@ -367,17 +366,52 @@ def test_a_sheet_claiming_100000_rows_is_read_only_as_far_as_the_template(
     assert figures(response) == before
 
 
-def test_200000_numbered_rows_are_refused_with_one_message(holder, response, reading):
-    numbered = "".join(f'<row r="{n}"><c r="A{n}"><v>{n}</v></c></row>' for n in range(24, 200_024))
-    content = with_rows(download(holder), numbered)
+def numbered_rows(content: bytes, count: int) -> bytes:
+    rows = (f'<row r="{n}"><c r="A{n}"><v>{n}</v></c></row>' for n in range(24, 24 + count))
+    return with_rows(content, "".join(rows))
+
+
+def many_shared_strings(content: bytes) -> bytes:
+    """600,000 shared strings, which openpyxl reads whole before any row (13 MB unpacked)."""
+    strings = "".join(f"<si><t>{n}</t></si>" for n in range(600_000))
+    override = (
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+        b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'
+    )
+    return rewritten(
+        content,
+        {"[Content_Types].xml": lambda types: types.replace(b"</Types>", override)},
+        {"xl/sharedStrings.xml": f'<sst xmlns="{SHEET_NS}">{strings}</sst>'.encode()},
+    )
+
+
+SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+OUTSIDE = (
+    "The Figures sheet has entries outside the survey&#x27;s table: delete anything below "
+    "row 23 or to the right of column N and upload the spreadsheet again"
+)
+UNPACKED = "The workbook is too large once unpacked"
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda c: numbered_rows(c, 200_000), UNPACKED),  # 1.5 MB, once a 69 MB page
+        (lambda c: numbered_rows(c, 15_000), OUTSIDE),  # small enough to be read: as far as row 24
+        (many_shared_strings, UNPACKED),
+    ],
+    ids=["200,000 numbered rows", "15,000 numbered rows", "600,000 shared strings"],
+)
+def test_hostile_files_are_refused_with_one_message_at_bounded_cost(
+    holder, response, reading, make, message
+):
+    content = make(download(holder))
+    assert len(content) < 2 * 1024 * 1024  # all within the upload cap
     before = figures(response)
     page, peak = upload_measured(holder, content)
     assert page.status_code == 400
     text = page.content.decode()
-    assert (
-        "The Figures sheet has entries outside the survey&#x27;s table: delete anything below "
-        "row 23 or to the right of column N and upload the spreadsheet again"
-    ) in text
+    assert message in text
     assert "upload-errors" not in text  # one message, not a problem per row
     assert len(page.content) < 100_000
     most_rows, most_cells = template_bounds(response)
@@ -396,11 +430,16 @@ def test_an_entry_just_outside_the_table_is_refused(holder, response, cell):
     assert figures(response)[("pay-council-tax", "WEB")] == (1000, False, False)
 
 
-def test_only_the_first_50_problems_are_listed(holder, response):
+def with_a_problem_in_every_cell(content: bytes) -> bytes:
+    """Every transaction provided, with a wrong end to end answer and ten wrong figures."""
     cells = {f"{column}{row}": "lots" for row in range(2, 24) for column in "EFGHIJKLMN"}
     cells.update({f"C{row}": "Yes" for row in range(2, 24)})
     cells.update({f"D{row}": "?" for row in range(2, 24)})
-    page = upload(holder, edited(download(holder), cells))
+    return edited(content, cells)
+
+
+def test_only_the_first_50_problems_are_listed(holder, response):
+    page = upload(holder, with_a_problem_in_every_cell(download(holder)))
     text = page.content.decode()
     problems = 22 * 11  # ten figures and end to end online on each row
     assert f"The spreadsheet has {problems} problems: nothing has been saved" in text
@@ -436,9 +475,14 @@ def test_nan_and_infinite_numbers_are_explained_not_a_500(holder, response, wher
     assert figures(response) == before
 
 
-def test_a_truncated_sheet_is_refused_like_a_broken_file(holder, response):
+@pytest.mark.parametrize(
+    "cut",
+    [lambda xml: xml[: len(xml) // 2], lambda xml: xml[:60], lambda xml: b"PK\x03\x04" + xml],
+    ids=["in its rows", "before its dimension", "not XML"],
+)
+def test_a_truncated_sheet_is_refused_like_a_broken_file(holder, response, cut):
     before = figures(response)
-    content = with_figures_xml(download(holder), lambda xml: xml[: len(xml) // 2])
+    content = with_figures_xml(download(holder), cut)
     page = upload(holder, content)
     assert page.status_code == 400
     assert "The file could not be read: save it again as .xlsx" in page.content.decode()
