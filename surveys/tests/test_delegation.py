@@ -1,9 +1,17 @@
 """Delegation: contributors with their own links, limited sections, attribution, revocation."""
 
+import datetime
 import re
+import tempfile
+from io import StringIO
+from pathlib import Path
 
 import pytest
+import time_machine
+from django.contrib.auth.models import User
+from django.contrib.messages import get_messages
 from django.core import mail
+from django.core.management import CommandError, call_command
 from django.test import Client
 
 from authorities.models import AccessLink
@@ -11,7 +19,7 @@ from outbox.models import OutboundEmail
 from surveys.choices import ResponseStatus
 from surveys.contributors import contributor_add, contributor_reassign, contributor_revoke
 from surveys.models import ChangeRecord, Contributor, Figure, Section
-from surveys.services import link_url
+from surveys.services import link_reissue, link_url
 
 from .factories import fill_everything, make_authority, new_response, open_link
 
@@ -294,3 +302,97 @@ def test_the_link_holder_sees_when_a_contributors_link_email_bounced(officer, ho
     page = holder.get("/survey/contributors/").content.decode()
     row = page[page.index("Sam Officer") :].split("</tr>")[0]
     assert "Email not delivered" in row and "add them again with the right one" in row
+
+
+def _contributor(response, name, capture) -> Contributor:
+    with capture(execute=True):
+        return contributor_add(
+            response=response, name=name, email=f"{name.split()[0].lower()}@council.example",
+            role="", sections=[], all_sections=True, can_submit=False, actor="Council link holder",
+        )  # fmt: skip
+
+
+@pytest.fixture
+def leaked(response, holder, django_capture_on_commit_callbacks):
+    """Ann was added under the council's previous link; the link was then re-issued and Ben
+    was added through the new one (which leaked). Each has a session and an answer."""
+    with time_machine.travel(datetime.datetime(2026, 1, 5, 9, tzinfo=datetime.UTC)):
+        ann = _contributor(response, "Ann Early", django_capture_on_commit_callbacks)
+    with time_machine.travel(datetime.datetime(2026, 1, 6, 9, tzinfo=datetime.UTC)):
+        link_reissue(response=response, reason="chief executive changed", actor="Admin")
+    with time_machine.travel(datetime.datetime(2026, 1, 7, 9, tzinfo=datetime.UTC)):
+        ben = _contributor(response, "Ben Leak", django_capture_on_commit_callbacks)
+    sessions = {}
+    for person, slug in ((ann, "missed-bin"), (ben, "fly-tipping")):
+        sessions[person.name] = client = open_contributor(person)
+        saved = client.post(f"/survey/transactions/{slug}/", {
+            "provision": "yes", "channels": ["WEB"], "end_to_end": "no", "figure_WEB": "22",
+        })  # fmt: skip
+        assert saved.status_code == 303
+    return ann, ben, sessions
+
+
+def _reissue_command(response, *extra) -> str:
+    out = StringIO()
+    call_command(
+        "issue_links", response.survey.slug, "--councils", response.authority.gss_code,
+        "--reissue", "--csv", str(Path(tempfile.mkdtemp()) / "links.csv"), *extra, stdout=out,
+    )  # fmt: skip
+    return out.getvalue()
+
+
+def test_reissuing_revokes_the_contributors_added_since_the_link_was_last_issued(leaked, response):
+    ann, ben, sessions = leaked
+    printed = _reissue_command(response)
+    assert (
+        f"{response.authority.official_name} ({response.authority.gss_code}): 1 contributor "
+        "revoked (contributors added since the link was last issued), 1 kept"
+    ) in printed
+    ann.refresh_from_db()
+    ben.refresh_from_db()
+    assert ben.is_revoked and not ann.is_revoked
+    # Ben's session ends at once; Ann carries on.
+    assert sessions["Ben Leak"].get(PAY)["Location"] == "/survey/session-ended/"
+    assert sessions["Ann Early"].get(PAY).status_code == 200
+    # Ben's answer stays, attributed to him.
+    figure = Figure.objects.get(transaction__slug="fly-tipping", channel__code="WEB")
+    assert (figure.response, figure.value, figure.updated_by) == (response, 22, "Ben Leak")
+    assert ChangeRecord.objects.get(key="fly-tipping/WEB").contributor == ben
+
+
+@pytest.mark.usefixtures("leaked")
+def test_reissuing_can_revoke_every_contributor_or_none(response):
+    assert "2 contributors kept" in _reissue_command(response, "--revoke-contributors=none")
+    assert not response.contributors.filter(revoked_at__isnull=False).exists()
+    printed = _reissue_command(response, "--revoke-contributors", "all")
+    assert "2 contributors revoked (every contributor)" in printed
+    assert not response.contributors.filter(revoked_at__isnull=True).exists()
+    with pytest.raises(CommandError, match="--revoke-contributors goes with --reissue"):
+        call_command(
+            "issue_links", response.survey.slug, "--revoke-contributors=all",
+            "--csv", str(Path(tempfile.mkdtemp()) / "links.csv"),
+        )  # fmt: skip
+
+
+def test_the_admins_reissue_revokes_new_contributors_and_says_so(leaked, response):
+    ann, ben, sessions = leaked
+    boss = User.objects.create_superuser("boss", "boss@example.gov.uk", "a-long-password-123")
+    admin = Client()
+    admin.force_login(boss)
+    download = admin.post(
+        "/admin/surveys/response/", {"action": "reissue_links", "_selected_action": [response.pk]}
+    )
+    assert download["Content-Type"].startswith("text/csv")
+    ben.refresh_from_db()
+    assert ben.is_revoked and not Contributor.objects.get(pk=ann.pk).is_revoked
+    assert sessions["Ben Leak"].get(PAY)["Location"] == "/survey/session-ended/"
+    told = [str(m) for m in get_messages(download.wsgi_request)]
+    assert told == [
+        f"Re-issued 1 council link. Contributors: {response.authority.official_name}: "
+        "1 contributor revoked (contributors added since the link was last issued), 1 kept."
+    ]
+    admin.post(
+        "/admin/surveys/response/",
+        {"action": "reissue_links_revoking_all", "_selected_action": [response.pk]},
+    )
+    assert Contributor.objects.get(pk=ann.pk).is_revoked
