@@ -18,7 +18,7 @@ from authorities.models import AccessLink
 from outbox.models import OutboundEmail
 from surveys.choices import ResponseStatus
 from surveys.contributors import contributor_add, contributor_reassign, contributor_revoke
-from surveys.models import ChangeRecord, Contributor, Figure, Section
+from surveys.models import Answer, ChangeRecord, Contributor, Figure, Section
 from surveys.services import link_reissue, link_url
 
 from .factories import fill_everything, make_authority, new_response, open_link
@@ -396,3 +396,56 @@ def test_the_admins_reissue_revokes_new_contributors_and_says_so(leaked, respons
         {"action": "reissue_links_revoking_all", "_selected_action": [response.pk]},
     )
     assert Contributor.objects.get(pk=ann.pk).is_revoked
+
+
+@pytest.fixture
+def typed_by_a_contributor(response, questionnaire, django_capture_on_commit_callbacks):
+    """Everything is answered; then Cat, a contributor given "About you", types an address
+    of her own choosing into "Your contact details"."""
+    response.authority.chief_executive_email = "ce@council.example"
+    response.authority.save()
+    fill_everything(response)  # by the link holder: pat.example@council.example
+    with django_capture_on_commit_callbacks(execute=True):
+        cat = contributor_add(
+            response=response, name="Cat Officer", email="cat@council.example", role="",
+            sections=[questionnaire.sections.get(slug="about")], all_sections=False,
+            can_submit=False, actor="Council link holder",
+        )  # fmt: skip
+    client = open_contributor(cat)
+    page = client.get("/survey/about/contact/").content.decode()
+    state = re.search(r'name="state" value="([^"]*)"', page).group(1)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = client.post("/survey/about/contact/", {
+            "state": state, "respondent-name": "Pat Example",
+            "respondent-job-title": "Head of Customer Services",
+            "respondent-email": "cat.elsewhere@mail.example", "respondent-phone": "",
+        })  # fmt: skip
+    assert saved.status_code == 303
+    assert Answer.objects.get(question__slug="respondent-email").value == (
+        "cat.elsewhere@mail.example"
+    )
+    return cat
+
+
+def test_the_section_complete_email_never_goes_to_an_address_a_contributor_typed(
+    typed_by_a_contributor,
+):
+    notice = OutboundEmail.objects.get(kind="section_complete")
+    assert notice.to_address == "ce@council.example"
+    assert all("cat.elsewhere@mail.example" not in m.to for m in mail.outbox)
+
+
+def test_the_link_holders_copy_never_goes_to_an_address_a_contributor_typed(
+    typed_by_a_contributor, holder, response, django_capture_on_commit_callbacks
+):
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        done = holder.post("/survey/check/", {"submitted_by": "Pat", "declaration": "on"})
+    assert done["Location"] == "/survey/confirmation/"
+    (message,) = mail.outbox
+    assert message.to == ["ce@council.example"]  # the link holder's own contact
+    assert "Pay council tax" in message.body  # the link holder may see every section
+    confirmation = holder.get("/survey/confirmation/").content.decode()
+    assert "We have sent a copy of your answers to ce@council.example" in confirmation
+    assert "cat.elsewhere@mail.example" not in confirmation
