@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models import Max, Min
+from django.template.defaultfilters import pluralize
 
 from authorities.choices import AuthorityKind, LinkKind, Region
 from authorities.models import AccessLink, Authority
@@ -32,6 +33,8 @@ EMAIL_FIELDS = (
     "status",
     "attempts",
     "last_error",
+    "reply_code",
+    "reply_text",
     "sent_at",
     "created_at",
 )
@@ -134,14 +137,27 @@ def _status(response: Response | None, opened: bool, emails: list[OutboundEmail]
     return TrackerStatus.NOT_INVITED
 
 
+def _attempts(count: int) -> str:
+    return f"{count} attempt{pluralize(count)}"
+
+
 def _outcome(email: OutboundEmail) -> str:
+    """What happened to an email, with the relay's last reply: "Failed after 1 attempt:
+    550 5.1.1 mailbox unknown"."""
     if email.status == EmailStatus.SENT:
         return "Sent"
     if email.last_error.startswith((CANCELLED, BOUNCED)):
         return email.last_error
+    reply = f"{email.reply_code} {email.reply_text}".strip() if email.reply_code else ""
     if email.status == EmailStatus.FAILED:
-        return f"Failed after {email.attempts} attempts"
-    return f"Queued (attempt {email.attempts + 1})" if email.attempts else "Queued"
+        if not email.attempts:  # never tried: its link could not go
+            return f"Not sent: {email.last_error}" if email.last_error else "Not sent"
+        failed = f"Failed after {_attempts(email.attempts)}"
+        return f"{failed}: {reply}" if reply else failed
+    if not email.attempts:
+        return "Queued"
+    queued = f"Queued (attempt {email.attempts + 1})"
+    return f"{queued}: last reply {reply}" if reply else queued
 
 
 def tracker_get(*, survey: Survey) -> Tracker:

@@ -73,6 +73,9 @@ class OutboundEmail(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)
+    # The relay's last refusal of this email, e.g. 550 and "5.1.1 mailbox unknown".
+    reply_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    reply_text = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     # The local part of the Message-ID (outbox.sending.message_id), fixed by the key: how a

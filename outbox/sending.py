@@ -51,8 +51,10 @@ from survey_site.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 SEND_ERRORS = (smtplib.SMTPException, OSError)
-# The relay refused the address itself (a hard bounce at RCPT): retrying cannot help.
-PERMANENT_ERRORS = (smtplib.SMTPRecipientsRefused,)
+# Refusals of this email itself (MAIL FROM, RCPT TO, DATA). A 5xx reply to one is final;
+# a 4xx (greylisting, a full queue) is tried again after the backoff, as are failures to
+# reach or sign in to the relay and dropped connections.
+REFUSALS = (smtplib.SMTPSenderRefused, smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError)
 CANCELLED = "Cancelled"
 
 # Stands for the recipient's access link in stored bodies. Private-use characters: no
@@ -118,6 +120,26 @@ def rate_used(now: datetime.datetime) -> int:
     return int(cache.get(f"email-rate:{now:%Y%m%d%H%M}") or 0)
 
 
+def smtp_reply(error: Exception) -> tuple[int | None, str]:
+    """The relay's reply code and text behind a failure; (None, "") when it gave none."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        replies = list(error.recipients.values())
+        if not replies:
+            return None, ""
+        code, text = replies[0]
+    elif isinstance(error, smtplib.SMTPResponseException):
+        code, text = error.smtp_code, error.smtp_error
+    else:
+        return None, ""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return code, " ".join(str(text).split())[:300]  # a multi-line reply on one line
+
+
+def _is_permanent(error: Exception, code: int | None) -> bool:
+    return isinstance(error, REFUSALS) and code is not None and 500 <= code < 600
+
+
 def _record(email: OutboundEmail, outcome: str, error: str = "", next_at=None) -> None:
     EmailAttempt.objects.create(email=email, outcome=outcome, error=error, next_attempt_at=next_at)
 
@@ -159,34 +181,43 @@ def _send_claimed(
         failure: Exception | None = None
         try:
             _message(email, connection, url).send()
-        except PERMANENT_ERRORS as error:
-            failure, outcome = error, FAILED
         except SEND_ERRORS as error:
             failure = error
-            outcome = FAILED if email.attempts >= conf.get("EMAIL_MAX_ATTEMPTS") else RETRY
+            email.reply_code, email.reply_text = smtp_reply(error)
+            final = email.attempts >= conf.get("EMAIL_MAX_ATTEMPTS")
+            outcome = FAILED if final or _is_permanent(error, email.reply_code) else RETRY
         else:
             outcome = SENT
         if outcome == SENT:
             email.status = EmailStatus.SENT
             email.sent_at = timezone.now()
             email.last_error = ""
+            email.reply_code, email.reply_text = None, ""
             _record(email, "sent")
         else:
-            # No address or content in the record or the log: the class name is enough.
+            # The class name and the reply code only in the attempt and the log. The
+            # relay's text, kept on the row for the tracker, may name the address the
+            # email went to, which the row holds already.
             email.last_error = type(failure).__name__
+            error = " ".join(filter(None, [email.last_error, str(email.reply_code or "")]))
             if outcome == FAILED:
                 email.status = EmailStatus.FAILED
-                _record(email, "failed", email.last_error)
+                _record(email, "failed", error)
             else:
-                _record(email, "retry", email.last_error, retry_at(email.attempts, now))
-        email.save(update_fields=["attempts", "status", "sent_at", "last_error", "link"])
+                _record(email, "retry", error, retry_at(email.attempts, now))
+        email.save(
+            update_fields=[
+                "attempts", "status", "sent_at", "last_error", "reply_code", "reply_text", "link",
+            ]
+        )  # fmt: skip
     if failure is not None:
         logger.warning(
-            "email %s not sent (attempt %s, %s): %s",
+            "email %s not sent (attempt %s, %s): %s %s",
             email_id,
             email.attempts,
             outcome,
             type(failure).__name__,
+            email.reply_code or "",
         )
     return outcome, failure
 

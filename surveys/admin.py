@@ -4,10 +4,13 @@ from collections import defaultdict
 
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from survey_site.admin import ReadOnlyAdmin
 from survey_site.exports import write_csv
+from surveys.choices import RevokeContributors
+from surveys.contributors import council_link_reissue
 from surveys.models import (
     Channel,
     KeyTransaction,
@@ -20,7 +23,7 @@ from surveys.models import (
     Survey,
 )
 from surveys.selectors import survey_population
-from surveys.services import link_reissue, link_url, links_issue_for_survey
+from surveys.services import link_url, links_issue_for_survey
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +183,7 @@ class ResponseAdmin(admin.ModelAdmin):
         "submitted_at",
         "submission_count",
     ]
-    actions = ["reissue_links"]
+    actions = ["reissue_links", "reissue_links_revoking_all", "reissue_links_keeping_contributors"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -188,22 +191,46 @@ class ResponseAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
-    @admin.action(description="Re-issue links (old links stop working; drafts are kept)")
-    def reissue_links(self, request: HttpRequest, queryset) -> HttpResponse:
-        rows = []
+    def _reissue(self, request: HttpRequest, queryset, revoke: str) -> HttpResponse:
+        """Re-issue each council's link, say what happened to its contributors, and
+        download the new links."""
+        rows, done = [], []
         for response in queryset.select_related("authority", "survey"):
-            link = link_reissue(
+            reissued = council_link_reissue(
                 response=response,
                 reason="Re-issued in the admin",
                 actor=f"Administrator {request.user.get_username()}",
+                revoke=revoke,
             )
-            rows.append((response.survey, response.authority, link))
+            authority = response.authority
+            rows.append((response.survey, authority, reissued.link))
+            done.append(f"{authority.official_name}: {reissued.describe(revoke)}")
+        self.message_user(
+            request,
+            f"Re-issued {len(rows)} council link{pluralize(len(rows))}. "
+            f"Contributors: {'; '.join(done)}.",
+        )
         return _links_csv(
             request,
             LinkDownloadKind.REISSUED,
             f"reissued-links-{timezone.now():%Y%m%d-%H%M}.csv",
             rows,
         )
+
+    @admin.action(
+        description="Re-issue links, revoking contributors added since the last issue "
+        "(old links stop working; drafts are kept)"
+    )
+    def reissue_links(self, request: HttpRequest, queryset) -> HttpResponse:
+        return self._reissue(request, queryset, RevokeContributors.SINCE_ISSUE)
+
+    @admin.action(description="Re-issue links, revoking every contributor")
+    def reissue_links_revoking_all(self, request: HttpRequest, queryset) -> HttpResponse:
+        return self._reissue(request, queryset, RevokeContributors.ALL)
+
+    @admin.action(description="Re-issue links, keeping every contributor")
+    def reissue_links_keeping_contributors(self, request: HttpRequest, queryset) -> HttpResponse:
+        return self._reissue(request, queryset, RevokeContributors.NONE)
 
 
 @admin.register(LinkDownload)

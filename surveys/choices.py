@@ -59,3 +59,11 @@ class ChangeKind(models.TextChoices):
     TRANSACTION = "transaction", "Transaction answer"
     ANSWER = "answer", "Answer"
     STATUS = "status", "Response status"
+
+
+class RevokeContributors(models.TextChoices):
+    """Which contributors lose their links when a council's link is re-issued."""
+
+    SINCE_ISSUE = "since-issue", "contributors added since the link was last issued"
+    ALL = "all", "every contributor"
+    NONE = "none", "no contributor"

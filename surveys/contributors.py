@@ -9,8 +9,10 @@ attributed to them; revoking them stops their link at once and keeps their answe
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import transaction
+from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -18,7 +20,7 @@ from authorities.choices import LinkKind
 from authorities.models import AccessLink
 from authorities.tokens import derive_token, hash_token, new_nonce
 from outbox.sending import LINK_MARKER
-from surveys.choices import ChangeKind
+from surveys.choices import ChangeKind, RevokeContributors
 from surveys.models import (
     ChangeRecord,
     Contributor,
@@ -26,7 +28,7 @@ from surveys.models import (
     Response,
     Section,
 )
-from surveys.services import email_enqueue, response_deadline
+from surveys.services import email_enqueue, link_reissue, response_deadline
 
 
 def _record(response: Response, actor: str, key: str, old, new) -> None:
@@ -162,18 +164,65 @@ def contributor_reassign(
 
 
 @transaction.atomic
-def contributor_revoke(*, contributor: Contributor, actor: str) -> None:
-    """Stop a contributor at once: their link no longer works; their answers stay theirs."""
+def contributor_revoke(
+    *, contributor: Contributor, actor: str, reason: str = "Contributor removed"
+) -> None:
+    """Stop a contributor at once: their link no longer works and their sessions end at
+    their next request (surveys.respondent); their answers stay theirs."""
     locked = Contributor.objects.select_for_update().get(pk=contributor.pk)
     if locked.is_revoked:
         return
     now = timezone.now()
     locked.revoked_at = now
     locked.save(update_fields=["revoked_at"])
-    locked.links.filter(revoked_at__isnull=True).update(
-        revoked_at=now, revoked_reason="Contributor removed"
-    )
+    locked.links.filter(revoked_at__isnull=True).update(revoked_at=now, revoked_reason=reason)
     _record(locked.response, actor, f"contributor:{locked.pk}", {"active": True}, {"active": False})
+
+
+@dataclass(frozen=True)
+class Reissued:
+    """A council's new link and the contributors whose links stopped with the old one."""
+
+    link: AccessLink
+    revoked: list[Contributor]
+    kept: int
+
+    def describe(self, which: str) -> str:
+        """What the re-issue did to contributors, in words for the administrator."""
+        if which == RevokeContributors.NONE:
+            return f"{_count(self.kept)} kept"
+        revoked = f"{_count(len(self.revoked))} revoked ({RevokeContributors(which).label})"
+        return f"{revoked}, {self.kept} kept" if self.kept else revoked
+
+
+def _count(number: int) -> str:
+    return f"{number} contributor{pluralize(number)}"
+
+
+@transaction.atomic
+def council_link_reissue(
+    *,
+    response: Response,
+    reason: str,
+    actor: str,
+    revoke: str = RevokeContributors.SINCE_ISSUE,
+) -> Reissued:
+    """Re-issue the council's link (surveys.services.link_reissue) and revoke contributors
+    with it: by default those added since the link was last issued, who may have been
+    added through a leaked link. Their answers stay, attributed to them."""
+    issued = response.links.filter(kind=LinkKind.COUNCIL).order_by("-generation").first()
+    link = link_reissue(response=response, reason=reason, actor=actor)
+    active = response.contributors.filter(revoked_at__isnull=True)
+    if revoke == RevokeContributors.NONE:
+        chosen = active.none()
+    elif revoke == RevokeContributors.SINCE_ISSUE and issued is not None:
+        chosen = active.filter(created_at__gte=issued.created_at)
+    else:
+        chosen = active
+    revoked = list(chosen)
+    for contributor in revoked:
+        contributor_revoke(contributor=contributor, actor=actor, reason="Council link re-issued")
+    return Reissued(link=link, revoked=revoked, kept=active.count())
 
 
 def section_complete_notify(

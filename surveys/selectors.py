@@ -26,6 +26,24 @@ from surveys.models import (
     TransactionAnswer,
 )
 
+# The question where the person filling in the survey gives their own email address.
+CONTACT_EMAIL = "respondent-email"
+
+
+def link_holder_address(*, response: Response) -> str:
+    """Where to email the council's link holder: the address they typed themselves in
+    "Your contact details", else the chief executive's. An address a contributor typed
+    there is never used: emails to the link holder must not go to someone else."""
+    from surveys.choices import ChangeKind
+
+    last = (
+        ChangeRecord.objects.filter(response=response, kind=ChangeKind.ANSWER, key=CONTACT_EMAIL)
+        .order_by("-changed_at", "-id")
+        .first()
+    )
+    typed = last.new_value if last is not None and last.contributor_id is None else ""
+    return (typed if isinstance(typed, str) else "") or response.authority.chief_executive_email
+
 
 def survey_population(*, survey: Survey) -> AuthorityQuerySet:
     """The councils a round invites."""

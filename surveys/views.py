@@ -70,6 +70,7 @@ from surveys.selectors import (
     ResponseData,
     answered_questionnaire_parts,
     describe_value,
+    link_holder_address,
     response_data,
     response_progress,
     section_assignments,
@@ -301,9 +302,7 @@ def _notify_if_section_complete(respondent: Respondent, section: Section) -> Non
     state = next(s for s in response_progress(data=data).sections if s.section.pk == section.pk)
     if state.status != COMPLETED:
         return
-    email = data.answers.get("respondent-email")
-    authority = respondent.response.authority
-    to_address = (email.value if email else "") or authority.chief_executive_email
+    to_address = link_holder_address(response=respondent.response)
     if to_address:
         section_complete_notify(
             response=respondent.response,
@@ -709,12 +708,16 @@ def section_check(request: HttpRequest, section: str) -> HttpResponse:
 
 
 def _send_copy(response, data: ResponseData, respondent: Respondent) -> None:
-    """A copy of the answers to the person who submitted: only the sections they may
-    answer, as on their check page. Answers are confidential within a council too: a
-    contributor given some sections never receives the others by email."""
+    """A copy of the answers to the person who submitted, at their own address (a
+    contributor's, or the link holder's: never one a contributor typed in "Your contact
+    details"), holding only the sections they may answer, as on their check page. Answers
+    are confidential within a council too: a contributor given some sections never
+    receives the others by email."""
     contributor = respondent.contributor
-    email = data.answers.get("respondent-email")
-    to_address = contributor.email if contributor else (email.value if email else "")
+    if contributor is not None:
+        to_address = contributor.email
+    else:
+        to_address = link_holder_address(response=response)
     if not to_address:
         return
     summary = answers_summary(data, editable=False)

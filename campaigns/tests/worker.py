@@ -33,14 +33,32 @@ def free_port() -> int:
 
 class SmtpSink:
     """An SMTP server that records what it accepts. `before_accept(n)` runs before the
-    n-th message is accepted; when it returns False the message is refused (4xx)."""
+    n-th message is accepted; when it returns False the message is refused (4xx).
+    `rcpt_reply(n)` answers the n-th RCPT TO: a reply such as "451 4.7.1 Greylisted"
+    refuses the recipient, None accepts it."""
 
-    def __init__(self, before_accept: Callable[[int], bool] | None = None) -> None:
+    def __init__(
+        self,
+        before_accept: Callable[[int], bool] | None = None,
+        rcpt_reply: Callable[[int], str | None] | None = None,
+    ) -> None:
         self.messages: list[Message] = []
         self.lock = threading.Lock()
         self.before_accept = before_accept
+        self.rcpt_reply = rcpt_reply
+        self.rcpt_count = 0
         self.port = free_port()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        with self.lock:
+            self.rcpt_count += 1
+            number = self.rcpt_count
+        reply = self.rcpt_reply(number) if self.rcpt_reply is not None else None
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:
         with self.lock:

@@ -2,10 +2,16 @@
 
 import datetime
 import re
+import tempfile
+from io import StringIO
+from pathlib import Path
 
 import pytest
 import time_machine
+from django.contrib.auth.models import User
+from django.contrib.messages import get_messages
 from django.core import mail
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
@@ -13,8 +19,8 @@ from authorities.models import AccessLink
 from outbox.models import OutboundEmail
 from surveys.choices import ResponseStatus
 from surveys.contributors import contributor_add, contributor_reassign, contributor_revoke
-from surveys.models import ChangeRecord, Contributor, Figure, Section
-from surveys.services import link_url
+from surveys.models import Answer, ChangeRecord, Contributor, Figure, Section
+from surveys.services import link_reissue, link_url
 
 from .factories import fill_everything, make_authority, new_response, open_link
 
@@ -342,3 +348,150 @@ def test_a_refused_page_after_the_deadline_still_says_the_deadline_has_passed(
         page = client.get("/survey/about/contact/")
     assert page.status_code == 403
     assert "The deadline has passed" in page.content.decode()
+
+
+def _contributor(response, name, capture) -> Contributor:
+    with capture(execute=True):
+        return contributor_add(
+            response=response, name=name, email=f"{name.split()[0].lower()}@council.example",
+            role="", sections=[], all_sections=True, can_submit=False, actor="Council link holder",
+        )  # fmt: skip
+
+
+@pytest.fixture
+def leaked(response, holder, django_capture_on_commit_callbacks):
+    """Ann was added under the council's previous link; the link was then re-issued and Ben
+    was added through the new one (which leaked). Each has a session and an answer."""
+    with time_machine.travel(datetime.datetime(2026, 1, 5, 9, tzinfo=datetime.UTC)):
+        ann = _contributor(response, "Ann Early", django_capture_on_commit_callbacks)
+    with time_machine.travel(datetime.datetime(2026, 1, 6, 9, tzinfo=datetime.UTC)):
+        link_reissue(response=response, reason="chief executive changed", actor="Admin")
+    with time_machine.travel(datetime.datetime(2026, 1, 7, 9, tzinfo=datetime.UTC)):
+        ben = _contributor(response, "Ben Leak", django_capture_on_commit_callbacks)
+    sessions = {}
+    for person, slug in ((ann, "missed-bin"), (ben, "fly-tipping")):
+        sessions[person.name] = client = open_contributor(person)
+        saved = client.post(f"/survey/transactions/{slug}/", {
+            "provision": "yes", "channels": ["WEB"], "end_to_end": "no", "figure_WEB": "22",
+        })  # fmt: skip
+        assert saved.status_code == 303
+    return ann, ben, sessions
+
+
+def _reissue_command(response, *extra) -> str:
+    out = StringIO()
+    call_command(
+        "issue_links", response.survey.slug, "--councils", response.authority.gss_code,
+        "--reissue", "--csv", str(Path(tempfile.mkdtemp()) / "links.csv"), *extra, stdout=out,
+    )  # fmt: skip
+    return out.getvalue()
+
+
+def test_reissuing_revokes_the_contributors_added_since_the_link_was_last_issued(leaked, response):
+    ann, ben, sessions = leaked
+    printed = _reissue_command(response)
+    assert (
+        f"{response.authority.official_name} ({response.authority.gss_code}): 1 contributor "
+        "revoked (contributors added since the link was last issued), 1 kept"
+    ) in printed
+    ann.refresh_from_db()
+    ben.refresh_from_db()
+    assert ben.is_revoked and not ann.is_revoked
+    # Ben's session ends at once; Ann carries on.
+    assert sessions["Ben Leak"].get(PAY)["Location"] == "/survey/session-ended/"
+    assert sessions["Ann Early"].get(PAY).status_code == 200
+    # Ben's answer stays, attributed to him.
+    figure = Figure.objects.get(transaction__slug="fly-tipping", channel__code="WEB")
+    assert (figure.response, figure.value, figure.updated_by) == (response, 22, "Ben Leak")
+    assert ChangeRecord.objects.get(key="fly-tipping/WEB").contributor == ben
+
+
+@pytest.mark.usefixtures("leaked")
+def test_reissuing_can_revoke_every_contributor_or_none(response):
+    assert "2 contributors kept" in _reissue_command(response, "--revoke-contributors=none")
+    assert not response.contributors.filter(revoked_at__isnull=False).exists()
+    printed = _reissue_command(response, "--revoke-contributors", "all")
+    assert "2 contributors revoked (every contributor)" in printed
+    assert not response.contributors.filter(revoked_at__isnull=True).exists()
+    with pytest.raises(CommandError, match="--revoke-contributors goes with --reissue"):
+        call_command(
+            "issue_links", response.survey.slug, "--revoke-contributors=all",
+            "--csv", str(Path(tempfile.mkdtemp()) / "links.csv"),
+        )  # fmt: skip
+
+
+def test_the_admins_reissue_revokes_new_contributors_and_says_so(leaked, response):
+    ann, ben, sessions = leaked
+    boss = User.objects.create_superuser("boss", "boss@example.gov.uk", "a-long-password-123")
+    admin = Client()
+    admin.force_login(boss)
+    download = admin.post(
+        "/admin/surveys/response/", {"action": "reissue_links", "_selected_action": [response.pk]}
+    )
+    assert download["Content-Type"].startswith("text/csv")
+    ben.refresh_from_db()
+    assert ben.is_revoked and not Contributor.objects.get(pk=ann.pk).is_revoked
+    assert sessions["Ben Leak"].get(PAY)["Location"] == "/survey/session-ended/"
+    told = [str(m) for m in get_messages(download.wsgi_request)]
+    assert told == [
+        f"Re-issued 1 council link. Contributors: {response.authority.official_name}: "
+        "1 contributor revoked (contributors added since the link was last issued), 1 kept."
+    ]
+    admin.post(
+        "/admin/surveys/response/",
+        {"action": "reissue_links_revoking_all", "_selected_action": [response.pk]},
+    )
+    assert Contributor.objects.get(pk=ann.pk).is_revoked
+
+
+@pytest.fixture
+def typed_by_a_contributor(response, questionnaire, django_capture_on_commit_callbacks):
+    """Everything is answered; then Cat, a contributor given "About you", types an address
+    of her own choosing into "Your contact details"."""
+    response.authority.chief_executive_email = "ce@council.example"
+    response.authority.save()
+    fill_everything(response)  # by the link holder: pat.example@council.example
+    with django_capture_on_commit_callbacks(execute=True):
+        cat = contributor_add(
+            response=response, name="Cat Officer", email="cat@council.example", role="",
+            sections=[questionnaire.sections.get(slug="about")], all_sections=False,
+            can_submit=False, actor="Council link holder",
+        )  # fmt: skip
+    client = open_contributor(cat)
+    page = client.get("/survey/about/contact/").content.decode()
+    state = re.search(r'name="state" value="([^"]*)"', page).group(1)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = client.post("/survey/about/contact/", {
+            "state": state, "respondent-name": "Pat Example",
+            "respondent-job-title": "Head of Customer Services",
+            "respondent-email": "cat.elsewhere@mail.example", "respondent-phone": "",
+        })  # fmt: skip
+    assert saved.status_code == 303
+    assert Answer.objects.get(question__slug="respondent-email").value == (
+        "cat.elsewhere@mail.example"
+    )
+    return cat
+
+
+def test_the_section_complete_email_never_goes_to_an_address_a_contributor_typed(
+    typed_by_a_contributor,
+):
+    notice = OutboundEmail.objects.get(kind="section_complete")
+    assert notice.to_address == "ce@council.example"
+    assert all("cat.elsewhere@mail.example" not in m.to for m in mail.outbox)
+
+
+def test_the_link_holders_copy_never_goes_to_an_address_a_contributor_typed(
+    typed_by_a_contributor, holder, response, django_capture_on_commit_callbacks
+):
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        done = holder.post("/survey/check/", {"submitted_by": "Pat", "declaration": "on"})
+    assert done["Location"] == "/survey/confirmation/"
+    (message,) = mail.outbox
+    assert message.to == ["ce@council.example"]  # the link holder's own contact
+    assert "Pay council tax" in message.body  # the link holder may see every section
+    confirmation = holder.get("/survey/confirmation/").content.decode()
+    assert "We have sent a copy of your answers to ce@council.example" in confirmation
+    assert "cat.elsewhere@mail.example" not in confirmation

@@ -4,16 +4,20 @@ from django.core.management.base import BaseCommand, CommandError
 
 from authorities.models import Authority
 from survey_site.exports import write_csv
+from surveys.choices import RevokeContributors
+from surveys.contributors import council_link_reissue
 from surveys.models import Survey
 from surveys.selectors import survey_population
-from surveys.services import link_reissue, link_url, links_issue_for_survey, response_get_or_create
+from surveys.services import link_url, links_issue_for_survey, response_get_or_create
 
 
 class Command(BaseCommand):
     help = (
         "Create any missing council links for a round and export each council's link "
         "(GSS code, council name, link) as CSV for mail merge. --reissue replaces the "
-        "links of the named councils (the old links stop working; drafts are kept)."
+        "links of the named councils (the old links stop working; drafts are kept) and "
+        "revokes their contributors added since the link was last issued "
+        "(--revoke-contributors)."
     )
 
     def add_arguments(self, parser):
@@ -22,11 +26,23 @@ class Command(BaseCommand):
         parser.add_argument("--csv", type=Path, required=True, dest="csv_path")
         parser.add_argument("--reissue", action="store_true")
         parser.add_argument("--reason", default="Re-issued by an administrator")
+        parser.add_argument(
+            "--revoke-contributors",
+            choices=RevokeContributors.values,
+            help="With --reissue: which contributors' links stop too (default: since-issue, "
+            "those added since the link was last issued; their answers stay)",
+        )
 
-    def handle(self, *args, survey_slug, councils, csv_path, reissue, reason, **options):
+    def handle(
+        self, *args, survey_slug, councils, csv_path, reissue, reason, revoke_contributors,
+        **options,
+    ):  # fmt: skip
         survey = Survey.objects.filter(slug=survey_slug).first()
         if survey is None:
             raise CommandError(f"No survey round with slug {survey_slug!r}")
+        if revoke_contributors and not reissue:
+            raise CommandError("--revoke-contributors goes with --reissue")
+        revoke = revoke_contributors or RevokeContributors.SINCE_ISSUE
         population = survey_population(survey=survey).order_by("gss_code")
         if councils:
             codes = [c.strip().upper() for c in councils.split(",") if c.strip()]
@@ -51,8 +67,12 @@ class Command(BaseCommand):
             issued = []
             for authority in chosen:
                 response = response_get_or_create(survey=survey, authority=authority)
-                issued.append(
-                    (authority, link_reissue(response=response, reason=reason, actor="Command"))
+                done = council_link_reissue(
+                    response=response, reason=reason, actor="Command", revoke=revoke
+                )
+                issued.append((authority, done.link))
+                self.stdout.write(
+                    f"{authority.official_name} ({authority.gss_code}): {done.describe(revoke)}"
                 )
         else:
             issued = links_issue_for_survey(survey=survey, authorities=chosen)
