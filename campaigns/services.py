@@ -25,7 +25,7 @@ from campaigns.choices import TemplateKind
 from campaigns.content import DEFAULTS, Rendered, render
 from campaigns.models import Campaign, EmailTemplate
 from campaigns.schedule import days_left_text, deadline_text, reminder_times, schedule_errors
-from campaigns.selectors import CANCELLED, contact_problem
+from campaigns.selectors import CANCELLED, contact_problem, extension_key
 from survey_site.queue import enqueue_on_commit
 from surveys.choices import ChangeKind, ResponseStatus, SurveyStatus
 from surveys.emails import LINK_MARKER
@@ -580,14 +580,29 @@ def _extension_refusal(survey: Survey, now: datetime.datetime) -> str:
     return ""
 
 
+@dataclass
+class Extension:
+    """An extension given, and whether the council is told: the email queued, or why not."""
+
+    response: Response
+    email: OutboundEmail | None = None
+    not_emailed: str = ""
+
+
+ALREADY_EMAILED = "They have already been emailed about this deadline"
+
+
 def deadline_extend(
     *,
     response: Response,
     until: datetime.datetime,
     actor: str,
     now: datetime.datetime | None = None,
-) -> Response:
+) -> Extension:
     """Extend one council's deadline and email its chief executive the new date.
+
+    Returns the email queued, or says why none was (no usable contact, or an email about
+    this very deadline exists already): the administrator is told exactly what was sent.
 
     The journey honours it through surveys.services.response_deadline (the link works
     and the answers are editable until then). A response closed at the round's deadline
@@ -633,23 +648,26 @@ def deadline_extend(
             new_value={"deadline": until.isoformat(), "status": locked.status},
         )
         authority = locked.authority
-        if contact_problem(authority):
-            return locked
+        problem = contact_problem(authority)
+        if problem:
+            return Extension(response=locked, not_emailed=problem)
         campaign = campaign_get_or_create(survey=locked.survey)
         message = message_render(
             campaign=campaign, kind=TemplateKind.EXTENSION, response=locked, now=now
         )
-        email_enqueue(
+        email = email_enqueue(
             response=locked,
             kind=EmailKind.EXTENSION,
-            key=f"{EmailKind.EXTENSION}:{locked.survey_id}:{authority.pk}:{until:%Y%m%dT%H%MZ}",
+            key=extension_key(locked, until),
             to_address=authority.chief_executive_email,
             subject=message.subject,
             body_text=message.text,
             body_html=message.html,
             link=link_issue(response=locked),
         )
-    return locked
+    if email is None:
+        return Extension(response=locked, not_emailed=ALREADY_EMAILED)
+    return Extension(response=locked, email=email)
 
 
 def email_resend(

@@ -26,6 +26,7 @@ from campaigns.choices import TemplateKind, TrackerStatus
 from campaigns.exports import tracker_csv, tracker_xlsx
 from campaigns.forms import ExtensionForm, PreviewForm, TrackerFilterForm
 from campaigns.models import Campaign
+from campaigns.schedule import deadline_text
 from campaigns.selectors import (
     CANCELLED_EMAILS,
     FAILED,
@@ -33,12 +34,14 @@ from campaigns.selectors import (
     QUEUED,
     REGION_LABELS,
     SENT,
+    contact_problem,
     percentage,
     tracker_filter,
     tracker_get,
     tracker_table,
 )
 from campaigns.services import (
+    ALREADY_EMAILED,
     deadline_extend,
     email_resend,
     invitations_plan,
@@ -318,16 +321,33 @@ def extension(request: HttpRequest, slug: str, gss_code: str) -> HttpResponse:
         _require_change(request)
         form = ExtensionForm(request.POST)
         if form.is_valid():
+            until = form.cleaned_data["until"]
             try:
-                deadline_extend(
-                    response=response, until=form.cleaned_data["until"], actor=_actor(request)
-                )
+                extension = deadline_extend(response=response, until=until, actor=_actor(request))
             except ValidationError as error:
                 errors = [("extension-day", m) for m in error.messages]
             else:
                 messages.success(
-                    request, f"{authority}'s deadline is extended. We have emailed them."
+                    request, f"{authority}'s deadline is extended to {deadline_text(until)}"
                 )
+                if extension.email:
+                    messages.info(
+                        request,
+                        f"An email telling {authority.chief_executive_name} "
+                        f"({extension.email.to_address}) the new deadline is queued: "
+                        "the tracker shows when it has been sent",
+                    )
+                else:
+                    messages.warning(
+                        request,
+                        f"No email was sent to {authority}: {extension.not_emailed}. "
+                        "Tell the council yourself"
+                        + (
+                            ", or set its contact and give the same deadline again"
+                            if extension.not_emailed != ALREADY_EMAILED
+                            else ""
+                        ),
+                    )
                 page = redirect("campaigns:tracker", survey.slug)
                 page.status_code = 303
                 return page
@@ -343,6 +363,7 @@ def extension(request: HttpRequest, slug: str, gss_code: str) -> HttpResponse:
             "authority": authority,
             "response": response,
             "deadline": response_deadline(response),
+            "contact_problem": contact_problem(authority),
             "form": form,
             "errors": errors,
         },
