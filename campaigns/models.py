@@ -125,3 +125,25 @@ class EmailAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_outcome_display()} at {self.attempted_at:%Y-%m-%d %H:%M}"
+
+
+class SendBatch(models.Model):
+    """The emails one send queued (invitations, reminders now, or beat's due reminders).
+
+    The tracker and `send_* --wait` show a batch's progress from the emails' states. Ids,
+    not keys or addresses: nothing personal is kept here.
+    """
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="send_batches")
+    what = models.CharField(max_length=40)
+    started_by = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    email_ids = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["survey", "created_at"])]
+        verbose_name_plural = "send batches"
+
+    def __str__(self) -> str:
+        return f"{self.what} of {self.created_at:%Y-%m-%d %H:%M}"

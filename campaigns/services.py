@@ -23,7 +23,7 @@ from django.utils import timezone
 from authorities.models import Authority
 from campaigns.choices import TemplateKind
 from campaigns.content import DEFAULTS, Rendered, render
-from campaigns.models import Campaign, EmailTemplate
+from campaigns.models import Campaign, EmailTemplate, SendBatch
 from campaigns.schedule import days_left_text, deadline_text, reminder_times, schedule_errors
 from campaigns.selectors import CANCELLED, contact_problem, extension_key
 from survey_site.queue import enqueue_on_commit
@@ -50,6 +50,8 @@ class SendReport:
     queued: int = 0
     already: int = 0
     skipped: dict[str, str] = field(default_factory=dict)  # council name -> why
+    email_ids: list[int] = field(default_factory=list)
+    batch: SendBatch | None = None
 
     def __str__(self) -> str:
         return (
@@ -197,8 +199,8 @@ def message_preview(
 
 def _outbox_create(
     *, response: Response, kind: str, key: str, to_address: str, message: Rendered
-) -> bool:
-    """Record one email to send, with the council's link; False when its key exists."""
+) -> OutboundEmail | None:
+    """Record one email to send, with the council's link; None when its key exists."""
     email = email_enqueue(
         response=response,
         kind=kind,
@@ -210,7 +212,15 @@ def _outbox_create(
         link=link_issue(response=response),
         send_at_once=False,  # the dispatcher sends campaign emails in paced batches
     )
-    return email is not None
+    return email
+
+
+def _batch_record(*, survey: Survey, what: str, actor: str, report: SendReport) -> None:
+    """Remember which emails this send queued, for the tracker's and --wait's progress."""
+    if report.email_ids:
+        report.batch = SendBatch.objects.create(
+            survey=survey, what=what, started_by=actor[:200], email_ids=report.email_ids
+        )
 
 
 def _dispatch_on_commit() -> None:
@@ -282,6 +292,7 @@ def invitations_send(
     survey: Survey,
     authorities: Iterable[Authority] | None = None,
     now: datetime.datetime | None = None,
+    actor: str = "",
 ) -> SendReport:
     """Invite the round's councils (or a selection of them) once each.
 
@@ -314,9 +325,11 @@ def invitations_send(
                 )
                 if created:
                     report.queued += 1
+                    report.email_ids.append(created.pk)
                 else:
                     report.already += 1
             _dispatch_on_commit()
+    _batch_record(survey=survey, what="Invitations", actor=actor, report=report)
     logger.info("invitations for round %s: %s", survey.pk, report)
     return report
 
@@ -380,14 +393,16 @@ def _reminder_create(
             return
         kind = _reminder_kind(locked)
         message = message_render(campaign=campaign, kind=kind, response=locked, now=now)
-        if _outbox_create(
+        created = _outbox_create(
             response=locked,
             kind=EmailKind.REMINDER,
             key=key_for(locked, reminders),
             to_address=authority.chief_executive_email,
             message=message,
-        ):
+        )
+        if created:
             report.queued += 1
+            report.email_ids.append(created.pk)
             _dispatch_on_commit()
         else:
             report.already += 1
@@ -424,7 +439,9 @@ def _reminder_refusal(
     return ""
 
 
-def reminders_send_due(*, survey: Survey, now: datetime.datetime | None = None) -> SendReport:
+def reminders_send_due(
+    *, survey: Survey, now: datetime.datetime | None = None, actor: str = "The schedule"
+) -> SendReport:
     """Beat: send each outstanding council the reminder its schedule says is due now.
 
     A reminder is due at the latest schedule time that has passed (computed from the
@@ -465,6 +482,7 @@ def reminders_send_due(*, survey: Survey, now: datetime.datetime | None = None) 
         _reminder_create(
             campaign=campaign, response=response, key_for=key_for, now=now, report=report
         )
+    _batch_record(survey=survey, what="Scheduled reminders", actor=actor, report=report)
     return report
 
 
@@ -522,6 +540,7 @@ def reminders_send_now(
     survey: Survey,
     authorities: Iterable[Authority] | None = None,
     now: datetime.datetime | None = None,
+    actor: str = "",
 ) -> SendReport:
     """Send a reminder now to outstanding invited councils (all, or a selection).
 
@@ -540,6 +559,7 @@ def reminders_send_now(
         _reminder_create(
             campaign=campaign, response=response, key_for=key_for, now=now, report=report
         )
+    _batch_record(survey=survey, what="Reminders", actor=actor, report=report)
     return report
 
 

@@ -26,6 +26,7 @@ from campaigns.choices import TemplateKind, TrackerStatus
 from campaigns.exports import tracker_csv, tracker_xlsx
 from campaigns.forms import ExtensionForm, PreviewForm, TrackerFilterForm
 from campaigns.models import Campaign
+from campaigns.progress import batch_latest, batch_progress
 from campaigns.schedule import deadline_text
 from campaigns.selectors import (
     CANCELLED_EMAILS,
@@ -138,6 +139,7 @@ def tracker(request: HttpRequest, slug: str) -> HttpResponse:
     kind_head, kind_rows = tracker_table(tracker.by_kind, KIND_LABELS)
     region_head, region_rows = tracker_table(tracker.by_region, REGION_LABELS)
     numeric = list(range(1, len(statuses) + 3))
+    batch = batch_latest(survey=survey)
     return render(
         request,
         "campaigns/tracker.html",
@@ -156,6 +158,8 @@ def tracker(request: HttpRequest, slug: str) -> HttpResponse:
             ],
             "status_head": ["Status", "Councils", "Share of councils"],
             "email_head": ["Emails", "Number"],
+            "batch": batch,
+            "batch_progress": batch_progress(batch) if batch else None,
             "submitted": tracker.by_status[TrackerStatus.SUBMITTED],
             "status_numeric": [1, 2],
             "email_counts": [
@@ -258,7 +262,8 @@ def tracker_action(request: HttpRequest, slug: str) -> HttpResponse:
             )
         elif action in ACTIONS:
             _, send, what = ACTIONS[action]
-            _sent_message(request, what, send(survey=survey, authorities=selection))
+            report = send(survey=survey, authorities=selection, actor=_actor(request))
+            _sent_message(request, what, report)
         else:
             messages.info(request, "Choose what to send")
     except ValidationError as error:
