@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +25,7 @@ from authorities.models import GSS_CODE_PATTERN, Authority
 from campaigns.choices import TemplateKind, TrackerStatus
 from campaigns.exports import tracker_csv, tracker_xlsx
 from campaigns.forms import ExtensionForm, PreviewForm, TrackerFilterForm
+from campaigns.health import email_health
 from campaigns.models import Campaign
 from campaigns.progress import batch_latest, batch_progress
 from campaigns.schedule import deadline_text
@@ -159,6 +160,7 @@ def tracker(request: HttpRequest, slug: str) -> HttpResponse:
             "status_head": ["Status", "Councils", "Share of councils"],
             "email_head": ["Emails", "Number"],
             "batch": batch,
+            "health": email_health(),
             "batch_progress": batch_progress(batch) if batch else None,
             "submitted": tracker.by_status[TrackerStatus.SUBMITTED],
             "status_numeric": [1, 2],
@@ -373,3 +375,12 @@ def extension(request: HttpRequest, slug: str, gss_code: str) -> HttpResponse:
             "errors": errors,
         },
     )
+
+
+@never_cache
+@require_GET
+def healthz_email(request: HttpRequest) -> HttpResponse:
+    """For an operator's monitor: 200 while emails move, 503 with a short reason when
+    they are stuck (campaigns.health). Counts and ages only, no personal data."""
+    health = email_health()
+    return JsonResponse(health.as_json(), status=503 if health.stuck else 200)

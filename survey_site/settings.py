@@ -192,6 +192,8 @@ EMAIL_TIMEOUT = 30
 EMAIL_RATE_PER_MINUTE = env.int("EMAIL_RATE_PER_MINUTE", 50, minimum=1, maximum=100_000)
 EMAIL_BATCH_SIZE = env.int("EMAIL_BATCH_SIZE", 50, minimum=1, maximum=1000)
 EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", 5, minimum=1, maximum=20)
+# Emails due this long beyond their expected wait count as stuck (campaigns.health).
+EMAIL_STUCK_MINUTES = env.int("EMAIL_STUCK_MINUTES", 15, minimum=1, maximum=24 * 60)
 # Answers and submission are accepted this long after a council's extended deadline.
 LATE_GRACE_MINUTES = env.int("LATE_GRACE_MINUTES", 60, minimum=0, maximum=7 * 24 * 60)
 

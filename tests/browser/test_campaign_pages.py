@@ -6,9 +6,11 @@ import json
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.utils import timezone
 
 from authorities.models import Authority
-from campaigns.services import deadline_extend
+from campaigns.models import EmailAttempt
+from campaigns.services import deadline_extend, invitations_send
 from surveys.models import OutboundEmail
 from surveys.questionnaires import questionnaire_load
 from surveys.services import response_get_or_create
@@ -42,6 +44,12 @@ def test_tracker_is_accessible_and_shows_no_answers(page, survey):
         until=survey.closes_at + datetime.timedelta(days=1),
         actor="Administrator boss",
     )
+    # Hartlepool's invitation has waited half an hour with no worker sending: stuck.
+    invitations_send(survey=survey)
+    OutboundEmail.objects.update(
+        status="pending", sent_at=None, created_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    EmailAttempt.objects.all().delete()
     User.objects.create_superuser("boss", "boss@example.gov.uk", "a-long-password-123")
     page.goto(f"/sign-in/?next=/campaigns/{survey.slug}/")
     sign_in(page, "boss", "a-long-password-123")
@@ -49,6 +57,7 @@ def test_tracker_is_accessible_and_shows_no_answers(page, survey):
     page.get_by_role("heading", level=1).wait_for()
     assert "Hartlepool Borough Council" in page.content()
     assert "Extensions the councils have not been told about" in page.content()
+    assert "Emails are stuck." in page.content()
     assert axe_violations(page) == []
     page.goto(f"/campaigns/{survey.slug}/councils/E06000002/extend/")
     assert "No email can tell the council" in page.content()
