@@ -43,15 +43,17 @@ class CampaignAdmin(admin.ModelAdmin):
     def _each(self, request: HttpRequest, queryset, send, what: str) -> None:
         for campaign in queryset.select_related("survey"):
             try:
-                report = send(survey=campaign.survey)
+                report = send(
+                    survey=campaign.survey, actor=f"Administrator {request.user.get_username()}"
+                )
             except ValidationError as error:
                 self.message_user(
                     request, f"{campaign.survey}: {' '.join(error.messages)}", messages.ERROR
                 )
                 continue
             self.message_user(request, f"{what} for {campaign.survey}: {report}")
-            for name, problem in sorted(report.skipped.items())[:50]:
-                self.message_user(request, f"Not sent to {name}: {problem}", messages.WARNING)
+            for reason, count in report.skipped_by_reason():
+                self.message_user(request, f"Not sent, {reason.lower()}: {count}", messages.WARNING)
 
     @admin.action(description="Send invitations to every council not yet invited")
     def send_invitations(self, request: HttpRequest, queryset) -> None:

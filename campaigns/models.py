@@ -11,8 +11,10 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 
 from campaigns.choices import TemplateKind
+from survey_site.formatting import datetime_text
 from surveys.models import Survey
 
 days_validator = RegexValidator(
@@ -106,3 +108,25 @@ class EmailTemplate(models.Model):
         errors = template_errors(kind=self.kind, subject=self.subject, body=self.body)
         if errors:
             raise ValidationError(errors)
+
+
+class SendBatch(models.Model):
+    """The emails one send queued (invitations, reminders now, or beat's due reminders).
+
+    The tracker and `send_* --wait` show a batch's progress from the emails' states. Ids,
+    not keys or addresses: nothing personal is kept here.
+    """
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="send_batches")
+    what = models.CharField(max_length=40)
+    started_by = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    email_ids = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["survey", "created_at"])]
+        verbose_name_plural = "send batches"
+
+    def __str__(self) -> str:
+        return f"{self.what} of {datetime_text(self.created_at)}"

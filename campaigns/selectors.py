@@ -28,6 +28,7 @@ from surveys.selectors import survey_population
 CHASING_KINDS = (EmailKind.INVITATION, EmailKind.REMINDER, EmailKind.EXTENSION)
 EMAIL_FIELDS = (
     "id",
+    "key",
     "response_id",
     "kind",
     "status",
@@ -38,6 +39,12 @@ EMAIL_FIELDS = (
     "sent_at",
     "created_at",
 )
+
+
+def extension_key(response: Response, until: datetime.datetime) -> str:
+    """The outbox key of the email telling a council its deadline is now `until`."""
+    survey, council = response.survey_id, response.authority_id
+    return f"{EmailKind.EXTENSION}:{survey}:{council}:{until.astimezone(datetime.UTC):%Y%m%dT%H%MZ}"
 
 
 def contact_problem(authority: Authority) -> str:
@@ -68,6 +75,8 @@ class TrackerRow:
     submitted_at: datetime.datetime | None = None
     # Submitted after the round's deadline, within an extension (and its grace period).
     late: bool = False
+    # Given an extension the council has not been told about, and why (empty: told).
+    extension_untold: str = ""
 
     @property
     def status_label(self) -> str:
@@ -91,6 +100,28 @@ class Tracker:
     @property
     def no_contact(self) -> list[TrackerRow]:
         return [row for row in self.rows if row.contact_problem]
+
+    @property
+    def extensions_untold(self) -> list[TrackerRow]:
+        return [row for row in self.rows if row.extension_untold]
+
+
+NO_EXTENSION_EMAIL = "No email was created"
+
+
+def _extension_untold(response: Response, authority: Authority, emails) -> str:
+    """Why the council has not been told of its extended deadline; empty when it has
+    (its email is sent or queued) or it has none."""
+    if not response.deadline_extended_to:
+        return ""
+    key = extension_key(response, response.deadline_extended_to)
+    told = [e for e in emails if e.key == key]
+    if told:
+        state = email_state(told[-1])
+        if state in (SENT, QUEUED):
+            return ""
+        return f"The email could not be sent: {told[-1].last_error or state}"
+    return contact_problem(authority) or NO_EXTENSION_EMAIL
 
     @property
     def response_rate(self) -> str:
@@ -191,6 +222,8 @@ def tracker_get(*, survey: Survey) -> Tracker:
             contact_problem=contact_problem(authority),
             reminders=sum(1 for e in own if e.kind == EmailKind.REMINDER),
         )
+        if response:
+            row.extension_untold = _extension_untold(response, authority, own)
         if row.status == TrackerStatus.SUBMITTED:
             row.submitted_at = response.submitted_at
             row.late = bool(response.submitted_at and response.submitted_at > survey.closes_at)

@@ -23,9 +23,9 @@ from django.utils import timezone
 from authorities.models import Authority
 from campaigns.choices import TemplateKind
 from campaigns.content import DEFAULTS, Rendered, render
-from campaigns.models import Campaign, EmailTemplate
+from campaigns.models import Campaign, EmailTemplate, SendBatch
 from campaigns.schedule import days_left_text, reminder_times, schedule_errors
-from campaigns.selectors import contact_problem
+from campaigns.selectors import contact_problem, extension_key
 from outbox.models import EmailStatus, OutboundEmail
 from outbox.sending import CANCELLED, LINK_MARKER, dispatch_on_commit
 from survey_site.formatting import deadline_text
@@ -51,6 +51,8 @@ class SendReport:
     queued: int = 0
     already: int = 0
     skipped: dict[str, str] = field(default_factory=dict)  # council name -> why
+    email_ids: list[int] = field(default_factory=list)
+    batch: SendBatch | None = None
 
     def __str__(self) -> str:
         return (
@@ -198,8 +200,8 @@ def message_preview(
 
 def _outbox_create(
     *, response: Response, kind: str, key: str, to_address: str, message: Rendered
-) -> bool:
-    """Record one email to send, with the council's link; False when its key exists."""
+) -> OutboundEmail | None:
+    """Record one email to send, with the council's link; None when its key exists."""
     email = email_enqueue(
         response=response,
         kind=kind,
@@ -211,7 +213,15 @@ def _outbox_create(
         link=link_issue(response=response),
         send_at_once=False,  # the dispatcher sends campaign emails in paced batches
     )
-    return email is not None
+    return email
+
+
+def _batch_record(*, survey: Survey, what: str, actor: str, report: SendReport) -> None:
+    """Remember which emails this send queued, for the tracker's and --wait's progress."""
+    if report.email_ids:
+        report.batch = SendBatch.objects.create(
+            survey=survey, what=what, started_by=actor[:200], email_ids=report.email_ids
+        )
 
 
 def _round_is_open(survey: Survey, now: datetime.datetime) -> bool:
@@ -277,6 +287,7 @@ def invitations_send(
     survey: Survey,
     authorities: Iterable[Authority] | None = None,
     now: datetime.datetime | None = None,
+    actor: str = "",
 ) -> SendReport:
     """Invite the round's councils (or a selection of them) once each.
 
@@ -309,9 +320,11 @@ def invitations_send(
                 )
                 if created:
                     report.queued += 1
+                    report.email_ids.append(created.pk)
                 else:
                     report.already += 1
             dispatch_on_commit()
+    _batch_record(survey=survey, what="Invitations", actor=actor, report=report)
     logger.info("invitations for round %s: %s", survey.pk, report)
     return report
 
@@ -375,14 +388,16 @@ def _reminder_create(
             return
         kind = _reminder_kind(locked)
         message = message_render(campaign=campaign, kind=kind, response=locked, now=now)
-        if _outbox_create(
+        created = _outbox_create(
             response=locked,
             kind=EmailKind.REMINDER,
             key=key_for(locked, reminders),
             to_address=authority.chief_executive_email,
             message=message,
-        ):
+        )
+        if created:
             report.queued += 1
+            report.email_ids.append(created.pk)
             dispatch_on_commit()
         else:
             report.already += 1
@@ -419,7 +434,9 @@ def _reminder_refusal(
     return ""
 
 
-def reminders_send_due(*, survey: Survey, now: datetime.datetime | None = None) -> SendReport:
+def reminders_send_due(
+    *, survey: Survey, now: datetime.datetime | None = None, actor: str = "The schedule"
+) -> SendReport:
     """Beat: send each outstanding council the reminder its schedule says is due now.
 
     A reminder is due at the latest schedule time that has passed (computed from the
@@ -460,6 +477,7 @@ def reminders_send_due(*, survey: Survey, now: datetime.datetime | None = None) 
         _reminder_create(
             campaign=campaign, response=response, key_for=key_for, now=now, report=report
         )
+    _batch_record(survey=survey, what="Scheduled reminders", actor=actor, report=report)
     return report
 
 
@@ -517,6 +535,7 @@ def reminders_send_now(
     survey: Survey,
     authorities: Iterable[Authority] | None = None,
     now: datetime.datetime | None = None,
+    actor: str = "",
 ) -> SendReport:
     """Send a reminder now to outstanding invited councils (all, or a selection).
 
@@ -535,6 +554,7 @@ def reminders_send_now(
         _reminder_create(
             campaign=campaign, response=response, key_for=key_for, now=now, report=report
         )
+    _batch_record(survey=survey, what="Reminders", actor=actor, report=report)
     return report
 
 
@@ -575,14 +595,29 @@ def _extension_refusal(survey: Survey, now: datetime.datetime) -> str:
     return ""
 
 
+@dataclass
+class Extension:
+    """An extension given, and whether the council is told: the email queued, or why not."""
+
+    response: Response
+    email: OutboundEmail | None = None
+    not_emailed: str = ""
+
+
+ALREADY_EMAILED = "They have already been emailed about this deadline"
+
+
 def deadline_extend(
     *,
     response: Response,
     until: datetime.datetime,
     actor: str,
     now: datetime.datetime | None = None,
-) -> Response:
+) -> Extension:
     """Extend one council's deadline and email its chief executive the new date.
+
+    Returns the email queued, or says why none was (no usable contact, or an email about
+    this very deadline exists already): the administrator is told exactly what was sent.
 
     The journey honours it through surveys.services.response_deadline (the link works
     and the answers are editable until then). A response closed at the round's deadline
@@ -628,23 +663,26 @@ def deadline_extend(
             new_value={"deadline": until.isoformat(), "status": locked.status},
         )
         authority = locked.authority
-        if contact_problem(authority):
-            return locked
+        problem = contact_problem(authority)
+        if problem:
+            return Extension(response=locked, not_emailed=problem)
         campaign = campaign_get_or_create(survey=locked.survey)
         message = message_render(
             campaign=campaign, kind=TemplateKind.EXTENSION, response=locked, now=now
         )
-        email_enqueue(
+        email = email_enqueue(
             response=locked,
             kind=EmailKind.EXTENSION,
-            key=f"{EmailKind.EXTENSION}:{locked.survey_id}:{authority.pk}:{until:%Y%m%dT%H%MZ}",
+            key=extension_key(locked, until),
             to_address=authority.chief_executive_email,
             subject=message.subject,
             body_text=message.text,
             body_html=message.html,
             link=link_issue(response=locked),
         )
-    return locked
+    if email is None:
+        return Extension(response=locked, not_emailed=ALREADY_EMAILED)
+    return Extension(response=locked, email=email)
 
 
 def email_resend(

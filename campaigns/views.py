@@ -12,7 +12,7 @@ import re
 from django.contrib import messages
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,7 +24,9 @@ from authorities.models import GSS_CODE_PATTERN, Authority
 from campaigns.choices import TemplateKind, TrackerStatus
 from campaigns.exports import tracker_csv, tracker_xlsx
 from campaigns.forms import ExtensionForm, PreviewForm, TrackerFilterForm
+from campaigns.health import email_health
 from campaigns.models import Campaign
+from campaigns.progress import batch_latest, batch_progress
 from campaigns.selectors import (
     CANCELLED_EMAILS,
     FAILED,
@@ -32,12 +34,14 @@ from campaigns.selectors import (
     QUEUED,
     REGION_LABELS,
     SENT,
+    contact_problem,
     percentage,
     tracker_filter,
     tracker_get,
     tracker_table,
 )
 from campaigns.services import (
+    ALREADY_EMAILED,
     deadline_extend,
     email_resend,
     invitations_plan,
@@ -47,6 +51,7 @@ from campaigns.services import (
     reminders_send_now,
 )
 from outbox.models import OutboundEmail
+from survey_site.formatting import deadline_text
 from survey_site.roles import holds, role_required
 from surveys.models import Response, Survey
 from surveys.selectors import survey_population
@@ -136,6 +141,7 @@ def tracker(request: HttpRequest, slug: str) -> HttpResponse:
     kind_head, kind_rows = tracker_table(tracker.by_kind, KIND_LABELS)
     region_head, region_rows = tracker_table(tracker.by_region, REGION_LABELS)
     numeric = list(range(1, len(statuses) + 3))
+    batch = batch_latest(survey=survey)
     return render(
         request,
         "campaigns/tracker.html",
@@ -154,6 +160,9 @@ def tracker(request: HttpRequest, slug: str) -> HttpResponse:
             ],
             "status_head": ["Status", "Councils", "Share of councils"],
             "email_head": ["Emails", "Number"],
+            "batch": batch,
+            "health": email_health(),
+            "batch_progress": batch_progress(batch) if batch else None,
             "submitted": tracker.by_status[TrackerStatus.SUBMITTED],
             "status_numeric": [1, 2],
             "email_counts": [
@@ -256,7 +265,8 @@ def tracker_action(request: HttpRequest, slug: str) -> HttpResponse:
             )
         elif action in ACTIONS:
             _, send, what = ACTIONS[action]
-            _sent_message(request, what, send(survey=survey, authorities=selection))
+            report = send(survey=survey, authorities=selection, actor=_actor(request))
+            _sent_message(request, what, report)
         else:
             messages.info(request, "Choose what to send")
     except ValidationError as error:
@@ -319,16 +329,33 @@ def extension(request: HttpRequest, slug: str, gss_code: str) -> HttpResponse:
         _require_change(request)
         form = ExtensionForm(request.POST)
         if form.is_valid():
+            until = form.cleaned_data["until"]
             try:
-                deadline_extend(
-                    response=response, until=form.cleaned_data["until"], actor=_actor(request)
-                )
+                extension = deadline_extend(response=response, until=until, actor=_actor(request))
             except ValidationError as error:
                 errors = [("extension-day", m) for m in error.messages]
             else:
                 messages.success(
-                    request, f"{authority}'s deadline is extended. We have emailed them."
+                    request, f"{authority}'s deadline is extended to {deadline_text(until)}"
                 )
+                if extension.email:
+                    messages.info(
+                        request,
+                        f"An email telling {authority.chief_executive_name} "
+                        f"({extension.email.to_address}) the new deadline is queued: "
+                        "the tracker shows when it has been sent",
+                    )
+                else:
+                    messages.warning(
+                        request,
+                        f"No email was sent to {authority}: {extension.not_emailed}. "
+                        "Tell the council yourself"
+                        + (
+                            ", or set its contact and give the same deadline again"
+                            if extension.not_emailed != ALREADY_EMAILED
+                            else ""
+                        ),
+                    )
                 page = redirect("campaigns:tracker", survey.slug)
                 page.status_code = 303
                 return page
@@ -344,7 +371,17 @@ def extension(request: HttpRequest, slug: str, gss_code: str) -> HttpResponse:
             "authority": authority,
             "response": response,
             "deadline": response_deadline(response),
+            "contact_problem": contact_problem(authority),
             "form": form,
             "errors": errors,
         },
     )
+
+
+@never_cache
+@require_GET
+def healthz_email(request: HttpRequest) -> HttpResponse:
+    """For an operator's monitor: 200 while emails move, 503 with a short reason when
+    they are stuck (campaigns.health). Counts and ages only, no personal data."""
+    health = email_health()
+    return JsonResponse(health.as_json(), status=503 if health.stuck else 200)

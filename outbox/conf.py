@@ -23,6 +23,8 @@ DEFAULTS = {
     "EMAIL_MAX_ATTEMPTS": 5,
     # First retry after this many seconds, doubling each time (capped at an hour).
     "EMAIL_RETRY_BASE_SECONDS": 60,
+    # Grace before emails count as stuck (tracker warning, /healthz/email answers 503).
+    "EMAIL_STUCK_MINUTES": 15,
 }
 
 

@@ -98,6 +98,11 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("EMAIL_BATCH_SIZE", "Campaign emails per worker task (one SMTP connection).", "50"),
     Variable("EMAIL_MAX_ATTEMPTS", "Tries before an email is marked failed on the tracker.", "5"),
     Variable(
+        "EMAIL_STUCK_MINUTES",
+        "Minutes beyond their expected wait before due emails count as stuck.",
+        "15",
+    ),
+    Variable(
         "LATE_GRACE_MINUTES",
         "Minutes after an extended deadline that a submission is still accepted.",
         "60",

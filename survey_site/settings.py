@@ -204,6 +204,8 @@ EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", 5, minimum=1, maximum=20)
 OUTBOX_OWNER_MODEL = "surveys.Response"
 OUTBOX_LINK_MODEL = "authorities.AccessLink"
 OUTBOX_POLICY = "surveys.email_policy.SurveyEmailPolicy"
+# Emails due this long beyond their expected wait count as stuck (campaigns.health).
+EMAIL_STUCK_MINUTES = env.int("EMAIL_STUCK_MINUTES", 15, minimum=1, maximum=24 * 60)
 # Answers and submission are accepted this long after a council's extended deadline.
 LATE_GRACE_MINUTES = env.int("LATE_GRACE_MINUTES", 60, minimum=0, maximum=7 * 24 * 60)
 

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from campaigns.views import healthz_email
 from survey_site import views
 
 admin.site.site_header = "Council digital channels survey: administration"
@@ -10,6 +11,7 @@ admin.site.index_title = "Administration"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("healthz/email", healthz_email, name="healthz-email"),
     path("sign-in/", views.SignInView.as_view(), name="sign-in"),
     path("sign-out/", views.SignOutView.as_view(), name="sign-out"),
     path("signed-in/", views.signed_in, name="signed-in"),

@@ -192,6 +192,7 @@ def test_a_late_submission_is_flagged_on_the_tracker_and_in_the_exports(
     )
     client = _client(administrator)
     html = client.get(f"/campaigns/{survey.slug}/?everyone=on").content.decode()
+    html = html.split('id="outstanding"')[1]
     rows = {
         name: html[html.index(name) :].split("</tr>")[0]
         for name in ("Hartlepool Borough Council", "Middlesbrough Council")
@@ -313,3 +314,46 @@ def test_the_phone_chasing_export_has_each_council_s_switchboard_number(
     assert sheet.cell(1, 16).value == "Switchboard phone"
     numbers = {sheet.cell(r, 2).value: sheet.cell(r, 16).value for r in range(2, 5)}
     assert numbers["Middlesbrough Council"] == "01632 960 002"
+
+
+def test_an_extension_says_exactly_what_was_sent_and_the_tracker_lists_who_was_not_told(
+    survey, councils3, administrator, django_capture_on_commit_callbacks
+):
+    for council in councils3:
+        response_get_or_create(survey=survey, authority=council)
+    client = _client(administrator)
+    summer = {"day": "1", "month": "7", "year": "2099", "time": "17:00"}  # BST: 4pm UTC
+    # Redcar has no email address: the page says so before and after, and no email exists.
+    url = f"/campaigns/{survey.slug}/councils/E06000003/extend/"
+    form = client.get(url).content.decode()
+    assert "No email can tell the council: no chief executive email address" in form
+    with django_capture_on_commit_callbacks(execute=True):
+        untold = client.post(url, summer, follow=True).content.decode()
+    assert "We have emailed them" not in untold
+    assert "deadline is extended to 5pm on Wednesday 1 July 2099" in untold
+    assert (
+        "No email was sent to Redcar and Cleveland Council: No chief executive email address"
+        in untold
+    )
+    assert not OutboundEmail.objects.filter(kind="extension").exists()
+    # Middlesbrough is emailed: the page names who and where.
+    with django_capture_on_commit_callbacks(execute=True):
+        told = client.post(
+            f"/campaigns/{survey.slug}/councils/E06000002/extend/", summer, follow=True
+        ).content.decode()
+    assert (
+        "An email telling Chief E06000002 (ce.e06000002@council.example) the new deadline is "
+        "queued" in told
+    )
+    assert len(mail.outbox) == 1
+    html = client.get(f"/campaigns/{survey.slug}/").content.decode()
+    section = html[html.index("Extensions the councils have not been told about") :]
+    section = section[: section.index("</ul>")]
+    assert "Redcar and Cleveland Council (E06000003)" in section
+    assert "No chief executive email address" in section
+    assert "Middlesbrough" not in section
+    # Giving the same deadline again says it was already sent, rather than claiming a new one.
+    again = client.post(
+        f"/campaigns/{survey.slug}/councils/E06000002/extend/", summer, follow=True
+    ).content.decode()
+    assert "They have already been emailed about this deadline" in again

@@ -1,13 +1,18 @@
 """Administrators' campaign pages in a real browser, checked by axe."""
 
+import datetime
 import json
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
-from outbox.models import OutboundEmail
+from authorities.models import Authority
+from campaigns.services import deadline_extend, invitations_send
+from outbox.models import EmailAttempt, OutboundEmail
 from survey_site.roles import administrator_create
 from surveys.questionnaires import questionnaire_load
+from surveys.services import response_get_or_create
 from surveys.tests.factories import make_authority, make_survey
 from tests.browser.conftest import axe_violations, sign_in
 
@@ -29,6 +34,21 @@ def survey():
 
 
 def test_tracker_is_accessible_and_shows_no_answers(page, survey):
+    # Middlesbrough has no contact: given more time, the tracker lists it as not told.
+    middlesbrough = response_get_or_create(
+        survey=survey, authority=Authority.objects.get(gss_code="E06000002")
+    )
+    deadline_extend(
+        response=middlesbrough,
+        until=survey.closes_at + datetime.timedelta(days=1),
+        actor="Administrator boss",
+    )
+    # Hartlepool's invitation has waited half an hour with no worker sending: stuck.
+    invitations_send(survey=survey)
+    OutboundEmail.objects.update(
+        status="pending", sent_at=None, created_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    EmailAttempt.objects.all().delete()
     administrator_create(
         username="boss", email="boss@example.gov.uk", password="a-long-password-123"
     )
@@ -37,6 +57,11 @@ def test_tracker_is_accessible_and_shows_no_answers(page, survey):
     page.wait_for_url(f"**/campaigns/{survey.slug}/")
     page.get_by_role("heading", level=1).wait_for()
     assert "Hartlepool Borough Council" in page.content()
+    assert "Extensions the councils have not been told about" in page.content()
+    assert "Emails are stuck." in page.content()
+    assert axe_violations(page) == []
+    page.goto(f"/campaigns/{survey.slug}/councils/E06000002/extend/")
+    assert "No email can tell the council" in page.content()
     assert axe_violations(page) == []
     page.goto("/campaigns/")
     assert axe_violations(page) == []
