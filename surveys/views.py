@@ -85,6 +85,7 @@ from surveys.services import (
     link_find,
     link_is_usable,
     link_redeem,
+    response_is_open,
     response_reopen,
     response_save_answers,
     response_save_transaction,
@@ -147,6 +148,11 @@ def _link_landing(request: HttpRequest, token: str) -> HttpResponse:
             "survey": response.survey,
             "deadline": response_deadline(response),
             "response": response,
+            # After submitting, the page says so at once and what can still be done.
+            "submitted": response.status == ResponseStatus.SUBMITTED,
+            "may_reopen": response_is_open(response, now)
+            and (link.contributor is None or link.contributor.can_submit),
+            "is_contributor": link.contributor is not None,
         },
     )
 

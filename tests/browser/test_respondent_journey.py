@@ -95,7 +95,7 @@ def answer_questions(page) -> None:
     page.get_by_role("button", name="Save and continue").click()
 
 
-def test_council_completes_submits_and_reopens_the_link(page, council_response):
+def test_council_completes_submits_and_reopens_the_link(page, council_response, tmp_path):
     seen: set[str] = set()
     path = token_path(link_issue(response=council_response))
     page.goto(path)
@@ -138,11 +138,17 @@ def test_council_completes_submits_and_reopens_the_link(page, council_response):
     assert council_response.status == ResponseStatus.SUBMITTED
     assert council_response.reference in page.content()
 
-    # The same link again, later: the submitted state, not a blank or broken response.
+    # The same link again, later: it says at once that the response was submitted.
     page.context.clear_cookies()
     page.goto(path)
-    page.get_by_role("button", name="Continue").click()
+    heading = page.get_by_role("heading", level=1).inner_text()
+    assert heading == "Response submitted"
+    assert council_response.reference in page.locator("#submitted").inner_text()
+    assert "about 45 minutes" not in page.content()
+    check_page(page, tmp_path, "landing-after-submitting")
+    page.get_by_role("button", name="View your response").click()
     assert "response has been submitted by Pat Example" in page.content()
+    vnu_clean(tmp_path)
     assert Response.objects.get(pk=council_response.pk).figures.count() == 44
 
 
