@@ -56,6 +56,7 @@ from surveys.pages import (
     transaction_stored,
 )
 from surveys.respondent import (
+    ENDED_KEY,
     Respondent,
     is_autosave,
     respondent_from_request,
@@ -832,7 +833,10 @@ def signed_out(request: HttpRequest) -> HttpResponse:
 def session_ended(request: HttpRequest) -> HttpResponse:
     if respondent_from_request(request) is not None:
         return redirect("surveys:tasks")
-    return render(request, "surveys/session_ended.html")
+    ended = request.session.pop(ENDED_KEY, None)
+    return render(
+        request, "surveys/session_ended.html", {"ended": ended if isinstance(ended, dict) else {}}
+    )
 
 
 # --- Contributors (the council link holder only) ----------------------------------

@@ -319,3 +319,23 @@ def test_save_and_come_back_later_saves_what_is_valid_and_lets_the_person_leave(
     page.locator("#main-content").get_by_role("button", name="Sign out").click()
     assert page.get_by_role("heading", level=1).inner_text() == "You have signed out"
     assert council_response.answers.get(question__slug="respondent-name").value == "Pat Example"
+
+
+def test_a_removed_contributor_is_told_what_happened_and_whom_to_ask(
+    page, council_response, tmp_path
+):
+    from surveys.contributors import contributor_add, contributor_link, contributor_revoke
+
+    officer = contributor_add(
+        response=council_response, name="Sam Officer", email="sam@council.example",
+        role="Revenues", sections=[], all_sections=True, can_submit=False, actor="holder",
+    )  # fmt: skip
+    open_survey(page, council_response, contributor_link(contributor=officer))
+    contributor_revoke(contributor=officer, actor="holder")
+    page.get_by_role("link", name="Pay council tax").click()
+    heading = page.get_by_role("heading", level=1).inner_text()
+    assert heading == "Your access to this survey has been removed"
+    assert "contact your chief executive's office" in page.content()
+    assert "period without activity" not in page.content()
+    check_page(page, tmp_path, "session-ended-removed")
+    vnu_clean(tmp_path)
