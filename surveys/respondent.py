@@ -75,6 +75,27 @@ def respondent_login(request: HttpRequest, link: AccessLink, now: datetime.datet
     }
 
 
+ENDED_KEY = "respondent_ended"  # why a signed-in session was ended: shown once, then gone
+REMOVED, REPLACED, WITHDRAWN = "removed", "replaced", "withdrawn"
+
+
+def _why_ended(link: AccessLink) -> dict[str, str]:
+    """A removed contributor; a link replaced by a new one; or one withdrawn outright."""
+    from surveys.selectors import link_current
+
+    if link.contributor is not None and link.contributor.is_revoked:
+        reason = REMOVED
+    elif link_current(link=link) is not None:
+        reason = REPLACED
+    else:
+        reason = WITHDRAWN
+    return {
+        "reason": reason,
+        "council": link.response.authority.official_name,
+        "holder": "contributor" if link.contributor is not None else "council",
+    }
+
+
 def respondent_logout(request: HttpRequest) -> None:
     request.session.pop(SESSION_KEY, None)
     request.session.cycle_key()
@@ -99,6 +120,9 @@ def respondent_from_request(request: HttpRequest) -> Respondent | None:
     )
     if link is None or link.is_revoked or (link.contributor and link.contributor.is_revoked):
         respondent_logout(request)
+        if link is not None:
+            # Say why on the next page, to this session only (it was signed in).
+            request.session[ENDED_KEY] = _why_ended(link)
         return None
     response = link.response
     contributor = link.contributor

@@ -57,6 +57,7 @@ from surveys.pages import (
     transaction_stored,
 )
 from surveys.respondent import (
+    ENDED_KEY,
     Respondent,
     is_autosave,
     respondent_from_request,
@@ -87,6 +88,7 @@ from surveys.services import (
     link_find,
     link_is_usable,
     link_redeem,
+    response_is_open,
     response_reopen,
     response_save_answers,
     response_save_transaction,
@@ -148,6 +150,11 @@ def _link_landing(request: HttpRequest, token: str) -> HttpResponse:
             "survey": response.survey,
             "deadline": response_deadline(response),
             "response": response,
+            # After submitting, the page says so at once and what can still be done.
+            "submitted": response.status == ResponseStatus.SUBMITTED,
+            "may_reopen": response_is_open(response, now)
+            and (link.contributor is None or link.contributor.can_submit),
+            "is_contributor": link.contributor is not None,
         },
     )
 
@@ -829,7 +836,10 @@ def signed_out(request: HttpRequest) -> HttpResponse:
 def session_ended(request: HttpRequest) -> HttpResponse:
     if respondent_from_request(request) is not None:
         return redirect("surveys:tasks")
-    return render(request, "surveys/session_ended.html")
+    ended = request.session.pop(ENDED_KEY, None)
+    return render(
+        request, "surveys/session_ended.html", {"ended": ended if isinstance(ended, dict) else {}}
+    )
 
 
 # --- Contributors (the council link holder only) ----------------------------------

@@ -154,6 +154,12 @@ def test_revoking_a_contributor_stops_their_link_at_once_and_keeps_their_answers
     remove = holder.post(f"/survey/contributors/{officer.pk}/remove/")
     assert remove.status_code == 303
     assert client.get(PAY)["Location"] == "/survey/session-ended/"
+    told = client.get("/survey/session-ended/").content.decode()
+    assert "Your access to this survey has been removed" in told
+    assert "contact your chief executive's office" in told
+    assert "period without activity" not in told
+    # Said once: the same browser later sees the ordinary page.
+    assert "period without activity" in client.get("/survey/session-ended/").content.decode()
     officer.refresh_from_db()
     assert officer.is_revoked
     assert Figure.objects.get(response=response, channel__code="WEB").updated_by == (

@@ -80,6 +80,7 @@ def collect_pages(response) -> dict[str, bytes]:
     pages["check-complete"] = respondent.get("/survey/check/").content
     respondent.post("/survey/check/", {"submitted_by": "Pat", "declaration": "on"})
     pages["confirmation"] = respondent.get("/survey/confirmation/").content
+    pages["link-landing-submitted"] = visitor.get(path).content
     pages["reopen-refused"] = officer.post("/survey/reopen/").content
     respondent.post("/survey/sign-out/")
     pages["signed-out"] = respondent.get("/survey/signed-out/").content

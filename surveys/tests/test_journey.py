@@ -18,11 +18,12 @@ from surveys.models import ChangeRecord, Figure, Response, TransactionAnswer
 from surveys.services import (
     ResponseNotEditable,
     TransactionInput,
+    link_issue,
     response_deadline,
     response_save_transaction,
 )
 
-from .factories import fill_everything, make_authority, new_response, open_link
+from .factories import fill_everything, make_authority, new_response, open_link, token_path
 
 PAY = "/survey/transactions/pay-council-tax/"
 
@@ -364,6 +365,43 @@ def test_submission_gives_a_reference_and_emails_a_copy_once(
     assert response.reference in message.subject
     assert "Pay council tax" in message.body
     assert "1,201" in message.body
+
+
+def test_opening_the_link_after_submitting_says_so_at_once(client_in, response):
+    fill_everything(response)
+    path = token_path(link_issue(response=response))
+    before = Client().get(path).content.decode()
+    assert "about 45 minutes" in before
+    assert "has been submitted" not in before
+    submit(client_in)
+    response.refresh_from_db()
+    page = Client().get(path).content.decode()
+    panel = page.split('id="submitted"', 1)[1].split("</div>\n      </div>", 1)[0]
+    assert "<h1" in panel and "Response submitted" in panel
+    assert response.reference in panel
+    assert govuk_datetime(response.submitted_at) in panel
+    assert "reopen the response to correct an answer, until" in page
+    assert "View your response" in page
+    assert "survey-team@" in page
+    assert "about 45 minutes" not in page
+    assert "Before you start" not in page
+
+
+def test_a_contributor_opening_their_link_after_submission_is_told_whom_to_ask(response):
+    from surveys.contributors import contributor_add, contributor_link
+
+    officer = contributor_add(
+        response=response, name="Sam", email="sam@council.example", role="", sections=[],
+        all_sections=True, can_submit=False, actor="holder",
+    )  # fmt: skip
+    fill_everything(response)
+    holder = Client()
+    open_link(holder, response)
+    submit(holder)
+    page = Client().get(token_path(contributor_link(contributor=officer))).content.decode()
+    assert "Response submitted" in page
+    assert "ask your chief executive's office if an answer needs correcting" in page
+    assert "reopen the response to correct an answer" not in page
 
 
 def test_reentry_after_submit_shows_submitted_state_and_refuses_changes(client_in, response):

@@ -12,6 +12,7 @@ from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
+from django.utils import timezone
 
 from authorities.models import AccessLink
 from authorities.tokens import derive_token
@@ -148,6 +149,14 @@ def test_reissue_revokes_old_link_ends_its_sessions_and_keeps_the_draft(response
     new = link_reissue(response=response, reason="chief executive changed", actor="admin")
     assert new.generation == old.generation + 1
     assert holder.get("/survey/")["Location"] == "/survey/session-ended/"
+    told = holder.get("/survey/session-ended/").content.decode()
+    assert "The link you used has been replaced" in told
+    assert "contact the survey team" in told
+    assert "period without activity" not in told
+    # Someone never signed in learns nothing: the ordinary page.
+    stranger = Client().get("/survey/session-ended/").content.decode()
+    assert "replaced" not in stranger
+    assert "You need to open your link again" in stranger
     assert Client().get(token_path(old)).status_code == 404
     successor = Client()
     path = token_path(new)
@@ -299,3 +308,15 @@ def test_a_link_of_a_council_outside_the_round_does_not_open_it(response):
         survey=response.survey, authority=response.authority
     ).delete()
     assert Client().get(path).status_code == 404
+
+
+def test_a_withdrawn_link_says_so_and_to_contact_the_survey_team(response):
+    holder = Client()
+    link = open_link(holder, response)
+    AccessLink.objects.filter(pk=link.pk).update(
+        revoked_at=timezone.now(), revoked_reason="Left the round"
+    )
+    assert holder.get("/survey/")["Location"] == "/survey/session-ended/"
+    told = holder.get("/survey/session-ended/").content.decode()
+    assert "The link you used no longer works" in told
+    assert "Contact the survey team" in told

@@ -98,7 +98,7 @@ def answer_questions(page) -> None:
     page.get_by_role("button", name="Save and continue").click()
 
 
-def test_council_completes_submits_and_reopens_the_link(page, council_response):
+def test_council_completes_submits_and_reopens_the_link(page, council_response, tmp_path):
     seen: set[str] = set()
     path = token_path(link_issue(response=council_response))
     page.goto(path)
@@ -141,11 +141,17 @@ def test_council_completes_submits_and_reopens_the_link(page, council_response):
     assert council_response.status == ResponseStatus.SUBMITTED
     assert council_response.reference in page.content()
 
-    # The same link again, later: the submitted state, not a blank or broken response.
+    # The same link again, later: it says at once that the response was submitted.
     page.context.clear_cookies()
     page.goto(path)
-    page.get_by_role("button", name="Continue").click()
+    heading = page.get_by_role("heading", level=1).inner_text()
+    assert heading == "Response submitted"
+    assert council_response.reference in page.locator("#submitted").inner_text()
+    assert "about 45 minutes" not in page.content()
+    check_page(page, tmp_path, "landing-after-submitting")
+    page.get_by_role("button", name="View your response").click()
     assert "response has been submitted by Pat Example" in page.content()
+    vnu_clean(tmp_path)
     assert Response.objects.get(pk=council_response.pk).figures.count() == 44
 
 
@@ -316,3 +322,23 @@ def test_save_and_come_back_later_saves_what_is_valid_and_lets_the_person_leave(
     page.locator("#main-content").get_by_role("button", name="Sign out").click()
     assert page.get_by_role("heading", level=1).inner_text() == "You have signed out"
     assert council_response.answers.get(question__slug="respondent-name").value == "Pat Example"
+
+
+def test_a_removed_contributor_is_told_what_happened_and_whom_to_ask(
+    page, council_response, tmp_path
+):
+    from surveys.contributors import contributor_add, contributor_link, contributor_revoke
+
+    officer = contributor_add(
+        response=council_response, name="Sam Officer", email="sam@council.example",
+        role="Revenues", sections=[], all_sections=True, can_submit=False, actor="holder",
+    )  # fmt: skip
+    open_survey(page, council_response, contributor_link(contributor=officer))
+    contributor_revoke(contributor=officer, actor="holder")
+    page.get_by_role("link", name="Pay council tax").click()
+    heading = page.get_by_role("heading", level=1).inner_text()
+    assert heading == "Your access to this survey has been removed"
+    assert "contact your chief executive's office" in page.content()
+    assert "period without activity" not in page.content()
+    check_page(page, tmp_path, "session-ended-removed")
+    vnu_clean(tmp_path)
