@@ -15,14 +15,18 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from reporting.models import Release
-from reporting.selectors import KEY_COLUMNS, Shown, published_cells, report_tables
+from reporting.selectors import (
+    KEY_COLUMNS,
+    SYMBOL_MEANINGS,
+    Shown,
+    published_cells,
+    report_tables,
+)
 from survey_site.exports import safe_cell, write_csv
 from survey_site.formatting import datetime_text
 
 NOTES = [
-    ("[c]", "Confidential: hidden to protect individual councils (disclosure control)."),
-    ("[x]", "Not available."),
-    ("[z]", "Not applicable (for example a share of zero transactions)."),
+    *SYMBOL_MEANINGS.items(),
     ("[e]", "Estimated. Councils could mark figures as estimates; figures include them."),
     (
         "Protection",

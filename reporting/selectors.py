@@ -33,10 +33,19 @@ from reporting.tables import (
     VOLUME,
     cell_key,
 )
+from survey_site.formatting import money_text
 from surveys.models import Survey
 
 CONFIDENTIAL = "[c]"
+NOT_COSTED = "[x]"
 NOT_APPLICABLE = "[z]"
+# What each symbol means, on every page that shows one and in the downloads (ONS style).
+SYMBOL_MEANINGS = {
+    CONFIDENTIAL: "Confidential: hidden to protect individual councils (disclosure control).",
+    NOT_COSTED: "Not available: for example a channel with no published unit cost, which is "
+    "not costed.",
+    NOT_APPLICABLE: "Not applicable: for example a share of zero transactions.",
+}
 KIND_LABELS = dict(AuthorityKind.choices) | {
     # Single-council types are published with their peers (reporting.tables.REPORTING_KIND).
     AuthorityKind.LONDON_BOROUGH: "London borough (with the City of London)",
@@ -72,7 +81,7 @@ class Shown:
         if self.unit == "percent":
             return f"{self.number:.1f}%"
         if self.unit == "pounds":
-            return f"£{self.number:,.0f}"
+            return money_text(self.number)
         return f"{self.number:,.0f}"
 
     @property
@@ -88,7 +97,14 @@ def shown(cell: ReleaseCell | None, unit: str = "count") -> Shown:
         return Shown(None, unit, CONFIDENTIAL)
     if cell.value is None:
         return Shown(None, unit, NOT_APPLICABLE)
-    return Shown(cell.value, unit)
+    return Shown(plain_number(cell.value), unit)
+
+
+def plain_number(value: float | None) -> float | int | None:
+    """A whole number as an int (5, not 5.0) for CSV, JSON and XLSX; others unchanged."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 @dataclass
@@ -100,6 +116,13 @@ class ReportTable:
     head: list[str]
     rows: list[list[str | Shown]] = field(default_factory=list)
     label_columns: int = 1
+
+    def symbols(self) -> dict[str, str]:
+        """The symbols this table shows, with their meanings, for a legend beside it."""
+        used = {
+            v.text for row in self.rows for v in row if isinstance(v, Shown) and v.number is None
+        }
+        return {symbol: meaning for symbol, meaning in SYMBOL_MEANINGS.items() if symbol in used}
 
     def html_rows(self) -> list[list[object]]:
         return [
@@ -166,6 +189,8 @@ class Labels:
     transactions: dict[str, str]
     channels: dict[str, str]
     questions: dict[str, str]
+    # Channels with no published unit cost: not costed unless a council gave its own.
+    uncosted: frozenset[str] = frozenset()
 
     def transaction(self, slug: str) -> str:
         return "All transactions" if slug == TOTAL else self.transactions.get(slug, slug)
@@ -184,6 +209,11 @@ def release_labels(*, release: Release) -> Labels:
         questions=dict(
             Question.objects.filter(section__questionnaire=questionnaire).values_list(
                 "slug", "text"
+            )
+        ),
+        uncosted=frozenset(
+            questionnaire.channels.filter(default_unit_cost__isnull=True).values_list(
+                "code", flat=True
             )
         ),
     )
@@ -246,20 +276,26 @@ def table_channel_mix(
     for slug in slugs:
         for code in channels:
             base = {"transaction": slug, "channel": code}
-            share = (
-                shown(view.get(SHARE, **base, council_type=TOTAL, region=TOTAL), "percent")
-                if code != TOTAL
-                else Shown(None, "percent", NOT_APPLICABLE)
-            )
-            row: list[str | Shown] = [
-                labels.transaction(slug),
-                labels.channel(code),
-                shown(view.get(VOLUME, **base, council_type=TOTAL, region=TOTAL)),
-                share,
-            ]
+            volume = shown(view.get(VOLUME, **base, council_type=TOTAL, region=TOTAL))
+            if code == TOTAL:
+                share = _whole_share(volume, [row[3] for row in table.rows if row[0] == slug])
+            else:
+                share = shown(view.get(SHARE, **base, council_type=TOTAL, region=TOTAL), "percent")
+            row: list[str | Shown] = [labels.transaction(slug), labels.channel(code), volume, share]
             row += [shown(view.get(VOLUME, **base, council_type=k, region=TOTAL)) for k in kinds]
             table.rows.append(row)
     return table
+
+
+def _whole_share(total: Shown, shares: list[Shown]) -> Shown:
+    """The "All channels" share: 100% by definition, a constant, whenever there is anything
+    to share (the total is published and above zero, or some channel's share is published);
+    [z] when the total is zero; [c] when nothing shows the total is above zero."""
+    if (total.number or 0) > 0 or any(s.number is not None for s in shares):
+        return Shown(100, "percent")
+    if total.number == 0 or all(s.symbol == NOT_APPLICABLE for s in shares):
+        return Shown(None, "percent", NOT_APPLICABLE)
+    return Shown(None, "percent", CONFIDENTIAL)
 
 
 def table_take_up(view: ReleaseView, labels: Labels) -> ReportTable:
@@ -342,10 +378,11 @@ def table_own_costs(view: ReleaseView, labels: Labels) -> ReportTable:
     )
     for code in [*labels.channels, TOTAL]:
         row: list[str | Shown] = [labels.channel(code)]
-        row += [
-            shown(view.get(COST_OWN, channel=code, council_type=k), "pounds")
-            for k in [TOTAL, *kinds]
-        ]
+        for kind in [TOTAL, *kinds]:
+            cost = shown(view.get(COST_OWN, channel=code, council_type=kind), "pounds")
+            if code in labels.uncosted and cost.number == 0:
+                cost = Shown(None, "pounds", NOT_COSTED)  # no unit cost, so not costed: not £0
+            row.append(cost)
         table.rows.append(row)
     return table
 
@@ -508,7 +545,7 @@ def published_cells(*, release: Release) -> list[dict]:
                 "id": cell.cell_id,
                 "table": cell.table,
                 "keys": cell.keys,
-                "value": None if hidden else cell.value,
+                "value": None if hidden else plain_number(cell.value),
                 "symbol": CONFIDENTIAL
                 if hidden
                 else (NOT_APPLICABLE if cell.value is None else ""),

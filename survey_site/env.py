@@ -72,6 +72,17 @@ VARIABLES: tuple[Variable, ...] = (
         "survey-team@localdigital.example",
     ),
     Variable(
+        "DATA_CONTROLLER",
+        "Who the privacy notice names as data controller (completes 'The data controller is').",
+        "the Local Government Association, for the Local Digital Alliance",
+    ),
+    Variable(
+        "CONTACT_DETAILS_RETENTION_YEARS",
+        "Years after a round closes that officers' contact details are kept, as the privacy "
+        "notice says. 1 to 10.",
+        "2",
+    ),
+    Variable(
         "RESPONDENT_SESSION_IDLE_MINUTES",
         "Respondent session idle timeout in minutes (answers are saved regardless).",
         "45",

@@ -37,6 +37,14 @@ SECRET_KEY = _required_in_production("SECRET_KEY", "insecure-development-key-" +
 SURVEY_LINK_KEY = _required_in_production("SURVEY_LINK_KEY", "insecure-development-link-key")
 SURVEY_BASE_URL = _required_in_production("SURVEY_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 SURVEY_TEAM_EMAIL = env.str("SURVEY_TEAM_EMAIL", "survey-team@localdigital.example")
+# The privacy notice (UK GDPR article 13): who decides how personal data is used, and how
+# long officers' contact details are kept after a round closes. Set both for production.
+DATA_CONTROLLER = env.str(
+    "DATA_CONTROLLER", "the Local Government Association, for the Local Digital Alliance"
+)
+CONTACT_DETAILS_RETENTION_YEARS = env.int(
+    "CONTACT_DETAILS_RETENTION_YEARS", 2, minimum=1, maximum=10
+)
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else []
 )

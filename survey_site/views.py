@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from survey_site.forms import SignInForm
+from survey_site.ratelimit import WINDOW_SECONDS
 from survey_site.roles import holds
 
 logger = logging.getLogger(__name__)
@@ -17,6 +18,38 @@ logger = logging.getLogger(__name__)
 def home(request: HttpRequest) -> HttpResponse:
     """Start page: what the survey is, and where each kind of user goes."""
     return render(request, "home.html")
+
+
+def privacy(request: HttpRequest) -> HttpResponse:
+    """The privacy notice (UK GDPR article 13): who holds what, why, for how long."""
+    return render(
+        request,
+        "public/privacy.html",
+        {
+            "controller": settings.DATA_CONTROLLER,
+            "retention_years": settings.CONTACT_DETAILS_RETENTION_YEARS,
+            "idle_minutes": settings.RESPONDENT_SESSION_IDLE_MINUTES,
+            "rate_limit_minutes": WINDOW_SECONDS // 60,
+        },
+    )
+
+
+def accessibility(request: HttpRequest) -> HttpResponse:
+    """The accessibility statement, from the GOV.UK model statement."""
+    return render(request, "public/accessibility.html")
+
+
+def cookies(request: HttpRequest) -> HttpResponse:
+    """The cookies the service sets: essential ones only, so no consent banner."""
+    return render(
+        request,
+        "public/cookies.html",
+        {
+            "session_cookie": settings.SESSION_COOKIE_NAME,
+            "csrf_cookie": settings.CSRF_COOKIE_NAME,
+            "idle_minutes": settings.RESPONDENT_SESSION_IDLE_MINUTES,
+        },
+    )
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
