@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "survey_site.middleware.StaffSessionLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: turns a locked-out sign-in into our refusal page.
     "axes.middleware.AxesMiddleware",
@@ -289,6 +290,9 @@ RESPONDENT_SESSION_IDLE_MINUTES = env.int(
     "RESPONDENT_SESSION_IDLE_MINUTES", 45, minimum=5, maximum=24 * 60
 )
 RESPONDENT_SESSION_MAX_HOURS = env.int("RESPONDENT_SESSION_MAX_HOURS", 12, minimum=1, maximum=24)
+# Staff (signed in at /sign-in/ or the admin) share the idle timeout and have their own
+# absolute limit, counted from signing in (survey_site.middleware.StaffSessionLimitMiddleware).
+STAFF_SESSION_MAX_HOURS = env.int("STAFF_SESSION_MAX_HOURS", 12, minimum=1, maximum=24)
 SESSION_COOKIE_AGE = RESPONDENT_SESSION_IDLE_MINUTES * 60
 # Idle timeout: the expiry slides forward at most once a minute (SlidingSessionMiddleware).
 SESSION_SAVE_EVERY_REQUEST = False
