@@ -12,6 +12,7 @@ import json
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from reporting import selectors
@@ -27,7 +28,8 @@ INTERNALS = "reporting.view_suppression_internals"
 
 
 def analysts_only(view):
-    return role_required(VIEW)(require_GET(view))
+    # Private, no-store: no shared or browser cache keeps an analyst's page or download.
+    return role_required(VIEW)(cache_control(private=True, no_store=True)(require_GET(view)))
 
 
 def _ready(slug: str) -> tuple[Survey, Release]:
