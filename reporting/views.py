@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import cache_control
@@ -168,7 +169,7 @@ def answers(request: HttpRequest, slug: str) -> HttpResponse:
 @analysts_only
 def suppression(request: HttpRequest, slug: str) -> HttpResponse:
     if not holds(request.user, INTERNALS):
-        return render(request, "403.html", status=403)
+        raise PermissionDenied
     survey, release = _ready(slug)
     context = _context(request, survey, release, "suppression")
     context["counts"] = release.counts
