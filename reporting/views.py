@@ -10,8 +10,10 @@ from __future__ import annotations
 import io
 import json
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from reporting import selectors
@@ -27,7 +29,8 @@ INTERNALS = "reporting.view_suppression_internals"
 
 
 def analysts_only(view):
-    return role_required(VIEW)(require_GET(view))
+    # Private, no-store: no shared or browser cache keeps an analyst's page or download.
+    return role_required(VIEW)(cache_control(private=True, no_store=True)(require_GET(view)))
 
 
 def _ready(slug: str) -> tuple[Survey, Release]:
@@ -166,7 +169,7 @@ def answers(request: HttpRequest, slug: str) -> HttpResponse:
 @analysts_only
 def suppression(request: HttpRequest, slug: str) -> HttpResponse:
     if not holds(request.user, INTERNALS):
-        return render(request, "403.html", status=403)
+        raise PermissionDenied
     survey, release = _ready(slug)
     context = _context(request, survey, release, "suppression")
     context["counts"] = release.counts

@@ -88,6 +88,11 @@ VARIABLES: tuple[Variable, ...] = (
         "45",
     ),
     Variable("RESPONDENT_SESSION_MAX_HOURS", "Respondent session absolute limit.", "12"),
+    Variable(
+        "STAFF_SESSION_MAX_HOURS",
+        "Staff session absolute limit (administrators, analysts, data stewards, the admin).",
+        "12",
+    ),
     Variable("DISCLOSURE_MIN_CONTRIBUTORS", "Minimum councils behind a published cell.", "3"),
     Variable("DISCLOSURE_P_PERCENT", "p of the p% dominance rule.", "10"),
     Variable(

@@ -15,6 +15,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import SESSION_KEY, logout
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.http import HttpRequest
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import decorator_from_middleware
@@ -68,3 +73,41 @@ class SlidingSessionMiddleware:
             if now - session.get(self.KEY, 0) >= self.REFRESH_SECONDS:
                 session[self.KEY] = now  # marks it modified: saved with a new expiry
         return response
+
+
+STAFF_SINCE = "_staff_since"
+
+
+@receiver(user_logged_in, dispatch_uid="survey_site.staff_session_start")
+def staff_session_start(sender, request: HttpRequest, user, **kwargs) -> None:
+    """Note when a staff session began: /sign-in/, the admin's login, any login()."""
+    if request is not None and hasattr(request, "session"):
+        request.session[STAFF_SINCE] = int(time.time())
+
+
+class StaffSessionLimitMiddleware:
+    """Sign staff out STAFF_SESSION_MAX_HOURS after they signed in, however active they
+    have been (OWASP ASVS 7.3.2), as respondents are after RESPONDENT_SESSION_MAX_HOURS.
+
+    Enforced on the server at every request: the session is flushed, the request goes on
+    signed out (to the sign-in page, for a staff page) and the sign-in page says why. A
+    session with no start recorded is treated as too old. Put it after the
+    authentication and message middleware.
+    """
+
+    def __init__(self, get_response: Callable) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        # Only requests with a session cookie can hold a staff session: the others (most
+        # respondents' first requests, health checks) never load one here.
+        if settings.SESSION_COOKIE_NAME in request.COOKIES and SESSION_KEY in request.session:
+            since = request.session.get(STAFF_SINCE, 0)
+            if time.time() - since >= settings.STAFF_SESSION_MAX_HOURS * 3600:
+                logout(request)
+                messages.info(
+                    request,
+                    f"You were signed out because you had been signed in for "
+                    f"{settings.STAFF_SESSION_MAX_HOURS} hours. Sign in again to continue.",
+                )
+        return self.get_response(request)

@@ -66,10 +66,15 @@ def client_address(request: HttpRequest) -> str:
         return _counted(remote)
 
 
-def sign_in_client_address(request: HttpRequest) -> str:
+def sign_in_client_address(request: HttpRequest) -> str | None:
     """The client for django-axes' sign-in lockouts: `client_address`, an IPv6 /64 given
-    by its network address (axes stores a plain IP address)."""
-    return client_address(request).removesuffix("/64")
+    by its network address (axes stores a plain IP address). None when the request has
+    no address at all (a login() made in code, as tests' force_login does)."""
+    address = client_address(request).removesuffix("/64")
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
 
 
 def _without_port(hop: str) -> str:

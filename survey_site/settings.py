@@ -8,6 +8,7 @@ and SECRET_KEY, SURVEY_LINK_KEY, SURVEY_BASE_URL and ALLOWED_HOSTS must then be 
 from __future__ import annotations
 
 import datetime
+import re
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -33,8 +34,27 @@ def _required_in_production(name: str, development_default: str) -> str:
     raise ImproperlyConfigured(f"{name} must be set when DEBUG is off")
 
 
-SECRET_KEY = _required_in_production("SECRET_KEY", "insecure-development-key-" + "x" * 40)
-SURVEY_LINK_KEY = _required_in_production("SURVEY_LINK_KEY", "insecure-development-link-key")
+# Keys copied from an example (docker-compose.yml's, a "change-me") are public: production
+# refuses them, and anything too short to be a generated key.
+PLACEHOLDER_KEY = re.compile(
+    r"change[-_ ]?me|replace[-_ ]?me|placeholder|example|insecure|dummy|your[-_ ]", re.IGNORECASE
+)
+MIN_KEY_LENGTH = 32
+
+
+def _production_key(name: str, development_default: str) -> str:
+    value = _required_in_production(name, development_default)
+    if not DEBUG and (PLACEHOLDER_KEY.search(value) or len(value) < MIN_KEY_LENGTH):
+        raise ImproperlyConfigured(
+            f"{name} looks like an example or placeholder, or is shorter than {MIN_KEY_LENGTH} "
+            "characters: set a secret of your own, for example the output of "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
+    return value
+
+
+SECRET_KEY = _production_key("SECRET_KEY", "insecure-development-key-" + "x" * 40)
+SURVEY_LINK_KEY = _production_key("SURVEY_LINK_KEY", "insecure-development-link-key")
 SURVEY_BASE_URL = _required_in_production("SURVEY_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 SURVEY_TEAM_EMAIL = env.str("SURVEY_TEAM_EMAIL", "survey-team@localdigital.example")
 # The privacy notice (UK GDPR article 13): who decides how personal data is used, and how
@@ -59,6 +79,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_forms_gds",
     "csp",
+    "django_permissions_policy",
     "axes",
     "survey_site",
     "outbox",
@@ -71,6 +92,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "survey_site.middleware.SlidingSessionMiddleware",
@@ -78,6 +100,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "survey_site.middleware.StaffSessionLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: turns a locked-out sign-in into our refusal page.
     "axes.middleware.AxesMiddleware",
@@ -86,7 +109,7 @@ MIDDLEWARE = [
 if not DEBUG:
     # Static files from gunicorn in production; runserver and the test server serve them
     # themselves in development.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "survey_site.urls"
 WSGI_APPLICATION = "survey_site.wsgi.application"
@@ -307,6 +330,9 @@ RESPONDENT_SESSION_IDLE_MINUTES = env.int(
     "RESPONDENT_SESSION_IDLE_MINUTES", 45, minimum=5, maximum=24 * 60
 )
 RESPONDENT_SESSION_MAX_HOURS = env.int("RESPONDENT_SESSION_MAX_HOURS", 12, minimum=1, maximum=24)
+# Staff (signed in at /sign-in/ or the admin) share the idle timeout and have their own
+# absolute limit, counted from signing in (survey_site.middleware.StaffSessionLimitMiddleware).
+STAFF_SESSION_MAX_HOURS = env.int("STAFF_SESSION_MAX_HOURS", 12, minimum=1, maximum=24)
 SESSION_COOKIE_AGE = RESPONDENT_SESSION_IDLE_MINUTES * 60
 # Idle timeout: the expiry slides forward at most once a minute (SlidingSessionMiddleware).
 SESSION_SAVE_EVERY_REQUEST = False
@@ -322,6 +348,37 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# The service uses no device or browser feature that needs a permission: deny them all,
+# for this site and anything it might ever embed (django-permissions-policy).
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "ambient-light-sensor",
+        "autoplay",
+        "bluetooth",
+        "browsing-topics",
+        "camera",
+        "clipboard-read",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "interest-cohort",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],

@@ -24,3 +24,6 @@ urlpatterns = [
     path("responses/", include("stewards.urls")),
     path("", include("surveys.urls")),
 ]
+
+handler403 = "survey_site.views.permission_denied"
+handler404 = "survey_site.views.page_not_found"

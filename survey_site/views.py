@@ -7,6 +7,8 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views import defaults
 
 from survey_site.forms import SignInForm
 from survey_site.ratelimit import WINDOW_SECONDS
@@ -94,13 +96,52 @@ class SignOutView(auth_views.LogoutView):
         return response
 
 
+# Each role's start page, administrators first, and how a link to it reads.
+ROLE_START_PAGES = [
+    ("surveys.view_tracker", "campaigns:index", "Go to the survey rounds"),
+    ("reporting.view_dashboards", "reporting:release-index", "Go to the protected releases"),
+    ("surveys.view_individual_responses", "stewards:index", "Go to the councils' answers"),
+]
+
+
+def role_start(user) -> tuple[str, str]:
+    """The start page of a signed-in user's role: (URL, link text)."""
+    for permission, url_name, text in ROLE_START_PAGES:
+        if holds(user, permission):
+            return reverse(url_name), text
+    if user.is_staff:
+        return reverse("admin:index"), "Go to the administration site"
+    return reverse("home"), "Go to the start page"
+
+
 @login_required
 def signed_in(request: HttpRequest) -> HttpResponse:
     """Where sign-in leads without a `next`: the pages the user's role may see."""
-    if holds(request.user, "surveys.view_tracker"):
-        return redirect("campaigns:index")
-    if holds(request.user, "reporting.view_dashboards"):
-        return redirect("reporting:release-index")
-    if holds(request.user, "surveys.view_individual_responses"):
-        return redirect("stewards:index")
-    return redirect("home")
+    return redirect(role_start(request.user)[0])
+
+
+def _staff_error(request: HttpRequest, *, status: int) -> HttpResponse | None:
+    """The error page for a signed-in member of staff, or None for anyone else (whose
+    pages, the respondents', stay as they are)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    start_url, start_text = role_start(user)
+    heading = "Page not found" if status == 404 else "You do not have permission to view this page"
+    context = {
+        "heading": heading,
+        "not_found": status == 404,
+        "start_url": start_url,
+        "start_text": start_text,
+    }
+    return render(request, "staff/error.html", context, status=status)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler403: staff get a page for staff, respondents Django's, from 403.html."""
+    return _staff_error(request, status=403) or defaults.permission_denied(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler404: staff get a page for staff, respondents Django's, from 404.html."""
+    return _staff_error(request, status=404) or defaults.page_not_found(request, exception)

@@ -46,3 +46,12 @@ def test_dockerfile_installs_with_the_constraints():
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert "-c constraints.txt" in dockerfile
     assert "FROM python:3.11" in dockerfile
+
+
+def test_compose_holds_no_usable_keys():
+    """Keys come from the operator (`${NAME:?...}` stops compose without them): an example
+    key in a public file would sign sessions and derive links that anyone could forge."""
+    for name in ("web", "worker", "beat"):
+        environment = COMPOSE["services"][name]["environment"]
+        for key in ("SECRET_KEY", "SURVEY_LINK_KEY"):
+            assert environment[key].startswith("${" + key + ":?"), (name, key)

@@ -231,6 +231,41 @@ def test_empty_submissions_are_not_counted_as_guesses(client, analyst):
         assert _sign_in(client, "analyst", PASSWORD).status_code == 302
 
 
+@pytest.mark.parametrize("hours", [12, 2])
+def test_an_analyst_polling_every_40_minutes_is_signed_out_after_the_limit(
+    client, analyst, settings, hours
+):
+    """Activity keeps the idle timeout away, never the absolute limit (OWASP ASVS 7.3.2)."""
+    if hours != 12:  # 12 is the default
+        settings.STAFF_SESSION_MAX_HOURS = hours
+    with time_machine.travel(WINDOW_START, tick=False) as clock:
+        assert _sign_in(client, "analyst", PASSWORD).status_code == 302
+        polls = 0
+        # A day at most: the test must end even if the limit were never enforced.
+        while (page := client.get("/reporting/")).status_code == 200 and polls < 36:
+            polls += 1
+            clock.shift(datetime.timedelta(minutes=40))
+        # Every poll up to the limit was answered; the first at or after it was not.
+        assert polls == hours * 60 // 40
+        assert page["Location"] == f"{SIGN_IN}?next=/reporting/"
+        assert not _signed_in(client)
+        notice = client.get(page["Location"])
+        assert f"signed in for {hours} hours".encode() in notice.content
+        assert _sign_in(client, "analyst", PASSWORD).status_code == 302
+        assert client.get("/reporting/").status_code == 200
+
+
+def test_the_admin_session_has_the_same_absolute_limit(client):
+    User.objects.create_superuser("root", password=PASSWORD)
+    with time_machine.travel(WINDOW_START, tick=False) as clock:
+        assert _sign_in(client, "root", PASSWORD, path=ADMIN_LOGIN).status_code == 302
+        for _ in range(12 * 60 // 40 - 1):
+            clock.shift(datetime.timedelta(minutes=40))
+            assert client.get("/admin/").status_code == 200
+        clock.shift(datetime.timedelta(minutes=40))  # 12 hours since signing in
+        assert client.get("/admin/")["Location"].startswith(ADMIN_LOGIN)
+
+
 def test_sign_out_needs_a_post_and_ends_the_session(client, analyst):
     _sign_in(client, "analyst", PASSWORD)
     assert client.get("/sign-out/").status_code == 405

@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group, Permission, User
 from django.contrib.sessions.models import Session
 from django.test import Client
 
@@ -82,3 +82,40 @@ def test_session_expiry_slides_without_a_write_on_every_request(client: Client, 
     with time_machine.travel(later):
         client.get("/admin/login/")
     assert Session.objects.get().expire_date > first
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "start", "start_text"),
+    [
+        (ANALYSTS, "/reporting/", "Go to the protected releases"),
+        (SURVEY_ADMINISTRATORS, "/campaigns/", "Go to the survey rounds"),
+    ],
+)
+def test_staff_error_pages_speak_to_staff(client: Client, settings, role, start, start_text):
+    settings.DEBUG = False
+    user = User.objects.create_user("staff-member", password="a-long-test-password")
+    user.groups.add(Group.objects.get(name=role))
+    client.force_login(user)
+    refused = client.get("/responses/")  # the data stewards' pages
+    missing = client.get(start + "no-such-round/")
+    assert (refused.status_code, missing.status_code) == (403, 404)
+    for page, heading in (
+        (refused, "You do not have permission to view this page"),
+        (missing, "Page not found"),
+    ):
+        html = page.content.decode()
+        assert f'<h1 class="govuk-heading-l">{heading}</h1>' in html
+        assert f'<a class="govuk-link" href="{start}">{start_text}</a>' in html
+        assert html.count('action="/sign-out/"') == 2  # in the navigation and the page
+        assert "start of the survey" not in html
+    assert "signed in as staff-member" in refused.content.decode()
+
+
+@pytest.mark.django_db
+def test_respondents_error_pages_stay_as_they_were(client: Client, settings):
+    settings.DEBUG = False
+    missing = client.get("/no-such-page/")
+    assert missing.status_code == 404
+    assert b"go to the start of the survey" in missing.content
+    assert b'action="/sign-out/"' not in missing.content

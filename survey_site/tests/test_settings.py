@@ -59,6 +59,28 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
 
 
+# The example keys docker-compose.yml held until it required keys of the operator's own.
+OLD_COMPOSE_KEYS = {
+    "SECRET_KEY": "change-me-docker-compose-secret-key-0123456789abcdefghij",
+    "SURVEY_LINK_KEY": "change-me-docker-compose-link-key-0123456789abcdefghij",
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        *OLD_COMPOSE_KEYS.items(),
+        ("SECRET_KEY", "replace-me-with-a-long-random-secret-key-for-production"),
+        ("SURVEY_LINK_KEY", "short-key"),
+    ],
+)
+def test_production_refuses_placeholder_keys(name, value):
+    result = manage("check", **(PRODUCTION | {name: value}))
+    assert result.returncode != 0
+    assert f"{name} looks like an example or placeholder" in result.stderr
+    assert value not in result.stderr  # the message never repeats a key
+
+
 def test_debug_is_off_unless_set():
     result = manage(
         "shell", "-c", "from django.conf import settings; print(settings.DEBUG)",

@@ -35,3 +35,19 @@ def test_a_steward_signs_in_and_reads_a_response_accessibly(page, submitted):  #
     assert page.get_by_text("our Acme CRM contract runs to 2017").is_visible()
     assert axe_violations(page) == []
     assert ResponseAccess.objects.count() == 1
+
+
+def test_a_steward_refused_a_page_is_sent_back_to_their_own(page, submitted):  # noqa: F811
+    make_user("steward", DATA_STEWARDS)
+    page.goto("/sign-in/")
+    sign_in(page, "steward", "a-long-test-password")
+    page.wait_for_url("**/responses/")
+    page.goto("/reporting/")
+    page.get_by_role("heading", name="You do not have permission to view this page").wait_for()
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="Go to the councils' answers").click()
+    page.wait_for_url("**/responses/")
+    page.goto("/reporting/")
+    page.get_by_role("main").get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/sign-in/")
+    assert page.get_by_text("You have signed out").is_visible()
