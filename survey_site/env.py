@@ -93,6 +93,12 @@ VARIABLES: tuple[Variable, ...] = (
         "Staff session absolute limit (administrators, analysts, data stewards, the admin).",
         "12",
     ),
+    Variable("CONTRIBUTORS_MAX", "Most contributors a council's response can have at once.", "25"),
+    Variable(
+        "CONTRIBUTOR_INVITATIONS_PER_HOUR",
+        "Most contributors a council's response can add (each is emailed) in an hour.",
+        "10",
+    ),
     Variable("DISCLOSURE_MIN_CONTRIBUTORS", "Minimum councils behind a published cell.", "3"),
     Variable("DISCLOSURE_P_PERCENT", "p of the p% dominance rule.", "10"),
     Variable(

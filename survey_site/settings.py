@@ -333,6 +333,12 @@ RESPONDENT_SESSION_MAX_HOURS = env.int("RESPONDENT_SESSION_MAX_HOURS", 12, minim
 # Staff (signed in at /sign-in/ or the admin) share the idle timeout and have their own
 # absolute limit, counted from signing in (survey_site.middleware.StaffSessionLimitMiddleware).
 STAFF_SESSION_MAX_HOURS = env.int("STAFF_SESSION_MAX_HOURS", 12, minimum=1, maximum=24)
+# Each contributor added is emailed a link: limits keep a council's session (or whoever
+# holds a leaked link) from using the survey as a mailer.
+CONTRIBUTORS_MAX = env.int("CONTRIBUTORS_MAX", 25, minimum=1, maximum=500)
+CONTRIBUTOR_INVITATIONS_PER_HOUR = env.int(
+    "CONTRIBUTOR_INVITATIONS_PER_HOUR", 10, minimum=1, maximum=500
+)
 SESSION_COOKIE_AGE = RESPONDENT_SESSION_IDLE_MINUTES * 60
 # Idle timeout: the expiry slides forward at most once a minute (SlidingSessionMiddleware).
 SESSION_SAVE_EVERY_REQUEST = False

@@ -8,9 +8,12 @@ attributed to them; revoking them stops their link at once and keeps their answe
 
 from __future__ import annotations
 
+import datetime
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
@@ -86,6 +89,33 @@ def _email_contributor(contributor: Contributor, kind: str, key: str, template: 
     )
 
 
+class ContributorRefused(Exception):
+    """Adding a contributor would pass a limit; the message says which, for the form."""
+
+
+def _check_limits(response: Response, now) -> None:
+    """At most CONTRIBUTORS_MAX contributors at once and CONTRIBUTOR_INVITATIONS_PER_HOUR
+    added (so emailed) an hour: the survey must not serve as a mailer."""
+    most = settings.CONTRIBUTORS_MAX
+    if response.contributors.filter(revoked_at__isnull=True).count() >= most:
+        raise ContributorRefused(
+            f"You can have up to {most} contributors at once. Remove one before adding another."
+        )
+    per_hour = settings.CONTRIBUTOR_INVITATIONS_PER_HOUR
+    hour = datetime.timedelta(hours=1)
+    recent = list(
+        response.contributors.filter(created_at__gt=now - hour)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:per_hour]
+    )
+    if len(recent) >= per_hour:
+        minutes = math.ceil((recent[-1] + hour - now).total_seconds() / 60)
+        raise ContributorRefused(
+            f"You have added {per_hour} contributors in the last hour. You can add another "
+            f"in {minutes} minute{pluralize(minutes)}."
+        )
+
+
 @transaction.atomic
 def contributor_add(
     *,
@@ -98,7 +128,10 @@ def contributor_add(
     can_submit: bool,
     actor: str,
 ) -> Contributor:
-    """Add a contributor, create their link and email it to them (once)."""
+    """Add a contributor, create their link and email it to them (once). Raises
+    ContributorRefused when a limit would be passed."""
+    Response.objects.select_for_update().filter(pk=response.pk).first()  # one at a time
+    _check_limits(response, timezone.now())
     contributor = Contributor.objects.create(
         response=response,
         name=name,

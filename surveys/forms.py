@@ -13,6 +13,7 @@ about what is valid.
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -396,6 +397,28 @@ class AssignmentForm(forms.Form):
         return data
 
 
+# A web address in a name or role: a scheme, "www.", or a bare domain such as evil.example
+# (a word, a dot and letters, with no space). Contributor names and roles are put into
+# the emails the service sends, above a genuine link: they must not carry links.
+WEB_ADDRESS = re.compile(
+    r"[a-z][a-z0-9+.-]*://|\bwww\.|\b(?:mailto|javascript|data):(?!\s)"
+    r"|\b[a-z0-9-]{2,}(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b",
+    re.IGNORECASE,
+)
+# Line breaks, tabs, control and invisible formatting characters (zero-width spaces,
+# direction overrides): none belongs in a name, and they can reshape an email.
+HIDDEN_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
+
+
+def plain_line_error(value: str, what: str) -> str:
+    """Why a name or role cannot go into an email; empty when it can."""
+    if any(unicodedata.category(ch) in HIDDEN_CATEGORIES for ch in value):
+        return f"Enter {what} on one line, without hidden characters"
+    if WEB_ADDRESS.search(value):
+        return f"Enter {what} without a web address"
+    return ""
+
+
 class ContributorForm(AssignmentForm):
     name = forms.CharField(
         label="Full name", max_length=200, error_messages={"required": "Enter their full name"}
@@ -415,6 +438,19 @@ class ContributorForm(AssignmentForm):
         help_text="For example, Revenues and benefits",
     )
     field_order = ["name", "email", "role", "sections", "can_submit"]
+
+    def clean_name(self) -> str:
+        return self._plain_line("name", "their full name")
+
+    def clean_role(self) -> str:
+        return self._plain_line("role", "their role or team")
+
+    def _plain_line(self, field: str, what: str) -> str:
+        value = self.cleaned_data[field]
+        error = plain_line_error(value, what)
+        if error:
+            raise ValidationError(error)
+        return value
 
 
 __all__ = [

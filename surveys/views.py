@@ -30,6 +30,7 @@ from survey_site.ratelimit import (
 from survey_site.uploads import upload_limit_bytes, upload_limit_text, upload_too_large
 from surveys.choices import Provision, ResponseStatus, SectionKind
 from surveys.contributors import (
+    ContributorRefused,
     contributor_add,
     contributor_reassign,
     contributor_revoke,
@@ -872,18 +873,22 @@ def contributors(request: HttpRequest) -> HttpResponse:
             return _not_editable(request)
         if form.is_valid():
             data = form.cleaned_data
-            contributor = contributor_add(
-                response=respondent.response,
-                name=data["name"],
-                email=data["email"],
-                role=data["role"],
-                sections=data["section_objects"],
-                all_sections=data["all_sections"],
-                can_submit=data["can_submit"],
-                actor=respondent.actor,
-            )
-            messages.success(request, f"{contributor.name} has been added and sent their link.")
-            return _redirect_303(reverse("surveys:contributors"))
+            try:
+                contributor = contributor_add(
+                    response=respondent.response,
+                    name=data["name"],
+                    email=data["email"],
+                    role=data["role"],
+                    sections=data["section_objects"],
+                    all_sections=data["all_sections"],
+                    can_submit=data["can_submit"],
+                    actor=respondent.actor,
+                )
+            except ContributorRefused as refused:
+                form.add_error(None, str(refused))
+            else:
+                messages.success(request, f"{contributor.name} has been added and sent their link.")
+                return _redirect_303(reverse("surveys:contributors"))
     people = list(
         respondent.response.contributors.filter(revoked_at__isnull=True)
         .prefetch_related("sections")

@@ -501,3 +501,73 @@ def test_the_link_holders_copy_never_goes_to_an_address_a_contributor_typed(
     confirmation = holder.get("/survey/confirmation/").content.decode()
     assert "We have sent a copy of your answers to ce@council.example" in confirmation
     assert "cat.elsewhere@mail.example" not in confirmation
+
+
+def _add(holder, name, role="", email=None):
+    return holder.post("/survey/contributors/", {
+        "name": name, "email": email or f"{name.split()[0].lower()}@council.example", "role": role,
+        "sections": ["all"],
+    })  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "role", "error"),
+    [
+        ("colleague. URGENT: your account expires, sign in at https://evil.example", "",
+         "Enter their full name without a web address"),
+        ("Sam Officer", "Revenues – see evil.example/login",
+         "Enter their role or team without a web address"),
+        ("Sam Officer\nURGENT: reply today", "",
+         "Enter their full name on one line, without hidden characters"),
+        ("Sam Officer", "Revenues\u200b\u202e",
+         "Enter their role or team on one line, without hidden characters"),
+    ],
+)  # fmt: skip
+def test_names_and_roles_that_could_carry_a_message_are_refused(holder, name, role, error):
+    page = _add(holder, name, role)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "govuk-error-summary" in text and error in text
+    assert not Contributor.objects.exists() and not mail.outbox
+
+
+def test_a_response_has_at_most_so_many_contributors(holder, response, settings):
+    settings.CONTRIBUTORS_MAX = 2
+    for name in ("Ann One", "Ben Two"):
+        assert _add(holder, name).status_code == 303
+    page = _add(holder, "Cat Three")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "govuk-error-summary" in text
+    assert "You can have up to 2 contributors at once. Remove one before adding another." in text
+    assert response.contributors.count() == 2
+    holder.post(f"/survey/contributors/{response.contributors.first().pk}/remove/")
+    assert _add(holder, "Cat Three").status_code == 303
+
+
+def test_a_response_adds_at_most_so_many_contributors_an_hour(
+    holder, response, settings, django_capture_on_commit_callbacks
+):
+    settings.CONTRIBUTOR_INVITATIONS_PER_HOUR = 3
+    start = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        for minutes, name in ((0, "Ann One"), (20, "Ben Two"), (40, "Cat Three")):
+            with time_machine.travel(start + datetime.timedelta(minutes=minutes), tick=False):
+                assert _add(holder, name).status_code == 303
+    assert len(mail.outbox) == 3
+    # Removing one frees a place, but not an invitation: each was emailed.
+    holder.post(f"/survey/contributors/{response.contributors.first().pk}/remove/")
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        time_machine.travel(start + datetime.timedelta(minutes=50), tick=False),
+    ):
+        page = _add(holder, "Dan Four")
+    assert page.status_code == 200
+    assert (
+        "You have added 3 contributors in the last hour. You can add another in 10 minutes."
+        in page.content.decode()
+    )
+    assert response.contributors.count() == 3
+    assert len(mail.outbox) == 3
+    with time_machine.travel(start + datetime.timedelta(minutes=61), tick=False):
+        assert _add(holder, "Dan Four").status_code == 303
