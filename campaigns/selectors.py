@@ -105,6 +105,10 @@ class Tracker:
     def extensions_untold(self) -> list[TrackerRow]:
         return [row for row in self.rows if row.extension_untold]
 
+    @property
+    def response_rate(self) -> str:
+        return percentage(self.by_status[TrackerStatus.SUBMITTED], len(self.rows))
+
 
 NO_EXTENSION_EMAIL = "No email was created"
 
@@ -122,10 +126,6 @@ def _extension_untold(response: Response, authority: Authority, emails) -> str:
             return ""
         return f"The email could not be sent: {told[-1].last_error or state}"
     return contact_problem(authority) or NO_EXTENSION_EMAIL
-
-    @property
-    def response_rate(self) -> str:
-        return percentage(self.by_status[TrackerStatus.SUBMITTED], len(self.rows))
 
 
 def percentage(part: int, whole: int) -> str:

@@ -283,7 +283,8 @@ def test_tracker_puts_actions_first_and_shows_rates_and_queued_emails(
     response_get_or_create(survey=survey, authority=councils3[1])
     Response.objects.filter(authority=councils3[1]).update(status=ResponseStatus.SUBMITTED)
     html = client.get(f"/campaigns/{survey.slug}/").content.decode()
-    assert "33.3%" in html  # 1 of 3 councils submitted
+    headline = html[html.index('id="response-rate"') :].split("</p>")[0]
+    assert ">33.3%</span><br>response rate: 1 of 3 councils has submitted" in headline
     status_table = html[html.index("Councils by status") : html.index("By council type")]
     queued = status_table[status_table.index("Invitation queued, not sent yet") :]
     assert queued.split("</tr>")[0].count("govuk-table__cell--numeric") == 2
