@@ -273,3 +273,14 @@ def test_an_upload_or_confirmation_without_the_csrf_token_is_refused(holder, res
         refused = guarded.post("/survey/spreadsheet/", data)
         assert refused.status_code == 403, data["action"]
     assert figures(response)[("pay-council-tax", "WEB")][0] == 1000  # nothing changed
+
+
+def test_the_preview_names_the_figures_an_upload_would_flag_for_checking(holder, response):
+    quiet = upload(holder, edited(download(holder), {"H2": 1200}))
+    assert 'id="upload-to-confirm"' not in quiet.content.decode()
+    preview = upload(holder, edited(download(holder), {"H2": 1_000_000, "E2": 50}))
+    page = preview.content.decode()
+    assert "Check the changes from your spreadsheet" in page
+    flagged = page.split('id="upload-to-confirm"', 1)[1].split("</ul>", 1)[0]
+    assert "Pay council tax: Online self-service: 1,000,000 is more than 100 times" in flagged
+    assert "Council tax discount" not in flagged
