@@ -11,7 +11,7 @@ from typing import Any
 from authorities.choices import LinkKind
 from authorities.models import ENGLAND_2015_DATE, AccessLink, Authority, AuthorityQuerySet
 from survey_site.formatting import iso_date_text
-from surveys.choices import PopulationKind, Provision, SectionKind
+from surveys.choices import PopulationKind, Provision, QuestionKind, SectionKind
 from surveys.models import (
     Answer,
     ChangeRecord,
@@ -94,6 +94,18 @@ STATUS_LABELS = {
 }
 
 
+class Missing(str):
+    """An answer still needed, as text, with the id of the field on its page that gives
+    it (`anchor`), so that a summary can link to the very field."""
+
+    anchor: str
+
+    def __new__(cls, text: str, anchor: str = "") -> Missing:
+        item = super().__new__(cls, text)
+        item.anchor = anchor
+        return item
+
+
 @dataclass
 class PageState:
     """One page of the questionnaire: a transaction or a group of questions."""
@@ -104,6 +116,8 @@ class PageState:
     missing: list[str] = field(default_factory=list)
     last_changed_by: str = ""
     last_changed_at: datetime.datetime | None = None
+    # Unusual figures saved but not yet confirmed (Missing items: text and the figure's id).
+    warnings: list[Missing] = field(default_factory=list)
 
 
 @dataclass
@@ -280,15 +294,41 @@ def _filled(value: Any) -> bool:
     return value not in (None, "", [])
 
 
-def transaction_state(data: ResponseData, key_transaction: KeyTransaction) -> PageState:
-    from surveys.services import PREFILLED_BY, FigureInput, figure_warnings, figures_fingerprint
+def figures_to_confirm(data: ResponseData, key_transaction: KeyTransaction) -> list[Missing]:
+    """The unusual figures of one transaction still to be confirmed, each with the id of
+    its figure (or of the confirmation box, for a warning about every figure)."""
+    from surveys.services import FigureInput, figures_unconfirmed
 
     answer = data.transaction_answers.get(key_transaction.pk)
-    page = PageState(key_transaction.slug, key_transaction.name, NOT_STARTED)
+    if answer is None:
+        return []
+    figures = {
+        code: FigureInput(figure.value, figure.not_recorded, figure.estimate)
+        for (pk, code), figure in data.figures.items()
+        if pk == key_transaction.pk
+    }
+    items = figures_unconfirmed(
+        provision=answer.provision,
+        channels_offered=answer.channels_offered,
+        figures=figures,
+        confirmed=answer.confirmed_figures,
+        names={c.code: c.name for c in data.channels},
+    )
+    return [
+        Missing(text, f"id_figure_{code}" if code else "id_confirm_figures") for code, text in items
+    ]
+
+
+def transaction_state(data: ResponseData, key_transaction: KeyTransaction) -> PageState:
+    from surveys.services import PREFILLED_BY
+
+    answer = data.transaction_answers.get(key_transaction.pk)
+    name = key_transaction.name
+    page = PageState(key_transaction.slug, name, NOT_STARTED)
     if answer is not None:
         page.last_changed_by, page.last_changed_at = answer.updated_by, answer.updated_at
     if answer is None or not answer.provision:
-        page.missing.append(f"{key_transaction.name}: whether you provide it")
+        page.missing.append(Missing(f"{name}: whether you provide it", "id_provision_0"))
         return page
     if answer.provision != Provision.YES:
         page.status = COMPLETED
@@ -297,26 +337,48 @@ def transaction_state(data: ResponseData, key_transaction: KeyTransaction) -> Pa
         return page
     page.status = IN_PROGRESS
     if not answer.channels_offered:
-        page.missing.append(f"{key_transaction.name}: the channels you offer")
+        page.missing.append(Missing(f"{name}: the channels you offer", "id_channels_0"))
     if not answer.end_to_end:
-        page.missing.append(f"{key_transaction.name}: whether it can be done end to end online")
-    offered = {}
+        page.missing.append(
+            Missing(f"{name}: whether it can be done end to end online", "id_end_to_end_0")
+        )
+    names = {c.code: c.name for c in data.channels}
     for code in answer.channels_offered:
         figure = data.figures.get((key_transaction.pk, code))
         if figure is None or (figure.value is None and not figure.not_recorded):
-            page.missing.append(f"{key_transaction.name}: the number of {code} transactions")
-        else:
-            offered[code] = FigureInput(figure.value, figure.not_recorded, figure.estimate)
+            channel = names.get(code, code)
+            page.missing.append(
+                Missing(
+                    f"{name}: the number of {channel[:1].lower()}{channel[1:]} transactions",
+                    f"id_figure_{code}",
+                )
+            )
         if figure is not None and (
             page.last_changed_at is None or figure.updated_at > page.last_changed_at
         ):
             page.last_changed_by, page.last_changed_at = figure.updated_by, figure.updated_at
-    names = {c.code: c.name for c in data.channels}
-    if figure_warnings(offered, names) and answer.confirmed_figures != figures_fingerprint(offered):
-        page.missing.append(f"{key_transaction.name}: confirm the figures flagged for checking")
+    page.warnings = figures_to_confirm(data, key_transaction)
+    if page.warnings:
+        page.missing.append(
+            Missing(f"{name}: confirm the figures flagged for checking", page.warnings[0].anchor)
+        )
     if not page.missing:
         page.status = COMPLETED
     return page
+
+
+# The id of a question's first input as crispy-forms-gds renders it: a date's day, a
+# choice's first option (numbered from 1), or the input itself.
+FIRST_INPUT_SUFFIX = {
+    QuestionKind.DATE: "_0",
+    QuestionKind.CHOICE: "_1",
+    QuestionKind.SCALE: "_1",
+    QuestionKind.MULTICHOICE: "_1",
+}
+
+
+def _first_input_id(question: Question) -> str:
+    return f"id_{question.slug}{FIRST_INPUT_SUFFIX.get(question.kind, '')}"
 
 
 def question_group_state(
@@ -326,7 +388,9 @@ def question_group_state(
         q for q in questions if q.slug in data.answers and _filled(data.answers[q.slug].value)
     ]
     page = PageState(slug, section.group_titles.get(slug) or questions[0].text, NOT_STARTED)
-    page.missing = [q.text for q in questions if q.required and q not in answered]
+    page.missing = [
+        Missing(q.text, _first_input_id(q)) for q in questions if q.required and q not in answered
+    ]
     if answered:
         latest = max((data.answers[q.slug] for q in answered), key=lambda a: a.updated_at)
         page.last_changed_by, page.last_changed_at = latest.updated_by, latest.updated_at

@@ -296,11 +296,18 @@ def figures_fingerprint(figures: Mapping[str, FigureInput]) -> str:
 
 def figure_warnings(figures: Mapping[str, FigureInput], names: Mapping[str, str]) -> list[str]:
     """Soft warnings for implausible figures; the respondent can confirm them."""
+    return [text for _, text in figure_warning_items(figures, names)]
+
+
+def figure_warning_items(
+    figures: Mapping[str, FigureInput], names: Mapping[str, str]
+) -> list[tuple[str | None, str]]:
+    """figure_warnings with the channel each is about (None: about every figure)."""
     values = {code: f.value for code, f in figures.items() if f.value is not None}
     if not values:
         return []
     if len(values) >= 2 and all(v == 0 for v in values.values()):
-        return ["Every figure is 0. Check that the period and the figures are right."]
+        return [(None, "Every figure is 0. Check that the period and the figures are right.")]
     warnings = []
     for code, value in values.items():
         others = sorted(v for c, v in values.items() if c != code and v > 0)
@@ -309,10 +316,32 @@ def figure_warnings(figures: Mapping[str, FigureInput], names: Mapping[str, str]
         median = others[len(others) // 2]
         if value > 100 * median:
             warnings.append(
-                f"{names.get(code, code)}: {value:,} is more than 100 times your other "
-                "channels. Check it is not a typing error."
+                (
+                    code,
+                    f"{names.get(code, code)}: {value:,} is more than 100 times your other "
+                    "channels. Check it is not a typing error.",
+                )
             )
     return warnings
+
+
+def figures_unconfirmed(
+    *,
+    provision: str,
+    channels_offered: list[str],
+    figures: Mapping[str, FigureInput],
+    confirmed: str,
+    names: Mapping[str, str],
+) -> list[tuple[str | None, str]]:
+    """The warnings still to be confirmed for one transaction's answer, as the save
+    decides them: for the offered channels' figures, unless exactly these were confirmed."""
+    if provision != Provision.YES:
+        return []
+    offered = {code: f for code, f in figures.items() if code in channels_offered}
+    items = figure_warning_items(offered, names)
+    if not items or confirmed == figures_fingerprint(offered):
+        return []
+    return items
 
 
 def _ensure_editable(response: Response, now: datetime.datetime) -> Response:

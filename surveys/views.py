@@ -72,6 +72,7 @@ from surveys.selectors import (
     ResponseData,
     answered_questionnaire_parts,
     describe_value,
+    figures_to_confirm,
     link_holder_address,
     response_data,
     response_progress,
@@ -86,6 +87,7 @@ from surveys.services import (
     SaveResult,
     TransactionInput,
     channel_names,
+    figures_unconfirmed,
     link_find,
     link_is_usable,
     link_redeem,
@@ -206,6 +208,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
                     if respondent.may_answer(state.section)
                     else None,
                     "status": page_state.status,
+                    "warnings": page_state.warnings,
                     "last_changed_by": page_state.last_changed_by,
                     "last_changed_at": page_state.last_changed_at,
                 }
@@ -432,11 +435,24 @@ def transaction_page(request: HttpRequest, slug: str) -> HttpResponse:
             back_url=_transaction_url(before) or reverse("surveys:tasks"),
             result=result,
             tier_note=not key_transaction.normally_delivered_by(respondent.response.authority.tier),
+            # Unusual figures saved and not yet confirmed: shown whenever the page is open.
+            to_confirm=_figures_to_confirm(request, data, key_transaction, result, unsaved),
             conflicts=[_conflict_text(c, names) for c in result.conflicts] if result else [],
             history=history[:HISTORY_SHOWN],
             older_history=len(history) > HISTORY_SHOWN,
         ),
     )
+
+
+def _figures_to_confirm(request, data, key_transaction, result, unsaved: bool) -> list:
+    if unsaved:
+        return []
+    if request.method == "POST" and result is None:
+        # A refused save read no answers: read them for the warnings still open.
+        data = transaction_page_data(
+            response=request.respondent.response, slug=key_transaction.slug
+        )
+    return figures_to_confirm(data, key_transaction)
 
 
 def _save_transaction(
@@ -688,6 +704,7 @@ def check_answers(request: HttpRequest) -> HttpResponse:
             request,
             data,
             progress=progress,
+            missing_links=_missing_links(respondent, data, progress),
             summary=[
                 block
                 for block in answers_summary(data, respondent.editable)
@@ -696,6 +713,19 @@ def check_answers(request: HttpRequest) -> HttpResponse:
             form=form,
         ),
     )
+
+
+def _missing_links(respondent: Respondent, data: ResponseData, progress) -> list[dict[str, str]]:
+    """Each answer still needed before submitting, in the person's sections, linked to
+    its field on its page."""
+    urls = {(p.section.pk, p.slug): p.url for p in page_sequence(data)}
+    return [
+        {"text": str(item), "href": f"{urls[(state.section.pk, page.slug)]}#{item.anchor}"}
+        for state in progress.sections
+        if not state.section.optional and respondent.may_answer(state.section)
+        for page in state.pages
+        for item in page.missing
+    ]
 
 
 @respondent_required
@@ -1103,6 +1133,7 @@ def _spreadsheet(request: HttpRequest) -> HttpResponse:
                 context["refusal"] = str(error)
             else:
                 context["plan"] = plan
+                context["to_confirm"] = _upload_to_confirm(data, plan.inputs)
                 if not plan.errors and plan.changes:
                     request.session[UPLOAD_SESSION_KEY] = {
                         "response": respondent.response.pk,
@@ -1116,3 +1147,27 @@ def _spreadsheet(request: HttpRequest) -> HttpResponse:
         status = 400 if context["refusal"] else 200
         return render(request, "surveys/spreadsheet.html", context, status=status)
     return render(request, "surveys/spreadsheet.html", context)
+
+
+def _upload_to_confirm(data: ResponseData, inputs: Mapping[str, TransactionInput]) -> list[dict]:
+    """The transactions whose figures, once the upload is saved, would be flagged as
+    unusual and need confirming on their pages (unless exactly these were confirmed)."""
+    names = channel_names(data.channels)
+    flagged = []
+    for key_transaction in data.transactions:
+        item = inputs.get(key_transaction.slug)
+        answer = data.transaction_answers.get(key_transaction.pk)
+        if item is None or item.channels_offered is None:
+            continue
+        warnings = figures_unconfirmed(
+            provision=item.provision or "",
+            channels_offered=item.channels_offered,
+            figures=item.figures,
+            confirmed=answer.confirmed_figures if answer else "",
+            names=names,
+        )
+        if warnings:
+            flagged.append(
+                {"transaction": key_transaction.name, "warnings": [text for _, text in warnings]}
+            )
+    return flagged

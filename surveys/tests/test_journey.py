@@ -531,6 +531,29 @@ def test_implausible_figures_are_saved_but_need_confirming(client_in, response):
     assert figures(response)["WEB"] == (0, False, False)
     tasks = client_in.get("/survey/").content.decode()
     assert "Pay council tax" in tasks
+    # Whenever the page is opened again, until confirmed: the warning and the box.
+    again = client_in.get(PAY).content.decode()
+    summary = again.split('id="check-figures"', 1)[1].split("</ul>", 1)[0]
+    assert "Every figure is 0" in summary
+    assert 'href="#id_confirm_figures"' in summary
+    assert 'id="id_confirm_figures"' in again
+    # The task list says so, and links to the warnings.
+    task = tasks.split('href="/survey/transactions/pay-council-tax/', 1)[1].split("</li>", 1)[0]
+    assert task.startswith("#check-figures")
+    assert "Check figures" in task
+    # Check answers: a summary linking to each answer still needed and to the box.
+    check = client_in.get("/survey/check/").content.decode()
+    cannot = check.split('id="cannot-submit"', 1)[1].split("</ul>", 1)[0]
+    assert "You cannot submit yet" in cannot
+    assert (
+        'href="/survey/transactions/pay-council-tax/#id_confirm_figures">Pay council tax: '
+        "confirm the figures flagged for checking</a>"
+    ) in cannot
+    assert 'href="/survey/transactions/council-tax-discount/#id_provision_0"' in cannot
+    assert 'href="/survey/about/source/#id_figures-source_1"' in cannot
+    assert 'href="/survey/about/period/#id_period-start_0"' in cannot
+    source = client_in.get("/survey/about/source/").content.decode()
+    assert 'id="id_figures-source_1"' in source
     confirmed = post_pay(
         client_in,
         provision="yes",
@@ -543,6 +566,24 @@ def test_implausible_figures_are_saved_but_need_confirming(client_in, response):
     assert confirmed.status_code == 303
     answer = TransactionAnswer.objects.get(response=response, transaction__slug="pay-council-tax")
     assert answer.confirmed_figures
+    assert 'id="check-figures"' not in client_in.get(PAY).content.decode()
+    assert "Check figures" not in client_in.get("/survey/").content.decode()
+
+
+def test_a_figure_far_above_the_others_is_linked_from_its_warning(client_in, response):
+    post_pay(
+        client_in,
+        provision="yes",
+        channels=["WEB", "PHONE"],
+        end_to_end="no",
+        figure_WEB="2,000,000",
+        figure_PHONE="50",
+    )
+    page = client_in.get(PAY).content.decode()
+    summary = page.split('id="check-figures"', 1)[1].split("</ul>", 1)[0]
+    assert '<a href="#id_figure_WEB">Online self-service: 2,000,000 is more than 100' in summary
+    check = client_in.get("/survey/check/").content.decode()
+    assert "pay-council-tax/#id_figure_WEB" in check
 
 
 def test_two_people_editing_different_figures_both_keep_their_work(response):

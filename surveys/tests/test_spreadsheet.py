@@ -487,3 +487,14 @@ def test_a_truncated_sheet_is_refused_like_a_broken_file(holder, response, cut):
     assert page.status_code == 400
     assert "The file could not be read: save it again as .xlsx" in page.content.decode()
     assert figures(response) == before
+
+
+def test_the_preview_names_the_figures_an_upload_would_flag_for_checking(holder, response):
+    quiet = upload(holder, edited(download(holder), {"H2": 1200}))
+    assert 'id="upload-to-confirm"' not in quiet.content.decode()
+    preview = upload(holder, edited(download(holder), {"H2": 1_000_000, "E2": 50}))
+    page = preview.content.decode()
+    assert "Check the changes from your spreadsheet" in page
+    flagged = page.split('id="upload-to-confirm"', 1)[1].split("</ul>", 1)[0]
+    assert "Pay council tax: Online self-service: 1,000,000 is more than 100 times" in flagged
+    assert "Council tax discount" not in flagged

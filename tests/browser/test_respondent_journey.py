@@ -60,9 +60,9 @@ def check_page(page, folder, name: str) -> None:
         size = page.viewport_size
         for width in (1280, 375):
             page.set_viewport_size({"width": width, "height": 800})
-            page.screenshot(
-                path=f"{os.environ['SCREENSHOT_DIR']}/{name}-{width}.png", full_page=True
-            )
+            shot = f"{os.environ['SCREENSHOT_DIR']}/{name}-{width}"
+            page.screenshot(path=f"{shot}.png")  # the top of the page
+            page.screenshot(path=f"{shot}-full.png", full_page=True)
         page.set_viewport_size(size)
 
 
@@ -341,4 +341,42 @@ def test_a_removed_contributor_is_told_what_happened_and_whom_to_ask(
     assert "contact your chief executive's office" in page.content()
     assert "period without activity" not in page.content()
     check_page(page, tmp_path, "session-ended-removed")
+    vnu_clean(tmp_path)
+
+
+def test_figures_to_confirm_are_shown_wherever_the_person_looks(page, council_response, tmp_path):
+    from surveys.services import FigureInput, TransactionInput, response_save_transaction
+
+    response_save_transaction(
+        response=council_response,
+        key_transaction=council_response.survey.questionnaire.transactions.get(number=1),
+        data=TransactionInput(
+            provision="yes",
+            channels_offered=["WEB", "PHONE"],
+            end_to_end="no",
+            figures={"WEB": FigureInput(2_000_000), "PHONE": FigureInput(50)},
+        ),
+        loaded={},
+        actor="Earlier visit",
+        channel_names={"WEB": "Online self-service", "PHONE": "Telephone (agent)"},
+    )
+    open_survey(page, council_response)
+    task = page.locator("#section-transactions li").first
+    assert "Check figures" in task.inner_text()
+    check_page(page, tmp_path, "task-list-check-figures")
+    page.get_by_role("link", name="Check your answers and submit").click()
+    summary = page.locator("#cannot-submit")
+    assert "You cannot submit yet" in summary.inner_text()
+    check_page(page, tmp_path, "check-answers-incomplete")
+    summary.get_by_role("link", name=re.compile("Pay council tax: confirm the figures")).click()
+    assert page.url.endswith("/survey/transactions/pay-council-tax/#id_figure_WEB")
+    warning = page.locator("#check-figures")
+    assert "2,000,000 is more than 100 times" in warning.inner_text()
+    check_page(page, tmp_path, "transaction-check-figures")
+    page.get_by_label("I have checked these figures and they are right").check()
+    page.get_by_role("button", name="Save and continue").click()
+    # (The browser keeps the fragment through the redirect.)
+    assert "/survey/transactions/council-tax-discount/" in page.url
+    page.goto("/survey/")
+    assert "Check figures" not in page.locator("#section-transactions").inner_text()
     vnu_clean(tmp_path)
