@@ -187,6 +187,8 @@ def protect(
     primary = _mask(system, primaries.requirements)
     hideable = ~primaries.empty
     hideable[list(group_zero_cells(system, primaries))] = True
+    # Public facts are published whatever it costs: the attacker knows them anyway.
+    hideable &= ~system.public
     clock = _lap(timings, "rules", clock)
     chooser = Chooser(system, primaries, primary, hideable, budget=time_budget)
     chooser.trims = trim
@@ -291,6 +293,8 @@ def audit(
     for cell_id in hidden:
         if cell_id not in system.index:
             raise DisclosureInputError(f"hidden cell {cell_id} is not in the table")
+        if system.public[system.index[cell_id]]:
+            raise DisclosureInputError(f"cell {cell_id} is public: it cannot be hidden")
         mask[system.index[cell_id]] = True
     return audit_system(system, mask, primaries)
 

@@ -184,6 +184,9 @@ def find_primaries(system: System, rules: Rules) -> Primaries:
         # Structural zeros (nothing contributed) are published as they are, not suppressed.
         if total == 0 and not positive:
             empty[cell] = not system.forced[cell]
+        if system.public[cell]:
+            # A public fact discloses nothing that the world does not know: never primary.
+            continue
         reasons, distance = assess(total, contributions, count, bool(system.frequency[cell]), rules)
         if system.forced[cell]:
             reasons = (*reasons, FORCED)
@@ -199,7 +202,7 @@ def find_primaries(system: System, rules: Rules) -> Primaries:
                 insiders=insiders,
             )
     store.clear_derived()
-    groups = group_flags(system, rules)
+    groups = tuple(f for f in group_flags(system, rules) if not system.public[f.part])
     for flag in groups:
         known = requirements.get(flag.part)
         value = float(system.values[flag.part])
