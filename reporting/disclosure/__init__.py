@@ -15,10 +15,10 @@ with ``audit.passed`` false and ``require_passed`` raises :class:`ReleaseRefused
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -35,8 +35,15 @@ from .model import (
     build_system,
 )
 from .parallel import run_split, shares, worker_count
-from .rules import Primaries, find_primaries
-from .suppress import Chooser, Need, drop_pinned, needs_for_primaries, width_need
+from .rules import GROUP, Primaries, find_primaries
+from .suppress import (
+    Chooser,
+    Need,
+    drop_pinned,
+    insider_p_needs,
+    needs_for_primaries,
+    width_need,
+)
 
 __all__ = [
     "Audit",
@@ -54,6 +61,8 @@ __all__ = [
 ]
 
 Status = Literal["published", "primary", "secondary", "empty"]
+Reason = Literal["primary_rule", "group_rule", "secondary"]
+REASONS: tuple[Reason, ...] = ("primary_rule", "group_rule", "secondary")
 # Audit-and-repair rounds after the first pass; each round only adds cells.
 MAX_REPAIR_ROUNDS = 10
 
@@ -70,6 +79,10 @@ class CellOutcome:
     status: Status
     value: float
     interval: tuple[float, float | None] | None
+    # Why a hidden cell is hidden: "primary_rule" (minimum frequency, p%, dominance or given
+    # as primary), "group_rule" (all of a small group in one answer) or "secondary"; None when
+    # published. For notes and benchmarks; outputs for the public mark every hidden cell alike.
+    reason: Reason | None = None
 
     @property
     def published_value(self) -> float | None:
@@ -85,6 +98,33 @@ class ProtectionResult:
     audit: Audit
     # Seconds spent in each stage ("rules", "suppression", "audit"), for logs and benchmarks.
     timings: dict[str, float] = field(default_factory=dict, compare=False)
+    # Secondary cells of the chosen pattern before the trim published the unneeded ones (a
+    # reference for benchmarks; None when not known).
+    secondary_untrimmed: int | None = field(default=None, compare=False)
+
+    def summary(self, table_of: Callable[[str], str] | None = None) -> dict[str, Any]:
+        """How many cells are hidden and why, overall and per table (for a release's notes).
+
+        ``table_of`` names the table (or table kind) of a cell id; by default the part of the
+        id before its first ``|``. Counts only: no rule parameter and no cell is named.
+        """
+        name = table_of or (lambda cell_id: cell_id.split("|", 1)[0])
+        tables: dict[str, dict[str, Any]] = {}
+        overall = _tally()
+        for outcome in self.cells:
+            table = tables.setdefault(name(outcome.id), _tally())
+            for tally in (overall, table):
+                tally["cells"] += 1
+                if outcome.reason is not None:
+                    tally["hidden"] += 1
+                    tally[outcome.reason] += 1
+        for tally in (overall, *tables.values()):
+            tally["hidden_share"] = round(tally["hidden"] / max(tally["cells"], 1), 4)
+        return {
+            **overall,
+            "secondary_untrimmed": self.secondary_untrimmed,
+            "tables": dict(sorted(tables.items())),
+        }
 
     @property
     def passed(self) -> bool:
@@ -99,6 +139,7 @@ class ProtectionResult:
                 f"{len(self.audit.exact_disclosures)} exact, "
                 f"{len(self.audit.under_protected)} under-protected, "
                 f"{len(self.audit.insider_disclosures)} insider, "
+                f"{len(self.audit.insider_under_protected)} insider under-protected, "
                 f"{len(self.audit.group_disclosures)} group disclosures"
             )
 
@@ -110,6 +151,10 @@ class ProtectionResult:
         raise KeyError(cell_id)
 
 
+def _tally() -> dict[str, Any]:
+    return {"cells": 0, "hidden": 0, **dict.fromkeys(REASONS, 0)}
+
+
 def protect(
     cells: Iterable[Cell],
     relations: Iterable[Relation],
@@ -118,6 +163,7 @@ def protect(
     *,
     time_budget: float | None = None,
     workers: int | None = None,
+    trim: bool = True,
 ) -> ProtectionResult:
     """Find primary cells, choose secondary ones across all relations at once, and audit.
 
@@ -129,6 +175,9 @@ def protect(
     ``workers``: processes over independent blocks (None: 2 for a big release on a machine with
     two or more cores, else 1; see :mod:`.parallel`). The results do not depend on it, except
     through the share of the MILP time budget each process gets.
+
+    ``trim``: publish the secondary cells that no protection needs any more once a pattern is
+    chosen (False: keep the chosen pattern, e.g. as a reference in benchmarks).
     """
     rules = rules or Rules()
     timings = {"rules": 0.0, "suppression": 0.0, "audit": 0.0}
@@ -138,8 +187,11 @@ def protect(
     primary = _mask(system, primaries.requirements)
     hideable = ~primaries.empty
     hideable[list(group_zero_cells(system, primaries))] = True
+    # Public facts are published whatever it costs: the attacker knows them anyway.
+    hideable &= ~system.public
     clock = _lap(timings, "rules", clock)
     chooser = Chooser(system, primaries, primary, hideable, budget=time_budget)
+    chooser.trims = trim
     needs = needs_for_primaries(system, primaries)
     count = worker_count(workers, len(chooser.blocks), int(hideable.sum()))
     split = shares([len(b.cells) for b in chooser.blocks], count) if count > 1 else [None]
@@ -147,10 +199,11 @@ def protect(
     chooser.budget = budget / len(split)
     planned = run_split([partial(_plan, chooser, needs, primary, share) for share in split])
     chooser.budget = budget
-    for share, (cells, spent) in zip(split[1:], planned[1:], strict=True):
+    for share, (cells, spent, _) in zip(split[1:], planned[1:], strict=True):
         chooser.hidden[chooser.block_cells(share)] = False
         chooser.hidden[cells] = True
         chooser.spent += spent
+    chooser.untrimmed = sum(untrimmed for _, _, untrimmed in planned)
     clock = _lap(timings, "suppression", clock)
     regions = [None if share is None else chooser.block_cells(share) for share in split]
     hidden_now = chooser.hidden
@@ -183,7 +236,8 @@ def protect(
         # The certificate of the release: one complete, independent audit of the final pattern.
         report = audit_system(system, hidden, primaries)
         clock = _lap(timings, "audit", clock)
-    return _result(system, primaries, hidden, primary, report, timings)
+    result = _result(system, primaries, hidden, primary, report, timings)
+    return replace(result, secondary_untrimmed=chooser.untrimmed if trim else None)
 
 
 def _plan(
@@ -191,22 +245,33 @@ def _plan(
     needs: list[Need],
     primary: BoolArray,
     share: Sequence[int] | None,
-) -> tuple[IntArray, float]:
+) -> tuple[IntArray, float, int]:
     """Choose the secondary cells of some blocks (None: all): outsider needs, then insiders.
 
     Cells fixed by the published ones protect nothing and are published again before the
-    audit, so that its first pass already certifies the final pattern. Returns the hidden cells
-    of the share and the MILP seconds spent (a child process reports them this way).
+    audit, so that its first pass already certifies the final pattern. Then secondary cells
+    that no need requires any more are published (:meth:`.suppress.Chooser.trim`). Returns the
+    hidden cells of the share, the MILP seconds spent and the number of secondary cells before
+    the trim (a child process reports them this way).
     """
     if share is not None:
         chosen = set(share)
         needs = [n for n in needs if int(chooser.block_of[n.weights[0][0]]) in chosen]
-    spent = chooser.spent
+    spent, untrimmed = chooser.spent, chooser.untrimmed
     chooser.satisfy(needs)
     chooser.satisfy_insiders(share)
     chooser.publish_fixed(primary, share)
+    if chooser.trims:
+        before = chooser.hidden.copy()
+        chooser.trim(primary, share)
+        changed = np.unique(chooser.block_of[before != chooser.hidden]).tolist()
+        if changed:
+            # Publishing cells can let an insider pin a cell again: plan for it as before.
+            chooser.satisfy_insiders(changed)
+            chooser.publish_fixed(primary, changed)
     region = chooser.block_cells(share) if share is not None else np.ones(len(primary), bool)
-    return np.flatnonzero(chooser.hidden & region), chooser.spent - spent
+    found = np.flatnonzero(chooser.hidden & region)
+    return found, chooser.spent - spent, chooser.untrimmed - untrimmed
 
 
 def _lap(timings: dict[str, float], stage: str, since: float) -> float:
@@ -228,6 +293,8 @@ def audit(
     for cell_id in hidden:
         if cell_id not in system.index:
             raise DisclosureInputError(f"hidden cell {cell_id} is not in the table")
+        if system.public[system.index[cell_id]]:
+            raise DisclosureInputError(f"cell {cell_id} is public: it cannot be hidden")
         mask[system.index[cell_id]] = True
     return audit_system(system, mask, primaries)
 
@@ -251,6 +318,11 @@ def _repair_needs(system: System, primaries: Primaries, report: Audit) -> list[N
     needs = needs_for_primaries(system, subset)
     for contributor, cell in report.insider_codes:
         needs.append(width_need(cell, float(system.values[cell]), insider=contributor))
+    narrowed = set(report.insider_under_codes)
+    for cell, requirement in primaries.requirements.items():
+        for contributor, upper, lower in requirement.insiders:
+            if (contributor, cell) in narrowed:
+                needs.extend(insider_p_needs(system, cell, contributor, upper, lower))
     return needs
 
 
@@ -312,6 +384,12 @@ def _result(
         else:
             status = "published"
         interval = report.intervals.get(cell_id) if hidden[cell] else None
-        outcomes.append(CellOutcome(cell_id, status, float(system.values[cell]), interval))
+        reason: Reason | None = None
+        if status == "primary":
+            rules = set(primaries.requirements[cell].reasons)
+            reason = "group_rule" if rules == {GROUP} else "primary_rule"
+        elif status == "secondary":
+            reason = "secondary"
+        outcomes.append(CellOutcome(cell_id, status, float(system.values[cell]), interval, reason))
     outcomes.sort(key=lambda outcome: outcome.id)
     return ProtectionResult(cells=tuple(outcomes), audit=report, timings=timings)

@@ -57,7 +57,8 @@ def tolerance(value: float) -> float:
 
 @dataclass(frozen=True)
 class InsiderDisclosure:
-    """A contributor who, subtracting its own figures, pins a hidden primary cell exactly."""
+    """A contributor who, subtracting its own figures, pins (or, for the p% rule, narrows too
+    far) a hidden primary cell."""
 
     contributor: str
     cell: str
@@ -74,6 +75,10 @@ class Audit:
     group_disclosures: tuple[str, ...]
     # Indices for the chooser's repairs: (contributor code, cell index) per insider disclosure.
     insider_codes: tuple[tuple[int, int], ...] = field(default=(), repr=False, compare=False)
+    # p%-unsafe cells whose second-largest contributor, with all of its own figures known in
+    # every table at once, bounds the largest contribution within p% (above or below).
+    insider_under_protected: tuple[InsiderDisclosure, ...] = ()
+    insider_under_codes: tuple[tuple[int, int], ...] = field(default=(), repr=False, compare=False)
 
     @property
     def passed(self) -> bool:
@@ -82,6 +87,7 @@ class Audit:
             self.exact_disclosures
             or self.under_protected
             or self.insider_disclosures
+            or self.insider_under_protected
             or self.group_disclosures
         )
 
@@ -238,17 +244,45 @@ class _Intervals:
     point_count: FloatArray
     seen_low: FloatArray
     seen_high: FloatArray
+    # Variables whose optimal points are kept (p% cells with insider targets), and the points:
+    # (variable, sign) -> (moved variables, their values), as solved by the sweep.
+    watched: frozenset[int] = frozenset()
+    points: dict[tuple[int, float], tuple[IntArray, FloatArray]] = field(default_factory=dict)
 
-    def record(self, solution: FloatArray) -> None:
+    def record(self, solution: FloatArray, lp: _AttackerLP | None = None) -> None:
         solved = ~np.isnan(solution)
+        if self.watched and lp is not None:
+            self._keep_points(solution, solved, lp)
         self.point_sum[solved] += solution[solved]
         self.point_count[solved] += 1
         self.seen_low[solved] = np.minimum(self.seen_low[solved], solution[solved])
         self.seen_high[solved] = np.maximum(self.seen_high[solved], solution[solved])
 
+    def _keep_points(self, solution: FloatArray, solved: BoolArray, lp: _AttackerLP) -> None:
+        """Keep the point for each watched variable it takes further than any point before."""
+        shared: dict[int, tuple[IntArray, FloatArray]] = {}
+        for v in self.watched:
+            if not solved[v]:
+                continue
+            for sign, better in (
+                (-1.0, solution[v] > self.seen_high[v]),
+                (1.0, solution[v] < self.seen_low[v]),
+            ):
+                if better or (v, sign) not in self.points:
+                    block = int(lp.block_of[v])
+                    if block not in shared:
+                        shared[block] = _deviation(lp, solution, v)
+                    self.points[v, sign] = shared[block]
 
-def _intervals(lp: _AttackerLP, bounds: FloatArray, blocks: Sequence[int]) -> _Intervals:
-    """Exact [min, max] of every hidden variable in the given blocks."""
+
+def _intervals(
+    lp: _AttackerLP,
+    bounds: FloatArray,
+    blocks: Sequence[int],
+    watched: frozenset[int] = frozenset(),
+) -> _Intervals:
+    """Exact [min, max] of every hidden variable in the given blocks (optimal points of the
+    ``watched`` variables are kept)."""
     size = len(lp.cells)
     # The true values are feasible, so they count as a seen point.
     found = _Intervals(
@@ -258,6 +292,7 @@ def _intervals(lp: _AttackerLP, bounds: FloatArray, blocks: Sequence[int]) -> _I
         point_count=np.zeros(size),
         seen_low=lp.values.copy(),
         seen_high=lp.values.copy(),
+        watched=watched,
     )
     if not len(blocks):
         return found
@@ -267,7 +302,7 @@ def _intervals(lp: _AttackerLP, bounds: FloatArray, blocks: Sequence[int]) -> _I
         targets = [int(v) for b in blocks for v in lp.blocks[b][0]]
         solution = lp.linprog(tuple(blocks), targets, sign, _capped(lp, bounds, implied))
         if solution is not None:
-            found.record(solution)
+            found.record(solution, lp)
     for sign, out in ((-1.0, found.high), (1.0, found.low)):
         todo = {b: [int(v) for v in lp.blocks[b][0]] for b in blocks}
         _sweep(lp, bounds, implied, todo, sign, out, found)
@@ -309,7 +344,15 @@ def _sweep(
         solution, unbounded = lp.solve(blocks, targets, sign, bounds)
         for target, is_unbounded in zip(targets, unbounded, strict=True):
             out[target] = np.inf * -sign if is_unbounded else solution[target]
-        found.record(solution)
+        found.record(solution, lp)
+
+
+def _deviation(lp: _AttackerLP, solution: FloatArray, v: int) -> tuple[IntArray, FloatArray]:
+    """The variables of v's block that the solution moves, and their values there."""
+    variables = lp.blocks[int(lp.block_of[v])][0]
+    values = solution[variables]
+    moved = np.abs(values - lp.values[variables]) > 0
+    return variables[moved], values[moved]
 
 
 def _reached(lp: _AttackerLP, seen: FloatArray, limit: FloatArray, v: int, upward: bool) -> bool:
@@ -340,8 +383,11 @@ def audit_system(
         )
     lp = _AttackerLP(system, hidden)
     outsider_bounds = np.column_stack([np.zeros(len(lp.cells)), lp.upper])
-    found = _intervals(lp, outsider_bounds, list(range(len(lp.blocks))))
     variable_of = {int(cell): v for v, cell in enumerate(lp.cells)}
+    watched = frozenset(
+        variable_of[c] for c, r in primaries.requirements.items() if r.insiders and c in variable_of
+    )
+    found = _intervals(lp, outsider_bounds, list(range(len(lp.blocks))), watched)
     intervals = {
         system.ids[cell]: (float(found.low[v]), _finite(found.high[v]))
         for v, cell in enumerate(lp.cells)
@@ -349,7 +395,9 @@ def audit_system(
     exact, under = _outsider_findings(system, primaries, found, variable_of)
     groups = _group_findings(system, primaries, found, variable_of)
     under |= {system.ids[primaries.groups[g].part] for g in groups}
-    insiders = _insider_findings(system, primaries, lp, found, variable_of)
+    own_matrix = _own_matrix(system, lp)
+    insiders = _insider_findings(system, primaries, lp, found, own_matrix)
+    narrowed = _insider_p_findings(primaries, lp, variable_of, own_matrix, found)
     return Audit(
         intervals=intervals,
         exact_disclosures=tuple(sorted(exact)),
@@ -362,6 +410,17 @@ def audit_system(
         ),
         group_disclosures=tuple(sorted(system.ids[primaries.groups[g].total] for g in groups)),
         insider_codes=tuple(insiders),
+        insider_under_protected=_named(system, narrowed),
+        insider_under_codes=tuple(narrowed),
+    )
+
+
+def _named(system: System, pairs: Sequence[tuple[int, int]]) -> tuple[InsiderDisclosure, ...]:
+    return tuple(
+        sorted(
+            (InsiderDisclosure(system.store.labels[c], system.ids[p]) for c, p in pairs),
+            key=lambda d: (d.cell, d.contributor),
+        )
     )
 
 
@@ -383,6 +442,8 @@ def merge_audits(
     refreshed = {ids[f.total] for f in primaries.groups if region[f.part]}
     insiders = [d for d in previous.insider_disclosures if outside(d.cell)]
     codes = [(c, p) for c, p in previous.insider_codes if not region[p]]
+    narrowed = [(c, p) for c, p in previous.insider_under_codes if not region[p]]
+    narrowed += partial.insider_under_codes
     return Audit(
         intervals={k: v for k, v in previous.intervals.items() if outside(k)} | partial.intervals,
         exact_disclosures=tuple(
@@ -403,6 +464,8 @@ def merge_audits(
             )
         ),
         insider_codes=(*codes, *partial.insider_codes),
+        insider_under_protected=_named(system, narrowed),
+        insider_under_codes=tuple(narrowed),
     )
 
 
@@ -452,13 +515,12 @@ def _insider_findings(
     primaries: Primaries,
     lp: _AttackerLP,
     found: _Intervals,
-    variable_of: dict[int, int],
+    own_matrix: sparse.csr_array,
 ) -> list[tuple[int, int]]:
     """(contributor, cell) pairs where a council pins a hidden primary cell it shares."""
     findings: list[tuple[int, int]] = []
     if not len(lp.cells):
         return findings
-    own_matrix = _own_matrix(system, lp)
     suspicious = _suspicious_insiders(lp, found, own_matrix)
     tol = RTOL * np.maximum(1.0, np.abs(lp.values))
     primary = np.isin(lp.cells, np.fromiter(primaries.requirements, np.int64))
@@ -478,16 +540,120 @@ def _insider_findings(
                 candidates[b] = [int(v) for v in chosen]
         if not candidates:
             continue
-        bounds = np.column_stack([own, lp.upper])
-        # Where the council is the only contributor it knows the cell's value outright.
-        sole = (own >= lp.values - RTOL * np.maximum(1.0, np.abs(lp.values))) & (own > 0)
-        bounds[sole, 1] = own[sole]
+        bounds = _insider_bounds(lp, own)
         for b, chosen in list(candidates.items()):
             moved = _moved_by_directions(lp, b, bounds, np.array(chosen, dtype=np.int64), rng)
             candidates[b] = [v for v, gone in zip(chosen, moved, strict=True) if not gone]
         for v in _pinned(lp, bounds, candidates):
             findings.append((contributor, int(lp.cells[v])))
     return findings
+
+
+def _insider_bounds(lp: _AttackerLP, own: FloatArray) -> FloatArray:
+    """What a council knows of each hidden cell: at least its own value, at most the public
+    bound, and the value itself where it is the only contributor."""
+    bounds = np.column_stack([own, lp.upper])
+    sole = (own >= lp.values - RTOL * np.maximum(1.0, np.abs(lp.values))) & (own > 0)
+    bounds[sole, 1] = own[sole]
+    return bounds
+
+
+def _insider_p_findings(
+    primaries: Primaries,
+    lp: _AttackerLP,
+    variable_of: dict[int, int],
+    own_matrix: sparse.csr_array,
+    found: _Intervals,
+) -> list[tuple[int, int]]:
+    """(contributor, cell) pairs where a p%-unsafe cell's second-largest contributor, knowing
+    all of its own figures in every hidden cell at once, bounds the cell too narrowly.
+
+    The council's feasible tables: the outsider's, with its own value as the lower bound of
+    every hidden cell and its sole cells fixed. First a proof without an LP: the outsider's
+    optimal point z for the cell (kept by the sweep) and the true table x are both feasible for
+    the outsider, so ``x + t (z - x)`` is, for t in [0, 1]; the largest t that keeps the
+    council's own cells within its bounds gives a table the council cannot rule out. If that
+    reaches the target, the side is protected. Otherwise one attacker LP per council is
+    maximised (minimised) for each of its remaining cells, one cell per block per solve; a
+    solution that already reaches another queued cell's target proves that one too. The
+    targets are the p% ones of :func:`.rules.p_percent_insiders`.
+    """
+    targets: dict[int, list[tuple[int, float, float]]] = {}
+    for cell, requirement in primaries.requirements.items():
+        v = variable_of.get(cell)
+        if v is None:
+            # A published primary cell is reported as disclosed already.
+            continue
+        for contributor, upper, lower in requirement.insiders:
+            targets.setdefault(contributor, []).append((v, upper, lower))
+    findings: set[tuple[int, int]] = set()
+    for contributor, items in targets.items():
+        own = _own_values(own_matrix, contributor)
+        bounds = _insider_bounds(lp, own)
+        start, stop = own_matrix.indptr[contributor], own_matrix.indptr[contributor + 1]
+        mine = own_matrix.indices[start:stop]
+        for sign in (-1.0, 1.0):
+            goal = {v: (upper if sign < 0 else lower) for v, upper, lower in items}
+            goal = {
+                v: g
+                for v, g in goal.items()
+                if not _scaled_reach(lp, bounds, mine, found.points.get((v, sign)), v, g, sign)
+            }
+            for v in _unreached(lp, bounds, goal, sign):
+                findings.add((contributor, int(lp.cells[v])))
+    return sorted(findings)
+
+
+def _scaled_reach(
+    lp: _AttackerLP,
+    bounds: FloatArray,
+    mine: IntArray,
+    point: tuple[IntArray, FloatArray] | None,
+    v: int,
+    goal: float,
+    sign: float,
+) -> bool:
+    """Whether ``x + t (z - x)`` within the insider's bounds reaches the goal (z: the point)."""
+    if point is None:
+        return False
+    moved, values = point
+    z = lp.values.copy()
+    z[moved] = values
+    step = z[mine] - lp.values[mine]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        room = np.where(
+            step < 0,
+            (lp.values[mine] - bounds[mine, 0]) / -step,
+            np.where(step > 0, (bounds[mine, 1] - lp.values[mine]) / step, np.inf),
+        )
+    t = min(1.0, float(room.min())) if len(room) else 1.0
+    reached = float(lp.values[v]) + t * float(z[v] - lp.values[v])
+    tol = tolerance(float(lp.values[v]))
+    return reached >= goal - tol if sign < 0 else reached <= goal + tol
+
+
+def _unreached(
+    lp: _AttackerLP, bounds: FloatArray, goal: dict[int, float], sign: float
+) -> list[int]:
+    """Variables whose optimum (max for sign -1, min for sign 1) falls short of their goal."""
+    queues: dict[int, list[int]] = {}
+    for v in goal:
+        queues.setdefault(int(lp.block_of[v]), []).append(v)
+    short = []
+
+    def reached(v: int, value: float) -> bool:
+        tol = tolerance(float(lp.values[v]))
+        return value >= goal[v] - tol if sign < 0 else value <= goal[v] + tol
+
+    while any(queues.values()):
+        active = [b for b, q in queues.items() if q]
+        targets = [queues[b].pop(0) for b in active]
+        solution, unbounded = lp.solve(active, targets, sign, bounds)
+        for b, target, is_unbounded in zip(active, targets, unbounded, strict=True):
+            if not is_unbounded and not reached(target, float(solution[target])):
+                short.append(target)
+            queues[b] = [v for v in queues[b] if not reached(v, float(solution[v]))]
+    return short
 
 
 def _moved_by_directions(

@@ -236,13 +236,18 @@ def run(shape: Shape, against: str | None = None) -> dict[str, object]:
     result = (engine.protect if engine is not None else protect)(cells, relations)
     elapsed = time.perf_counter() - started
     statuses = [c.status for c in result.cells]
+    summary = result.summary(_table_kind) if hasattr(result, "summary") else None
     return {
         "cells": len(cells),
         "relations": len(relations),
         "contributors": contributors,
         "primary": statuses.count("primary"),
         "secondary": statuses.count("secondary"),
+        # The reference: the same choice before the trim (None for an engine without it).
+        "secondary_untrimmed": getattr(result, "secondary_untrimmed", None),
         "hidden_cost": sum(c.value for c in result.cells if c.status == "secondary"),
+        "hidden_share": summary["hidden_share"] if summary else None,
+        "hidden_by_kind": _shares(summary) if summary else None,
         "rules_s": result.timings["rules"],
         "suppression_s": result.timings["suppression"],
         "audit_s": result.timings["audit"],
@@ -251,6 +256,24 @@ def run(shape: Shape, against: str | None = None) -> dict[str, object]:
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "passed": result.passed,
     }
+
+
+def _table_kind(cell_id: str) -> str:
+    """Inner cells, type or region margins, or England totals; channels or all channels."""
+    _transaction, channel, kind, region = cell_id.split("|")
+    margin = {(False, False): "inner", (True, True): "england"}.get(
+        (kind == ALL, region == ALL), "margin"
+    )
+    return f"{'all-channels' if channel == ALL else 'channel'} {margin}"
+
+
+def _shares(summary: dict[str, Any]) -> str:
+    """Share hidden per table kind and why (primary rule/group rule/secondary), compactly."""
+    return "; ".join(
+        f"{kind} {tally['hidden_share']:.0%} "
+        f"({tally['primary_rule']}/{tally['group_rule']}/{tally['secondary']})"
+        for kind, tally in summary["tables"].items()
+    )
 
 
 def _engine(against: str | None) -> Any:

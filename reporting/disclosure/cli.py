@@ -57,7 +57,13 @@ def render(result: ProtectionResult) -> dict[str, Any]:
             "insider_disclosures": [
                 {"cell": d.cell, "contributor": d.contributor} for d in audit.insider_disclosures
             ],
+            "insider_under_protected": [
+                {"cell": d.cell, "contributor": d.contributor}
+                for d in audit.insider_under_protected
+            ],
         },
+        # Cells hidden and why, overall and per table (the part of each id before its "|").
+        "summary": result.summary(),
     }
 
 

@@ -87,6 +87,10 @@ class Cell:
     frequency: bool = False
     forced_primary: bool = False
     upper: float | None = None
+    # A public fact (e.g. the number of councils invited in a group, a published response
+    # count): the world knows it already, so it is always published, is never primary, and
+    # every attacker (outsider and insider) uses it as a fixed value of the linked system.
+    public: bool = False
 
 
 @dataclass(frozen=True)
@@ -153,6 +157,8 @@ class System:
     values: FloatArray
     frequency: BoolArray
     forced: BoolArray
+    # Public facts: always published (see Cell.public).
+    public: BoolArray
     count_only: dict[int, int]
     relations: list[tuple[int, tuple[int, ...], bool]]
     matrix: sparse.csr_array
@@ -343,6 +349,7 @@ def build_system(
     values = np.zeros(len(cell_list))
     frequency = np.zeros(len(cell_list), dtype=bool)
     forced = np.zeros(len(cell_list), dtype=bool)
+    public = np.zeros(len(cell_list), dtype=bool)
     upper = np.full(len(cell_list), np.inf)
     count_only: dict[int, int] = {}
     leaf: dict[int, tuple[IntArray, FloatArray]] = {}
@@ -356,6 +363,9 @@ def build_system(
         found = _cell_contributions(cell, interner, is_count=bool(frequency[i]))
         values[i] = _cell_value(cell, found)
         forced[i] = bool(cell.forced_primary)
+        public[i] = bool(cell.public)
+        if forced[i] and public[i]:
+            raise DisclosureInputError(f"cell {cell.id}: a public cell cannot be primary")
         upper[i] = _upper(cell, values[i])
         if found is not None:
             leaf[i] = found
@@ -373,6 +383,7 @@ def build_system(
         values=values,
         frequency=frequency,
         forced=forced,
+        public=public,
         count_only=count_only,
         relations=relation_list,
         matrix=_relation_matrix(relation_list, len(cell_list)),
@@ -542,6 +553,7 @@ def _parse_cell(raw: object) -> Cell:
         "frequency",
         "status",
         "upper",
+        "public",
     }
     if unknown:
         raise DisclosureInputError(f"unknown cell keys: {', '.join(sorted(unknown))}")
@@ -557,6 +569,9 @@ def _parse_cell(raw: object) -> Cell:
     frequency = raw.get("frequency", False)
     if not isinstance(frequency, bool):
         raise DisclosureInputError(f"cell {cell_id}: frequency must be true or false")
+    public = raw.get("public", False)
+    if not isinstance(public, bool):
+        raise DisclosureInputError(f"cell {cell_id}: public must be true or false")
     return Cell(
         id=cell_id,
         value=raw.get("value"),
@@ -565,6 +580,7 @@ def _parse_cell(raw: object) -> Cell:
         frequency=frequency,
         forced_primary=status == "primary",
         upper=raw.get("upper"),
+        public=public,
     )
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .model import BoolArray, FloatArray, Rules, System
+from .model import BoolArray, FloatArray, IntArray, Rules, System
 
 # Reasons a cell is primary (internal only: never printed, since they would reveal parameters).
 MIN_CONTRIBUTORS = "min_contributors"
@@ -39,6 +39,11 @@ class Requirement:
     reasons: tuple[str, ...]
     upper: float
     lower: float
+    # The p% rule protects the largest contribution against the second-largest contributor,
+    # who knows all of its own figures in every table of the release: per such contributor
+    # (code), the values the cell's interval must reach above and below *as that council sees
+    # it*. Reaching ``upper`` here means: upper bound - own value >= (1 + p/100) * x1.
+    insiders: tuple[tuple[int, float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,29 @@ def p_percent_unsafe(total: float, x1: float, x2: float, p: float) -> bool:
 def p_percent_protection(total: float, x1: float, x2: float, p: float) -> float:
     """Distance the interval must reach above (and below) the value under the p% rule."""
     return p / 100 * x1 - (total - x1 - x2)
+
+
+def p_percent_insiders(
+    codes: IntArray, values: FloatArray, total: float, p: float
+) -> tuple[tuple[int, float, float], ...]:
+    """(contributor, upper, lower) targets of a p%-unsafe cell for its second-largest council(s).
+
+    The second-largest contributor x2 subtracts its own value from the upper bound it can
+    derive: the rule needs ``upper - x2 >= (1 + p/100) * x1``, i.e. the interval must reach
+    ``X + UPL`` as that council sees it, and likewise ``X - UPL`` below. Ties: every council
+    whose value equals x2 is a second-largest contributor (when x1 == x2, both top councils).
+    """
+    positive = values > 0
+    codes, values = codes[positive], values[positive]
+    if len(values) < 2:
+        return ()
+    top = np.sort(values)[::-1]
+    x1, x2 = float(top[0]), float(top[1])
+    distance = p_percent_protection(total, x1, x2, p)
+    if distance <= 0:
+        return ()
+    tied = np.abs(values - x2) <= 1e-9 * max(1.0, x2)
+    return tuple((int(code), total + distance, max(0.0, total - distance)) for code in codes[tied])
 
 
 def dominance_unsafe(top: FloatArray, total: float, n: int, k: float) -> bool:
@@ -156,20 +184,31 @@ def find_primaries(system: System, rules: Rules) -> Primaries:
         # Structural zeros (nothing contributed) are published as they are, not suppressed.
         if total == 0 and not positive:
             empty[cell] = not system.forced[cell]
+        if system.public[cell]:
+            # A public fact discloses nothing that the world does not know: never primary.
+            continue
         reasons, distance = assess(total, contributions, count, bool(system.frequency[cell]), rules)
         if system.forced[cell]:
             reasons = (*reasons, FORCED)
         if reasons:
+            insiders = ()
+            if P_PERCENT in reasons and found is not None and rules.p is not None:
+                insiders = p_percent_insiders(found[0], found[1], total, rules.p)
             requirements[cell] = Requirement(
-                cell=cell, reasons=reasons, upper=total + distance, lower=max(0.0, total - distance)
+                cell=cell,
+                reasons=reasons,
+                upper=total + distance,
+                lower=max(0.0, total - distance),
+                insiders=insiders,
             )
     store.clear_derived()
-    groups = group_flags(system, rules)
+    groups = tuple(f for f in group_flags(system, rules) if not system.public[f.part])
     for flag in groups:
         known = requirements.get(flag.part)
         value = float(system.values[flag.part])
         reasons = (*known.reasons, GROUP) if known else (GROUP,)
         upper = known.upper if known else value
         lower = known.lower if known else value
-        requirements[flag.part] = Requirement(flag.part, reasons, upper, lower)
+        insiders = known.insiders if known else ()
+        requirements[flag.part] = Requirement(flag.part, reasons, upper, lower, insiders)
     return Primaries(requirements=requirements, groups=groups, empty=empty)

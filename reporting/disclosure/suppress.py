@@ -68,6 +68,10 @@ PRUNE_TRIES = 8
 KEPT_DEVIATIONS = 64
 # Rounds of insider planning (each round re-checks only the blocks the previous one changed).
 INSIDER_ROUNDS = 3
+# LPs the trim may solve in a block: a floor plus a share of the LPs the block's choice took.
+# The dearest secondary cells are tried first, so most of the gain comes early.
+TRIM_LP_FLOOR = 100
+TRIM_LP_SHARE = 1.0
 # Relative squared residual below which a primary cell counts as fixed for an insider in the
 # null-space screen; the warm LP of the need then decides.
 PINNED_SCREEN = 1e-7
@@ -131,6 +135,16 @@ class Chooser:
         # Per block: deviations found (rows of a ring buffer) and how many were stored.
         self._seen: dict[int, tuple[FloatArray, list[int]]] = {}
         self._falls: dict[tuple[int, int], tuple[FloatArray, FloatArray]] = {}
+        self._owners: dict[int, sparse.csr_array] = {}
+        # Per block: every need satisfied so far (ordered, no repeats), and per need the
+        # deviation that last proved it (sparse: positions in the block and values).
+        self._needs: dict[int, dict[Need, None]] = {}
+        self._witness: dict[Need, tuple[IntArray, FloatArray]] = {}
+        # Whether to trim, and the secondary cells before the trim (a reference for benchmarks).
+        self.trims = True
+        self.untrimmed = 0
+        # LPs solved per block (the trim's allowance is a share of them).
+        self._lps: dict[int, int] = {}
 
     def _blocks(self) -> tuple[list[_Block], IntArray]:
         """Connected blocks of hideable cells (cells that cannot move do not connect)."""
@@ -174,6 +188,8 @@ class Chooser:
         for need in needs:
             block = int(self.block_of[need.weights[0][0]])
             queues.setdefault(block, []).append(need)
+            # Remembered for the trim: every need must still hold after a cell is published.
+            self._needs.setdefault(block, {})[need] = None
         position = 0
         while queues:
             for b in list(queues):
@@ -248,6 +264,115 @@ class Chooser:
             fixed = ~np.any(np.abs(basis) > 1e-9, axis=1) & ~primary[cells]
             if fixed.any():
                 self.hidden[cells[fixed]] = False
+
+    def trim(self, primary: BoolArray, blocks: Sequence[int] | None = None) -> None:
+        """Publish secondary cells that no need requires any more, the dearest first.
+
+        A secondary cell is published when every need the chooser has met in its block (outsider
+        and insider protection of the primary cells, group siblings, insider widths) still has a
+        proving deviation without it: then publishing it changes no primary cell's protection.
+        Only needs whose last proving deviation moves the cell are checked again (the others'
+        deviations stay feasible), each with a warm LP that prefers moving cheap cells, so that
+        its proof rarely stands in the way of the next, cheaper candidate. The cells hidden
+        later in the greedy order often make earlier ones unnecessary; this takes them back.
+
+        Work is bounded per block by a number of LPs (:data:`TRIM_LP_FLOOR` plus
+        :data:`TRIM_LP_SHARE` times the LPs its choice took), not by time: the result does not
+        depend on the machine or on how blocks are split between processes. Cells not tried
+        stay hidden. The audit remains the judge of the result.
+        """
+        region = self._region(blocks)
+        self.untrimmed += int(np.sum(self.hidden & ~primary & region))
+        for b in range(len(self.blocks)) if blocks is None else blocks:
+            needs = self._needs.get(b)
+            block = self.blocks[b]
+            cells = block.cells[self.hidden[block.cells] & ~primary[block.cells]]
+            if not needs or not len(cells):
+                continue
+            allowed = TRIM_LP_FLOOR + TRIM_LP_SHARE * self._lps.get(b, 0)
+            spent = self._lps.get(b, 0)
+            order = cells[np.argsort(-self.system.costs[cells], kind="stable")]
+            for cell in order.tolist():
+                if self._lps.get(b, 0) - spent >= allowed:
+                    break
+                self._try_publish(b, cell, list(needs))
+
+    def _region(self, blocks: Sequence[int] | None) -> BoolArray:
+        if blocks is None:
+            return np.ones(self.system.size, dtype=bool)
+        return self.block_cells(blocks)
+
+    def _try_publish(self, b: int, cell: int, needs: list[Need]) -> bool:
+        position = int(self.local[cell])
+        affected = []
+        for need in needs:
+            witness = self._witness.get(need)
+            if witness is None or position in witness[0]:
+                affected.append(need)
+        self.hidden[cell] = False
+        self.forget(b, np.array([cell]))
+        found = {}
+        for need in affected:
+            y = self._lean(b, need)
+            if y is None and need.alternative is not None:
+                y = self._lean(b, need.alternative)
+            if y is None:
+                self.hidden[cell] = True
+                return False
+            found[need] = _sparse(y)
+        self._witness.update(found)
+        self.stats["trimmed"] = self.stats.get("trimmed", 0) + 1
+        return True
+
+    def _lean(self, b: int, need: Need) -> FloatArray | None:
+        """A deviation of the hidden cells that meets the need and moves few cheap cells.
+
+        The relaxation model of :meth:`_relaxed` with no new cell allowed and every hidden cell
+        priced by its cost per unit of relative movement: the optimum moves few cells, the
+        cheap ones rather than the dear ones that the trim tries to publish next, so that its
+        proof is rarely disturbed. None when the hidden cells cannot meet the need. Needs on
+        several cells go through :meth:`_met` (an LP of the whole deviation).
+        """
+        block = self.blocks[b]
+        if len(need.weights) != 1 or need.weights[0][1] == 0:
+            if not self._met(b, need):
+                return None
+            witness = self._witness.get(need)
+            if witness is None:
+                return np.zeros(len(block.cells))
+            y = np.zeros(len(block.cells))
+            y[witness[0]] = witness[1]
+            return y
+        cell, weight = need.weights[0]
+        n = len(block.cells)
+        fall, rise = self._limits(b, need.insider)
+        fixed = self.hidden[block.cells]
+        values = self.system.values[block.cells]
+        scale = need.target
+        price = (self.system.costs[block.cells] + self.per_cell) / np.maximum(values, 1.0)
+        lower = np.zeros(2 * n)
+        upper = np.concatenate([np.where(fixed, rise, 0.0), np.where(fixed, fall, 0.0)]) / scale
+        cost = np.concatenate([price, price]) * scale
+        j = int(self.local[cell])
+        goal = (1 + TARGET_MARGIN) / abs(weight)
+        side = j if weight > 0 else n + j
+        if upper[side] < goal:
+            return None
+        lower[side] = goal
+        upper[n + j if weight > 0 else j] = 0.0
+        model = self._relaxations.get(b)
+        if model is None:
+            matrix = sparse.hstack([block.matrix, -block.matrix], format="csc")
+            model = LinearProgram(matrix, np.zeros(block.matrix.shape[0]), lower, upper)
+            self._relaxations[b] = model
+        self.stats["lean"] = self.stats.get("lean", 0) + 1
+        self._lps[b] = self._lps.get(b, 0) + 1
+        status, x = model.solve(cost, lower, upper, may_be_infeasible=True)
+        if status != "optimal" or x is None:
+            return None
+        y = (x[:n] - x[n:]) * scale
+        y[np.abs(y) <= 1e-12 * np.maximum(1.0, values)] = 0.0
+        return y
 
     def _pinned_pairs(self, b: int) -> list[tuple[int, int]]:
         """(council, primary cell) pairs of block b where the council pins the cell (screen).
@@ -330,34 +455,57 @@ class Chooser:
         fall = self.system.values[cells].astype(np.float64).copy()
         rise = np.maximum(self.system.upper[cells] - fall, 0.0)
         if insider is not None:
-            store = self.system.store
-            for j, cell in enumerate(cells):
-                own = store.value_of(int(cell), insider)
-                fall[j] = max(0.0, fall[j] - own)
-                if own > 0 and fall[j] <= 1e-9 * max(1.0, own):
-                    # The sole contributor knows the cell exactly: no deviation there helps.
-                    fall[j] = 0.0
-                    rise[j] = 0.0
+            positions, own = self._own(b, insider)
+            fall[positions] = np.maximum(0.0, fall[positions] - own)
+            # The sole contributor knows the cell exactly: no deviation there helps.
+            sole = (own > 0) & (fall[positions] <= 1e-9 * np.maximum(1.0, own))
+            fall[positions[sole]] = 0.0
+            rise[positions[sole]] = 0.0
+        if len(self._falls) > 4096:
+            self._falls.clear()
         self._falls[key] = (fall, rise)
         return fall, rise
 
+    def _own(self, b: int, contributor: int) -> tuple[IntArray, FloatArray]:
+        """Positions in block b of the cells the contributor has a share in, and the shares."""
+        matrix = self._owners.get(b)
+        if matrix is None:
+            store = self.system.store
+            rows, cols, data = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0)]
+            for j, cell in enumerate(self.blocks[b].cells.tolist()):
+                found = store.get(cell)
+                if found is None:
+                    continue
+                rows.append(found[0])
+                cols.append(np.full(len(found[0]), j, dtype=np.int64))
+                data.append(found[1])
+            shape = (len(store.labels), len(self.blocks[b].cells))
+            matrix = sparse.csr_array(
+                (np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))), shape=shape
+            )
+            self._owners[b] = matrix
+        start, stop = matrix.indptr[contributor], matrix.indptr[contributor + 1]
+        return matrix.indices[start:stop].astype(np.int64), matrix.data[start:stop]
+
     def _met(self, b: int, need: Need) -> bool:
         """Whether the cells hidden now already allow a deviation reaching the need's target."""
+        self._witness.pop(need, None)
         weights = self._weights(b, need)
         threshold = need.target * (1 + TARGET_MARGIN) * (1 - TARGET_MARGIN)
-        seen = self._seen.get(b)
-        # Every deviation found earlier in the block is still feasible (cells only get hidden):
-        # if one of them already reaches the target, so does the LP's maximum.
-        if need.insider is None and seen is not None:
-            rows = seen[0][: min(seen[1][0], KEPT_DEVIATIONS)]
-            # Only the need's cells matter: a few columns instead of the whole product.
-            columns = np.unique(self.local[[cell for cell, _ in need.weights]])
-            if float(np.max(rows[:, columns] @ weights[columns])) >= threshold:
-                self.stats["known"] += 1
-                return True
+        known = self._known(b, need, weights, threshold)
+        if known is not None:
+            self.stats["known"] += 1
+            self._witness[need] = _sparse(known)
+            return True
         self.stats["lp"] += 1
+        self._lps[b] = self._lps.get(b, 0) + 1
         met, y = self._reach(b, need, self.hidden[self.blocks[b].cells], weights)
-        if y is not None and need.insider is None:
+        if met and y is not None:
+            # (Unbounded: no witness, the trim re-checks the need with an LP.)
+            self._witness[need] = _sparse(y)
+        if y is not None:
+            # An insider's deviation respects tighter limits: it is an outsider's one as well.
+            seen = self._seen.get(b)
             if seen is None:
                 seen = (np.zeros((KEPT_DEVIATIONS, len(y))), [0])
                 self._seen[b] = seen
@@ -365,6 +513,55 @@ class Chooser:
             seen[0][seen[1][0] % KEPT_DEVIATIONS] = y
             seen[1][0] += 1
         return met
+
+    def _known(
+        self, b: int, need: Need, weights: FloatArray, threshold: float
+    ) -> FloatArray | None:
+        """A deviation found earlier in the block (scaled down) that already meets the need.
+
+        Every deviation found earlier is still feasible for the outsider (cells only get
+        hidden; publishing one drops the deviations that move it). For an insider, who knows
+        its own shares, a deviation y is scaled by the largest t <= 1 that keeps every cell of
+        the insider within its limits; ``t y`` is then feasible for it (the relations are
+        homogeneous in y).
+        """
+        seen = self._seen.get(b)
+        if seen is None:
+            return None
+        rows = seen[0][: min(seen[1][0], KEPT_DEVIATIONS)]
+        if not len(rows):
+            return None
+        # Only the need's cells matter: a few columns instead of the whole product.
+        columns = np.unique(self.local[[cell for cell, _ in need.weights]])
+        reached = rows[:, columns] @ weights[columns]
+        scale = np.ones(len(rows))
+        if need.insider is not None:
+            positions, _own = self._own(b, need.insider)
+            if len(positions):
+                fall, rise = self._limits(b, need.insider)
+                moves = rows[:, positions]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    room = np.where(
+                        moves < 0,
+                        fall[positions] / -moves,
+                        np.where(moves > 0, rise[positions] / moves, np.inf),
+                    )
+                scale = np.minimum(1.0, room.min(axis=1))
+                reached = reached * scale
+        best = int(np.argmax(reached))
+        return rows[best] * scale[best] if reached[best] >= threshold else None
+
+    def forget(self, b: int, cells: IntArray) -> None:
+        """Drop the remembered deviations of block b that move any of these (published) cells."""
+        seen = self._seen.get(b)
+        if seen is None:
+            return
+        count = min(seen[1][0], KEPT_DEVIATIONS)
+        rows = seen[0][:count]
+        keep = ~np.any(np.abs(rows[:, self.local[cells]]) > 0, axis=1)
+        kept = rows[keep].copy()
+        seen[0][: len(kept)] = kept
+        seen[1][0] = len(kept)
 
     def _reach(
         self, b: int, need: Need, fixed: BoolArray, weights: FloatArray
@@ -575,16 +772,32 @@ class Chooser:
         return block.cells[free[picked]]
 
 
+def _sparse(y: FloatArray) -> tuple[IntArray, FloatArray]:
+    moved = np.flatnonzero(y)
+    return moved, y[moved]
+
+
 def needs_for_primaries(system: System, primaries: Primaries) -> list[Need]:
-    """Protection needs of every primary cell, largest protection first."""
+    """Protection needs of every primary cell, largest protection first.
+
+    A p%-unsafe cell is protected against its second-largest contributor with that council's
+    own figures known everywhere (:func:`insider_p_needs`). The council's feasible tables are a
+    subset of the outsider's, so its need implies the outsider's need for the same target, which
+    is then left out.
+    """
     needs = []
     for cell, requirement in primaries.requirements.items():
         value = float(system.values[cell])
         up = requirement.upper - value
         down = value - requirement.lower
-        if up > 0:
+        covered_up = covered_down = False
+        for contributor, upper, lower in requirement.insiders:
+            needs.extend(insider_p_needs(system, cell, contributor, upper, lower))
+            covered_up |= upper >= requirement.upper
+            covered_down |= lower <= requirement.lower
+        if up > 0 and not covered_up:
             needs.append(Need(((cell, 1.0),), up))
-        if down > 0:
+        if down > 0 and not covered_down:
             needs.append(Need(((cell, -1.0),), down))
         if up <= 0 and down <= 0:
             needs.append(width_need(cell, value))
@@ -592,6 +805,19 @@ def needs_for_primaries(system: System, primaries: Primaries) -> list[Need]:
         # Some zero sibling must be able to hold a council: then the answers are not all known.
         needs.append(Need(tuple((s, 1.0) for s in flag.siblings), 1.0))
     needs.sort(key=lambda need: -need.target)
+    return needs
+
+
+def insider_p_needs(
+    system: System, cell: int, contributor: int, upper: float, lower: float
+) -> list[Need]:
+    """The p% needs of a cell against one second-largest contributor (its own shares known)."""
+    value = float(system.values[cell])
+    needs = []
+    if upper > value:
+        needs.append(Need(((cell, 1.0),), upper - value, insider=contributor))
+    if lower < value:
+        needs.append(Need(((cell, -1.0),), value - lower, insider=contributor))
     return needs
 
 

@@ -81,3 +81,36 @@ def example_f(x12: list) -> tuple[list[Cell], list[Relation]]:
 
 
 F_HIDDEN = ("1|1", "1|2", "2|1", "2|2")
+
+
+# A type x region table with its margins where the p% cell r1|a (E1 100, E2 95, E3 2) is safe
+# against every outsider with the hypercube r1|a, r1|b, r2|a, r2|b, but E2 also gives 30 of
+# r1|b's 37: knowing that, it bounds r1|a at 204, under 95 + 1.1 x 100 = 205.
+INSIDER_TABLE = {
+    "r1|a": [("E1", 100), ("E2", 95), ("E3", 2)],
+    "r1|b": [("E2", 30), ("E4", 4), ("E5", 3)],
+    "r1|c": [("E12", 20), ("E13", 15), ("E14", 15)],
+    "r2|a": [("E6", 40), ("E7", 30), ("E8", 30)],
+    "r2|b": [("E9", 20), ("E10", 20), ("E11", 20)],
+    "r2|c": [("E15", 25), ("E16", 25), ("E17", 20)],
+}
+INSIDER_HYPERCUBE = ("r1|a", "r1|b", "r2|a", "r2|b")
+
+
+def insider_table() -> tuple[list[Cell], list[Relation]]:
+    """:data:`INSIDER_TABLE` with row, column and grand totals."""
+    values = {k: sum(v for _, v in given) for k, given in INSIDER_TABLE.items()}
+    cells = [Cell(k, contributions=given) for k, given in INSIDER_TABLE.items()]
+    relations = []
+    for row in ("r1", "r2"):
+        parts = tuple(f"{row}|{col}" for col in "abc")
+        cells.append(Cell(f"{row}|all", value=sum(values[p] for p in parts)))
+        relations.append(Relation(f"{row}|all", parts))
+    for col in "abc":
+        parts = (f"r1|{col}", f"r2|{col}")
+        cells.append(Cell(f"all|{col}", value=sum(values[p] for p in parts)))
+        relations.append(Relation(f"all|{col}", parts))
+    cells.append(Cell("all|all", value=sum(values.values())))
+    relations.append(Relation("all|all", ("all|a", "all|b", "all|c")))
+    relations.append(Relation("all|all", ("r1|all", "r2|all")))
+    return cells, relations

@@ -9,6 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from reporting.disclosure import Cell, Relation
+
+from .examples import INSIDER_TABLE, insider_table
+from .insider_check import insider_p_violations
+
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -90,9 +95,15 @@ def test_cli_protect_prints_statuses_intervals_and_a_passed_audit(tmp_path: Path
         "exact_disclosures": [],
         "under_protected": [],
         "insider_disclosures": [],
+        "insider_under_protected": [],
     }
-    # Rule parameters are confidential: nothing but cells and the audit is printed.
-    assert set(output) == {"cells", "audit"}
+    # Rule parameters are confidential: nothing but cells, the audit and counts is printed.
+    assert set(output) == {"cells", "audit", "summary"}
+    summary = output["summary"]
+    assert summary["hidden"] == sum(c["value"] is None for c in output["cells"])
+    assert summary["primary_rule"] == sum(c["status"] == "primary" for c in output["cells"])
+    assert summary["secondary"] == sum(c["status"] == "secondary" for c in output["cells"])
+    assert set(summary["tables"]) == {"A", "B", "C", "T"}
     assert all(set(c) == {"id", "status", "value", "interval"} for c in output["cells"])
 
 
@@ -167,3 +178,49 @@ BAD_INPUTS = {
 def test_cli_inconsistent_input_is_refused_with_one_line(tmp_path: Path, name: str) -> None:
     document, fragment = BAD_INPUTS[name]
     _assert_refused(_run("protect", _write(tmp_path, document)), fragment)
+
+
+def _insider_document(costs: dict, changes: dict) -> tuple[dict, list[Cell], list[Relation]]:
+    """The insider table of the examples as CLI input (named councils), with changed cells."""
+    given = {**INSIDER_TABLE, **changes}
+    cells, relations = insider_table()
+    cells = [Cell(c.id, contributions=given[c.id]) if c.id in given else c for c in cells]
+    document = {
+        "rules": {"min_contributors": 3, "p": 10},
+        "cells": [
+            {"id": c.id, "contributions": [{"contributor": k, "value": v} for k, v in given[c.id]]}
+            if c.id in given
+            else {"id": c.id, "value": c.value}
+            for c in cells
+        ],
+        "relations": [{"total": r.total, "parts": list(r.parts)} for r in relations],
+        "costs": costs,
+    }
+    return document, cells, relations
+
+
+INSIDER_CASES = {
+    # The cheapest outsider-safe pattern is the hypercube r1|a, r1|b, r2|a, r2|b; E2 gives 30
+    # of r1|b's 37 and would bound its neighbour E1 (100 in r1|a) at 109 < 110.
+    "upper side": ({}, {}),
+    # The same with the other column dear: the pattern must find another way round.
+    "upper side, column c dear": ({"r1|c": 1000, "r2|c": 1000}, {}),
+    # E2 also gives 58 of r2|b's 60: from below as well it would pin E1 within 10%.
+    "both sides": ({}, {"r2|b": [("E2", 58), ("E9", 1), ("E10", 1)]}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INSIDER_CASES))
+def test_cli_protects_p_cells_against_the_second_largest_council(tmp_path: Path, name) -> None:
+    document, cells, relations = _insider_document(*INSIDER_CASES[name])
+    completed = _run("protect", _write(tmp_path, document))
+    assert completed.returncode == 0, completed.stderr
+    output = json.loads(completed.stdout)
+    assert output["audit"]["passed"] is True
+    assert output["audit"]["insider_under_protected"] == []
+    hidden = [c["id"] for c in output["cells"] if c["status"] in ("primary", "secondary")]
+    assert "r1|a" in hidden
+    # An LP outside the engine, with all of E2's figures known at once, agrees.
+    assert insider_p_violations(cells, relations, hidden) == []
+    # The hypercube that the outsider's protection levels accept is not what was chosen.
+    assert insider_p_violations(cells, relations, ["r1|a", "r1|b", "r2|a", "r2|b"])
