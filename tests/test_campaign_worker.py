@@ -19,9 +19,11 @@ import os
 import re
 import threading
 import time
+from io import StringIO
 
 import pytest
 import redis
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 
@@ -157,3 +159,31 @@ def test_300_invitations_arrive_exactly_once_when_the_worker_is_killed_mid_batch
         assert page.status_code == 200
         number = message["To"][2:5]
         assert f"Test council {number}".encode() in page.content
+
+
+def test_send_invitations_wait_follows_a_real_worker_until_the_batch_is_sent(
+    broker, survey, tmp_path
+):
+    """--wait shows the batch as a real worker sends it, and the health check stays 200."""
+    survey.chosen_authorities.set(
+        make_authority(
+            f"E06000{n:03d}",
+            official_name=f"Test council {n:03d}",
+            chief_executive_name=f"Chief Executive {n:03d}",
+            chief_executive_email=f"ce{n:03d}@council.example",
+        )
+        for n in range(1, 21)
+    )
+    with SmtpSink() as sink:
+        env = worker_environment(
+            database_url=_database_url(), redis_url=broker, smtp_port=sink.port
+        )
+        log = tmp_path / "worker.log"
+        with CeleryWorker(env, log=log):
+            out = StringIO()
+            call_command("send_invitations", survey.slug, "--wait", "--timeout", "120", stdout=out)
+            assert Client().get("/healthz/email").status_code == 200
+        assert sink.count() == 20, log.read_text()
+    lines = out.getvalue().splitlines()
+    assert lines[-1] == "Invitations: 20 of 20 sent, 0 queued, 0 failed"
+    assert all(line.startswith("Invitations: ") for line in lines[1:])

@@ -50,6 +50,8 @@ def test_setup_demo_builds_everything_once_and_is_safe_to_repeat(settings):
     hartlepool = next(c for c in councils if c.gss_code == "E06000001")
     assert hartlepool.chief_executive_email == "chief.executive@hartlepool.example"
     assert hartlepool.chief_executive_name == "Demo Chief Executive of Hartlepool"
+    # Numbers for chasing by phone from Ofcom's range for drama: they reach no one.
+    assert all(c.switchboard_phone.startswith("01632 960") for c in councils)
     report = invitations_send(survey=demo)
     assert (report.queued, report.skipped) == (353, {})
     assert set(OutboundEmail.objects.values_list("to_address", flat=True)) == {
