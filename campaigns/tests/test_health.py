@@ -7,10 +7,10 @@ import pytest
 import time_machine
 from django.test import Client
 from django.utils import timezone
-from surveys.emails import email_send
 
 from campaigns.services import invitations_send
 from outbox.models import EmailStatus, OutboundEmail
+from outbox.sending import email_send
 
 pytestmark = pytest.mark.django_db
 MINUTE = datetime.timedelta(minutes=1)

@@ -7,12 +7,12 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
-from surveys.emails import email_send
 
 from campaigns.models import SendBatch
 from campaigns.progress import batch_progress, batch_wait
 from campaigns.services import invitations_send
 from outbox.models import EmailStatus, OutboundEmail
+from outbox.sending import email_send
 
 from .conftest import make_council
 
