@@ -130,7 +130,7 @@ def test_a_superuser_reads_no_answers_without_the_data_stewards_role(submitted, 
         page = client.get(url)
         assert page.status_code == 403, url
         assert b"Acme CRM" not in page.content
-    assert client.get(reverse("signed-in"))["Location"] == reverse("home")
+    assert client.get(reverse("signed-in"))["Location"] == reverse("admin:index")
     assert not ResponseAccess.objects.exists()
     root.groups.add(Group.objects.get(name=DATA_STEWARDS))
     client.force_login(User.objects.get(pk=root.pk))
