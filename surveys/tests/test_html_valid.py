@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 
 from survey_site import ratelimit
 from surveys.contributors import contributor_add, contributor_link
@@ -45,6 +45,12 @@ def collect_pages(response) -> dict[str, bytes]:
         sections=[section], all_sections=False, can_submit=False, actor="holder",
     )  # fmt: skip
     pages["contributor-change"] = respondent.get(f"/survey/contributors/{contributor.pk}/").content
+    with override_settings(CONTRIBUTORS_MAX=1):  # refused with an error for the whole form
+        pages["contributors-limit"] = respondent.post(
+            "/survey/contributors/",
+            {"name": "Kim", "email": "kim@council.example", "sections": "all"},
+        ).content
+    assert b"You can have up to 1 contributor at once." in pages["contributors-limit"]
     pages["contributor-remove"] = respondent.get(
         f"/survey/contributors/{contributor.pk}/remove/"
     ).content
