@@ -32,6 +32,9 @@ def get(name: str) -> int:
     return int(getattr(settings, name, DEFAULTS[name]))
 
 
+LINK_LOST = "The link in this email could not be restored: resend it"
+
+
 class OutboxPolicy:
     """What the layers above decide about an email as it is sent. This default sends
     every email as it was queued; settings.OUTBOX_POLICY names the project's subclass."""
@@ -48,7 +51,7 @@ class OutboxPolicy:
     def link_url(self, email: OutboundEmail) -> tuple[str, str]:
         """The URL to put in place of the marker, or ("reason", "") when the email must not
         go. May set email.link to the link actually used; it is saved with the outcome."""
-        return "The link in this email could not be restored: resend it", ""
+        return LINK_LOST, ""
 
 
 def policy() -> OutboxPolicy:

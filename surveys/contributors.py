@@ -99,7 +99,7 @@ def _check_limits(response: Response, now) -> None:
     most = settings.CONTRIBUTORS_MAX
     if response.contributors.filter(revoked_at__isnull=True).count() >= most:
         raise ContributorRefused(
-            f"You can have up to {most} contributors at once. Remove one before adding another."
+            f"You can have up to {_count(most)} at once. Remove one before adding another."
         )
     per_hour = settings.CONTRIBUTOR_INVITATIONS_PER_HOUR
     hour = datetime.timedelta(hours=1)
@@ -111,7 +111,7 @@ def _check_limits(response: Response, now) -> None:
     if len(recent) >= per_hour:
         minutes = math.ceil((recent[-1] + hour - now).total_seconds() / 60)
         raise ContributorRefused(
-            f"You have added {per_hour} contributors in the last hour. You can add another "
+            f"You have added {_count(per_hour)} in the last hour. You can add another "
             f"in {minutes} minute{pluralize(minutes)}."
         )
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 
 from authorities.choices import LinkKind
-from outbox.conf import OutboxPolicy
+from outbox.conf import LINK_LOST, OutboxPolicy
 from outbox.models import OutboundEmail
 from outbox.sending import CANCELLED
 from surveys.models import EmailKind
@@ -28,7 +28,6 @@ LINK_KINDS = (
     EmailKind.CONTRIBUTOR_ADDED,
     EmailKind.CONTRIBUTOR_REASSIGNED,
 )
-LINK_LOST = "The link in this email could not be restored: resend it"
 LINK_REVOKED = f"{CANCELLED}: the council's link was revoked"
 CONTRIBUTOR_REMOVED = f"{CANCELLED}: the contributor was removed"
 # Not cancelled: the tracker offers to resend it, to the address the holder has now.

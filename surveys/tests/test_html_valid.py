@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.test import Client
+from django.test import Client, override_settings
 
 from surveys.contributors import contributor_add, contributor_link
 from surveys.services import link_issue, link_url
@@ -50,6 +50,12 @@ def collect_pages(response) -> dict[str, bytes]:
         sections=[section], all_sections=False, can_submit=False, actor="holder",
     )  # fmt: skip
     pages["contributor-change"] = respondent.get(f"/survey/contributors/{contributor.pk}/").content
+    with override_settings(CONTRIBUTORS_MAX=1):  # refused with an error for the whole form
+        pages["contributors-limit"] = respondent.post(
+            "/survey/contributors/",
+            {"name": "Kim", "email": "kim@council.example", "sections": "all"},
+        ).content
+    assert b"You can have up to 1 contributor at once." in pages["contributors-limit"]
     pages["contributor-remove"] = respondent.get(
         f"/survey/contributors/{contributor.pk}/remove/"
     ).content
