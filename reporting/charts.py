@@ -2,10 +2,16 @@
 
 Each bar carries its value as text, so the chart reads in greyscale; a hidden figure has no
 bar, only "[c]". Every chart is shown next to the table it draws.
+
+Each chart is drawn twice: wide (labels left of the bars) for desktop screens, and narrow
+(each label above its bar, wrapped) for phones and tablets. An SVG scales its text with its
+width, so the wide drawing squeezed onto a 375 px phone had 5 px labels; the narrow one is
+drawn 360 units wide, close to a phone's width, and the page's CSS shows one or the other.
 """
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 from reporting.selectors import Shown
@@ -15,6 +21,11 @@ LABEL_WIDTH = 450
 VALUE_SPACE = 90
 BAR_HEIGHT = 22
 GAP = 8
+NARROW_WIDTH = 360
+NARROW_VALUE_SPACE = 110
+NARROW_LINE = 20  # 16-unit text
+NARROW_LABEL_CHARS = 36
+NARROW_GAP = 14
 
 
 @dataclass(frozen=True)
@@ -29,6 +40,18 @@ class Bar:
 
 
 @dataclass(frozen=True)
+class NarrowBar:
+    """A bar of the narrow drawing: its label on lines of their own, above the bar."""
+
+    lines: tuple[tuple[str, float], ...]  # (text, baseline y)
+    text: str
+    y: float
+    width: float
+    text_x: float
+    text_y: float
+
+
+@dataclass(frozen=True)
 class BarChart:
     title: str
     description: str
@@ -36,6 +59,29 @@ class BarChart:
     height: int
     width: int = WIDTH
     label_width: int = LABEL_WIDTH
+    narrow_bars: tuple[NarrowBar, ...] = ()
+    narrow_height: int = 0
+    narrow_width: int = NARROW_WIDTH
+
+
+def _narrow(items: list[tuple[str, Shown]], top: float) -> tuple[tuple[NarrowBar, ...], int]:
+    span = NARROW_WIDTH - NARROW_VALUE_SPACE
+    bars, y = [], 0.0
+    for label, value in items:
+        lines = []
+        for line in textwrap.wrap(label, NARROW_LABEL_CHARS) or [""]:
+            y += NARROW_LINE
+            lines.append((line, y - 5))
+        width = 0.0 if value.number is None else max(1.0, value.number / top * span)
+        bar_y = y + 2
+        bars.append(
+            NarrowBar(
+                tuple(lines), value.text, bar_y, round(width, 1), round(width + 6, 1),
+                bar_y + BAR_HEIGHT * 0.75,
+            )
+        )  # fmt: skip
+        y = bar_y + BAR_HEIGHT + NARROW_GAP
+    return tuple(bars), int(y)
 
 
 def bar_chart(title: str, description: str, items: list[tuple[str, Shown]]) -> BarChart:
@@ -59,4 +105,8 @@ def bar_chart(title: str, description: str, items: list[tuple[str, Shown]]) -> B
             )
         )
     height = GAP + len(items) * (BAR_HEIGHT + GAP)
-    return BarChart(title, description, tuple(bars), height)
+    narrow_bars, narrow_height = _narrow(items, top)
+    return BarChart(
+        title, description, tuple(bars), height,
+        narrow_bars=narrow_bars, narrow_height=narrow_height,
+    )  # fmt: skip

@@ -203,19 +203,16 @@ def release_labels(*, release: Release) -> Labels:
     questionnaire = release.survey.questionnaire
     from surveys.models import Question
 
+    channels = list(questionnaire.channels.values_list("code", "name", "default_unit_cost"))
     return Labels(
         transactions=dict(questionnaire.transactions.values_list("slug", "name")),
-        channels=dict(questionnaire.channels.values_list("code", "name")),
+        channels={code: name for code, name, _cost in channels},
         questions=dict(
             Question.objects.filter(section__questionnaire=questionnaire).values_list(
                 "slug", "text"
             )
         ),
-        uncosted=frozenset(
-            questionnaire.channels.filter(default_unit_cost__isnull=True).values_list(
-                "code", flat=True
-            )
-        ),
+        uncosted=frozenset(code for code, _name, cost in channels if cost is None),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -155,14 +156,36 @@ def answers(request: HttpRequest, slug: str) -> HttpResponse:
     offered, and the questions of the other sections (frequency tables)."""
     survey, release = _ready(slug)
     labels = selectors.release_labels(release=release)
+    # One transaction at a time (all of them made a 37,000 px page), chosen from the list.
+    transaction = request.GET.get("transaction") or next(iter(labels.transactions), "")
+    if transaction not in labels.transactions:
+        raise Http404("Unknown transaction")
     view = selectors.release_view(release=release)
+    name = labels.transaction(transaction)
     context = _context(request, survey, release, "answers")
-    context["tables"] = [
-        selectors.table_provision(view, labels),
-        selectors.table_end_to_end(view, labels),
-        selectors.table_offered(view, labels),
-        selectors.table_answers(view, labels),
-    ]
+    context.update(
+        {
+            "transactions": labels.transactions,
+            "transaction": transaction,
+            "transaction_name": name,
+            "transaction_tables": [
+                # The chosen transaction's rows, without the column naming it.
+                replace(
+                    table,
+                    title=f"{table.title} ({name})",
+                    head=table.head[1:],
+                    rows=[row[1:] for row in table.rows if row[0] == name],
+                    label_columns=table.label_columns - 1,
+                )
+                for table in (
+                    selectors.table_provision(view, labels),
+                    selectors.table_end_to_end(view, labels),
+                    selectors.table_offered(view, labels),
+                )
+            ],
+            "tables": [selectors.table_answers(view, labels)],
+        }
+    )
     return render(request, "reporting/answers.html", context)
 
 
