@@ -70,8 +70,8 @@ KEPT_DEVIATIONS = 64
 INSIDER_ROUNDS = 3
 # LPs the trim may solve in a block: a floor plus a share of the LPs the block's choice took.
 # The dearest secondary cells are tried first, so most of the gain comes early.
-TRIM_LP_FLOOR = 100
-TRIM_LP_SHARE = 1.0
+TRIM_LP_FLOOR = 20
+TRIM_LP_SHARE = 0.25
 # Relative squared residual below which a primary cell counts as fixed for an insider in the
 # null-space screen; the warm LP of the need then decides.
 PINNED_SCREEN = 1e-7
@@ -310,19 +310,43 @@ class Chooser:
             if witness is None or position in witness[0]:
                 affected.append(need)
         self.hidden[cell] = False
-        self.forget(b, np.array([cell]))
         found = {}
         for need in affected:
-            y = self._lean(b, need)
+            y = self._without(b, need, position)
             if y is None and need.alternative is not None:
-                y = self._lean(b, need.alternative)
+                y = self._without(b, need.alternative, position)
             if y is None:
                 self.hidden[cell] = True
                 return False
             found[need] = _sparse(y)
+        self.forget(b, np.array([cell]))
+        for y in {id(w): w for w in found.values()}.values():
+            dense = np.zeros(len(self.blocks[b].cells))
+            dense[y[0]] = y[1]
+            self._remember(b, dense)
         self._witness.update(found)
         self.stats["trimmed"] = self.stats.get("trimmed", 0) + 1
         return True
+
+    def _without(self, b: int, need: Need, position: int) -> FloatArray | None:
+        """A deviation meeting the need that leaves the cell at ``position`` alone: one of
+        the remembered ones if it can, else the LP of :meth:`_lean`."""
+        if len(need.weights) == 1 and need.weights[0][1] != 0:
+            weights = self._weights(b, need)
+            threshold = need.target * (1 + TARGET_MARGIN) * (1 - TARGET_MARGIN)
+            known = self._known(b, need, weights, threshold, position)
+            if known is not None:
+                return known
+        return self._lean(b, need)
+
+    def _remember(self, b: int, y: FloatArray) -> None:
+        seen = self._seen.get(b)
+        if seen is None:
+            seen = (np.zeros((KEPT_DEVIATIONS, len(y))), [0])
+            self._seen[b] = seen
+        # The oldest deviation is overwritten first.
+        seen[0][seen[1][0] % KEPT_DEVIATIONS] = y
+        seen[1][0] += 1
 
     def _lean(self, b: int, need: Need) -> FloatArray | None:
         """A deviation of the hidden cells that meets the need and moves few cheap cells.
@@ -505,17 +529,16 @@ class Chooser:
             self._witness[need] = _sparse(y)
         if y is not None:
             # An insider's deviation respects tighter limits: it is an outsider's one as well.
-            seen = self._seen.get(b)
-            if seen is None:
-                seen = (np.zeros((KEPT_DEVIATIONS, len(y))), [0])
-                self._seen[b] = seen
-            # The oldest deviation is overwritten first.
-            seen[0][seen[1][0] % KEPT_DEVIATIONS] = y
-            seen[1][0] += 1
+            self._remember(b, y)
         return met
 
     def _known(
-        self, b: int, need: Need, weights: FloatArray, threshold: float
+        self,
+        b: int,
+        need: Need,
+        weights: FloatArray,
+        threshold: float,
+        leave: int | None = None,
     ) -> FloatArray | None:
         """A deviation found earlier in the block (scaled down) that already meets the need.
 
@@ -529,6 +552,9 @@ class Chooser:
         if seen is None:
             return None
         rows = seen[0][: min(seen[1][0], KEPT_DEVIATIONS)]
+        if leave is not None:
+            # Only deviations that leave this cell (about to be published) alone.
+            rows = rows[rows[:, leave] == 0]
         if not len(rows):
             return None
         # Only the need's cells matter: a few columns instead of the whole product.
