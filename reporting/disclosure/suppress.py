@@ -310,34 +310,51 @@ class Chooser:
             if witness is None or position in witness[0]:
                 affected.append(need)
         self.hidden[cell] = False
-        found = {}
+        found: dict[Need, tuple[IntArray, FloatArray]] = {}
         for need in affected:
-            y = self._without(b, need, position)
-            if y is None and need.alternative is not None:
-                y = self._without(b, need.alternative, position)
-            if y is None:
+            witness = self._without(b, need, position)
+            if witness is None and need.alternative is not None:
+                witness = self._without(b, need.alternative, position)
+            if witness is None:
                 self.hidden[cell] = True
                 return False
-            found[need] = _sparse(y)
+            found[need] = witness
         self.forget(b, np.array([cell]))
-        for y in {id(w): w for w in found.values()}.values():
-            dense = np.zeros(len(self.blocks[b].cells))
-            dense[y[0]] = y[1]
-            self._remember(b, dense)
+        n = len(self.blocks[b].cells)
+        for moved, values in {id(w): w for w in found.values()}.values():
+            if len(values) == len(moved):
+                dense = np.zeros(n)
+                dense[moved] = values
+                self._remember(b, dense)
         self._witness.update(found)
         self.stats["trimmed"] = self.stats.get("trimmed", 0) + 1
         return True
 
-    def _without(self, b: int, need: Need, position: int) -> FloatArray | None:
-        """A deviation meeting the need that leaves the cell at ``position`` alone: one of
-        the remembered ones if it can, else the LP of :meth:`_lean`."""
+    def _without(self, b: int, need: Need, position: int) -> tuple[IntArray, FloatArray] | None:
+        """A proof of the need that leaves the cell at ``position`` (being published) alone.
+
+        One of the remembered deviations if it can (those that move the cell do not count),
+        else the LP of :meth:`_lean` (or, for a need on several cells, of :meth:`_reach`).
+        Returns the proof as a sparse deviation; an unbounded LP has none, so its proof is
+        every hidden cell of the block with no values (checked again whenever one is published,
+        and never remembered as a deviation). None: the need fails without the cell.
+        """
+        block = self.blocks[b]
+        weights = self._weights(b, need)
+        threshold = need.target * (1 + TARGET_MARGIN) * (1 - TARGET_MARGIN)
+        known = self._known(b, need, weights, threshold, position)
+        if known is not None:
+            return _sparse(known)
         if len(need.weights) == 1 and need.weights[0][1] != 0:
-            weights = self._weights(b, need)
-            threshold = need.target * (1 + TARGET_MARGIN) * (1 - TARGET_MARGIN)
-            known = self._known(b, need, weights, threshold, position)
-            if known is not None:
-                return known
-        return self._lean(b, need)
+            y = self._lean(b, need)
+            return None if y is None else _sparse(y)
+        self._lps[b] = self._lps.get(b, 0) + 1
+        met, y = self._reach(b, need, self.hidden[block.cells], weights)
+        if not met:
+            return None
+        if y is None:
+            return np.flatnonzero(self.hidden[block.cells]), np.zeros(0)
+        return _sparse(y)
 
     def _remember(self, b: int, y: FloatArray) -> None:
         seen = self._seen.get(b)
@@ -355,18 +372,9 @@ class Chooser:
         priced by its cost per unit of relative movement: the optimum moves few cells, the
         cheap ones rather than the dear ones that the trim tries to publish next, so that its
         proof is rarely disturbed. None when the hidden cells cannot meet the need. Needs on
-        several cells go through :meth:`_met` (an LP of the whole deviation).
+        several cells use :meth:`_reach`.
         """
         block = self.blocks[b]
-        if len(need.weights) != 1 or need.weights[0][1] == 0:
-            if not self._met(b, need):
-                return None
-            witness = self._witness.get(need)
-            if witness is None:
-                return np.zeros(len(block.cells))
-            y = np.zeros(len(block.cells))
-            y[witness[0]] = witness[1]
-            return y
         cell, weight = need.weights[0]
         n = len(block.cells)
         fall, rise = self._limits(b, need.insider)
