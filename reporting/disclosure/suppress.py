@@ -70,8 +70,8 @@ KEPT_DEVIATIONS = 64
 INSIDER_ROUNDS = 3
 # LPs the trim may solve in a block: a floor plus a share of the LPs the block's choice took.
 # The dearest secondary cells are tried first, so most of the gain comes early.
-TRIM_LP_FLOOR = 100
-TRIM_LP_SHARE = 1.0
+TRIM_LP_FLOOR = 20
+TRIM_LP_SHARE = 0.25
 # Relative squared residual below which a primary cell counts as fixed for an insider in the
 # null-space screen; the warm LP of the need then decides.
 PINNED_SCREEN = 1e-7
@@ -310,19 +310,60 @@ class Chooser:
             if witness is None or position in witness[0]:
                 affected.append(need)
         self.hidden[cell] = False
-        self.forget(b, np.array([cell]))
-        found = {}
+        found: dict[Need, tuple[IntArray, FloatArray]] = {}
         for need in affected:
-            y = self._lean(b, need)
-            if y is None and need.alternative is not None:
-                y = self._lean(b, need.alternative)
-            if y is None:
+            witness = self._without(b, need, position)
+            if witness is None and need.alternative is not None:
+                witness = self._without(b, need.alternative, position)
+            if witness is None:
                 self.hidden[cell] = True
                 return False
-            found[need] = _sparse(y)
+            found[need] = witness
+        self.forget(b, np.array([cell]))
+        n = len(self.blocks[b].cells)
+        for moved, values in {id(w): w for w in found.values()}.values():
+            if len(values) == len(moved):
+                dense = np.zeros(n)
+                dense[moved] = values
+                self._remember(b, dense)
         self._witness.update(found)
         self.stats["trimmed"] = self.stats.get("trimmed", 0) + 1
         return True
+
+    def _without(self, b: int, need: Need, position: int) -> tuple[IntArray, FloatArray] | None:
+        """A proof of the need that leaves the cell at ``position`` (being published) alone.
+
+        One of the remembered deviations if it can (those that move the cell do not count),
+        else the LP of :meth:`_lean` (or, for a need on several cells, of :meth:`_reach`).
+        Returns the proof as a sparse deviation; an unbounded LP has none, so its proof is
+        every hidden cell of the block with no values (checked again whenever one is published,
+        and never remembered as a deviation). None: the need fails without the cell.
+        """
+        block = self.blocks[b]
+        weights = self._weights(b, need)
+        threshold = need.target * (1 + TARGET_MARGIN) * (1 - TARGET_MARGIN)
+        known = self._known(b, need, weights, threshold, position)
+        if known is not None:
+            return _sparse(known)
+        if len(need.weights) == 1 and need.weights[0][1] != 0:
+            y = self._lean(b, need)
+            return None if y is None else _sparse(y)
+        self._lps[b] = self._lps.get(b, 0) + 1
+        met, y = self._reach(b, need, self.hidden[block.cells], weights)
+        if not met:
+            return None
+        if y is None:
+            return np.flatnonzero(self.hidden[block.cells]), np.zeros(0)
+        return _sparse(y)
+
+    def _remember(self, b: int, y: FloatArray) -> None:
+        seen = self._seen.get(b)
+        if seen is None:
+            seen = (np.zeros((KEPT_DEVIATIONS, len(y))), [0])
+            self._seen[b] = seen
+        # The oldest deviation is overwritten first.
+        seen[0][seen[1][0] % KEPT_DEVIATIONS] = y
+        seen[1][0] += 1
 
     def _lean(self, b: int, need: Need) -> FloatArray | None:
         """A deviation of the hidden cells that meets the need and moves few cheap cells.
@@ -331,18 +372,9 @@ class Chooser:
         priced by its cost per unit of relative movement: the optimum moves few cells, the
         cheap ones rather than the dear ones that the trim tries to publish next, so that its
         proof is rarely disturbed. None when the hidden cells cannot meet the need. Needs on
-        several cells go through :meth:`_met` (an LP of the whole deviation).
+        several cells use :meth:`_reach`.
         """
         block = self.blocks[b]
-        if len(need.weights) != 1 or need.weights[0][1] == 0:
-            if not self._met(b, need):
-                return None
-            witness = self._witness.get(need)
-            if witness is None:
-                return np.zeros(len(block.cells))
-            y = np.zeros(len(block.cells))
-            y[witness[0]] = witness[1]
-            return y
         cell, weight = need.weights[0]
         n = len(block.cells)
         fall, rise = self._limits(b, need.insider)
@@ -505,17 +537,16 @@ class Chooser:
             self._witness[need] = _sparse(y)
         if y is not None:
             # An insider's deviation respects tighter limits: it is an outsider's one as well.
-            seen = self._seen.get(b)
-            if seen is None:
-                seen = (np.zeros((KEPT_DEVIATIONS, len(y))), [0])
-                self._seen[b] = seen
-            # The oldest deviation is overwritten first.
-            seen[0][seen[1][0] % KEPT_DEVIATIONS] = y
-            seen[1][0] += 1
+            self._remember(b, y)
         return met
 
     def _known(
-        self, b: int, need: Need, weights: FloatArray, threshold: float
+        self,
+        b: int,
+        need: Need,
+        weights: FloatArray,
+        threshold: float,
+        leave: int | None = None,
     ) -> FloatArray | None:
         """A deviation found earlier in the block (scaled down) that already meets the need.
 
@@ -529,6 +560,9 @@ class Chooser:
         if seen is None:
             return None
         rows = seen[0][: min(seen[1][0], KEPT_DEVIATIONS)]
+        if leave is not None:
+            # Only deviations that leave this cell (about to be published) alone.
+            rows = rows[rows[:, leave] == 0]
         if not len(rows):
             return None
         # Only the need's cells matter: a few columns instead of the whole product.
