@@ -37,6 +37,7 @@ class Bar:
     text_x: float
     text_y: float
     label_y: float
+    cell: str = ""  # the release cell the figure is read from
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ def bar_chart(title: str, description: str, items: list[tuple[str, Shown]]) -> B
                 text_x=round(LABEL_WIDTH + width + 6, 1),
                 text_y=y + BAR_HEIGHT * 0.7,
                 label_y=y + BAR_HEIGHT * 0.7,
+                cell=value.cell,
             )
         )
     height = GAP + len(items) * (BAR_HEIGHT + GAP)

@@ -1,27 +1,22 @@
 """Downloads of a ready release: XLSX workbook, CSV and JSON of every published cell.
 
-All read the selectors that feed the pages. Text goes through ``survey_site.exports.safe_cell``
-(formula injection) and is stored as text in XLSX; numbers stay numbers; hidden cells are
-"[c]". Rule parameters never appear.
+All read the ``Publication`` that feeds the pages, and nothing else. Text goes through
+``survey_site.exports.safe_cell`` (formula injection) and is stored as text in XLSX; numbers
+stay numbers; hidden cells are "[c]". Rule parameters never appear.
 """
 
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import IO, Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from reporting.models import Release
-from reporting.selectors import (
-    KEY_COLUMNS,
-    SYMBOL_MEANINGS,
-    Shown,
-    published_cells,
-    report_tables,
-)
+from reporting.publication import Publication
+from reporting.selectors import KEY_COLUMNS, SYMBOL_MEANINGS, Shown
 from survey_site.exports import safe_cell, write_csv
 from survey_site.formatting import datetime_text
 
@@ -77,53 +72,51 @@ def _sheet_name(title: str, used: set[str]) -> str:
     return name
 
 
-def release_xlsx(*, release: Release) -> bytes:
-    """The workbook: a cover sheet, a notes sheet, and one sheet per table."""
-    workbook = Workbook()
-    cover = workbook.active
-    cover.title = "Cover"
-    survey = release.survey
-    lines = [
-        ("Council digital channels survey", ""),
-        ("Round", survey.name),
-        ("Release", str(release.number)),
-        (
-            "Published",
-            datetime_text(release.finished_at) + " (UK time)" if release.finished_at else "",
-        ),
-        ("Responding councils", release.counts.get("respondents", 0)),
-        ("Invited councils", release.counts.get("invited", 0)),
-        ("Confidentiality", "No council can be identified; see the Notes sheet."),
+@dataclass
+class Sheet:
+    """One worksheet as written: rows of text and published figures (``Shown``)."""
+
+    name: str
+    rows: list[list[str | Shown]]
+    widths: tuple[int, ...] = ()
+    header_rows: int = 2  # frozen, bold
+
+
+def workbook_sheets(*, publication: Publication) -> list[Sheet]:
+    """The workbook, sheet by sheet: a cover, notes, and one sheet per table.
+
+    Every figure, the cover's included, is a ``Shown`` read from a cell of the release.
+    """
+    published = publication.finished_at
+    cover: list[list[str | Shown]] = [
+        ["Council digital channels survey", ""],
+        ["Round", publication.round.name],
+        ["Release", str(publication.number)],
+        ["Published", datetime_text(published) + " (UK time)" if published else ""],
+        *([label, figure] for label, figure in publication.summary()[:2]),
+        ["Confidentiality", "No council can be identified; see the Notes sheet."],
     ]
-    for row, (label, value) in enumerate(lines, start=1):
-        _text(cover.cell(row, 1), label)
-        if isinstance(value, str):
-            _text(cover.cell(row, 2), value)
-        else:
-            cover.cell(row, 2).value = value
-    cover.cell(1, 1).font = Font(bold=True, size=14)
-    cover.column_dimensions["A"].width = 24
-    cover.column_dimensions["B"].width = 60
-    notes = workbook.create_sheet("Notes")
-    _text(notes.cell(1, 1), "Symbol or term")
-    _text(notes.cell(1, 2), "Meaning")
-    for row, (symbol, meaning) in enumerate(NOTES, start=2):
-        _text(notes.cell(row, 1), symbol)
-        _text(notes.cell(row, 2), meaning)
-    notes.column_dimensions["A"].width = 18
-    notes.column_dimensions["B"].width = 100
+    sheets = [
+        Sheet("Cover", cover, (24, 60), header_rows=0),
+        Sheet("Notes", [["Symbol or term", "Meaning"], *map(list, NOTES)], (18, 100), 1),
+    ]
     used = {"Cover", "Notes"}
-    for table in report_tables(release=release):
-        sheet = workbook.create_sheet(_sheet_name(SHEET_NAMES.get(table.slug, table.title), used))
-        _text(sheet.cell(1, 1), table.title)
-        sheet.cell(1, 1).font = Font(bold=True)
-        for col, heading in enumerate(table.head, start=1):
-            _text(sheet.cell(2, col), heading)
-            sheet.cell(2, col).font = Font(bold=True)
-            sheet.column_dimensions[get_column_letter(col)].width = 18
-        for r, values in enumerate(table.rows, start=3):
+    for table in publication.report_tables():
+        name = _sheet_name(SHEET_NAMES.get(table.slug, table.title), used)
+        rows: list[list[str | Shown]] = [[table.title], list(table.head), *table.rows]
+        sheets.append(Sheet(name, rows, (18,) * len(table.head)))
+    return sheets
+
+
+def release_xlsx(*, publication: Publication) -> bytes:
+    """The workbook of ``workbook_sheets``; figures stay numbers, hidden ones read "[c]"."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for sheet in workbook_sheets(publication=publication):
+        ws = workbook.create_sheet(sheet.name)
+        for r, values in enumerate(sheet.rows, start=1):
             for col, value in enumerate(values, start=1):
-                cell = sheet.cell(r, col)
+                cell = ws.cell(r, col)
                 if isinstance(value, Shown):
                     if value.number is None:
                         _text(cell, value.text)
@@ -135,7 +128,13 @@ def release_xlsx(*, release: Release) -> bytes:
                             cell.number_format = "#,##0"
                 else:
                     _text(cell, str(value))
-        sheet.freeze_panes = "A3"
+                if r <= sheet.header_rows:
+                    cell.font = Font(bold=True)
+        for col, width in enumerate(sheet.widths, start=1):
+            ws.column_dimensions[get_column_letter(col)].width = width
+        if sheet.header_rows:
+            ws.freeze_panes = f"A{sheet.header_rows + 1}"
+    workbook["Cover"].cell(1, 1).font = Font(bold=True, size=14)
     stream = io.BytesIO()
     workbook.save(stream)
     return stream.getvalue()
@@ -144,7 +143,7 @@ def release_xlsx(*, release: Release) -> bytes:
 CSV_HEADER = ["table", *KEY_COLUMNS, "value"]
 
 
-def release_csv(*, release: Release, stream: IO[str]) -> None:
+def release_csv(*, publication: Publication, stream: IO[str]) -> None:
     """Every published cell, one row each; hidden cells are "[c]"."""
     rows = (
         [
@@ -152,17 +151,17 @@ def release_csv(*, release: Release, stream: IO[str]) -> None:
             *[cell["keys"].get(k, "") for k in KEY_COLUMNS],
             cell["value"] if cell["value"] is not None else cell["symbol"],
         ]
-        for cell in published_cells(release=release)
+        for cell in publication.cells()
     )
     write_csv(stream, CSV_HEADER, rows)
 
 
-def release_json(*, release: Release) -> dict:
+def release_json(*, publication: Publication) -> dict:
     """Every published cell and every additive relation between them, for anyone to audit."""
     return {
-        "survey": release.survey.slug,
-        "release": release.number,
-        "published_at": release.finished_at.isoformat() if release.finished_at else None,
+        "survey": publication.round.slug,
+        "release": publication.number,
+        "published_at": publication.finished_at.isoformat() if publication.finished_at else None,
         "symbols": {symbol: meaning for symbol, meaning in NOTES if symbol.startswith("[")},
         "cells": [
             {
@@ -172,7 +171,7 @@ def release_json(*, release: Release) -> dict:
                 "value": cell["value"],
                 **({"symbol": cell["symbol"]} if cell["symbol"] else {}),
             }
-            for cell in published_cells(release=release)
+            for cell in publication.cells()
         ],
-        "relations": [{"total": total, "parts": parts} for total, parts in release.relations],
+        "relations": [{"total": total, "parts": parts} for total, parts in publication.relations],
     }

@@ -1,7 +1,8 @@
 """Reads for dashboards and exports: only the precomputed cells of a round's published release.
 
 One function per report table; pages, the XLSX workbook, the CSV and the JSON export all read
-these, so a cell shows the same value or ``[c]`` everywhere. Nothing here touches responses.
+these through ``reporting.publication.Publication``, so a cell shows the same value or ``[c]``
+everywhere. Nothing here touches responses.
 """
 
 from __future__ import annotations
@@ -66,13 +67,26 @@ ANSWER_LABELS = {
 }
 
 
+class SideNumber(ValueError):
+    """A figure that is not read from a cell of the published release (see ``Shown``)."""
+
+
 @dataclass(frozen=True)
 class Shown:
-    """One figure as published: a number, or a symbol when hidden or not applicable."""
+    """One figure as published: a number, or a symbol when hidden or not applicable.
+
+    ``cell`` is the id of the release cell it was read from. A number without one would be a
+    figure computed on the side, which no audit has seen: it cannot be made (``SideNumber``).
+    """
 
     number: float | None
     unit: str = "count"  # count, percent or pounds
     symbol: str = ""
+    cell: str = ""
+
+    def __post_init__(self) -> None:
+        if self.number is not None and not self.cell:
+            raise SideNumber(f"{self.number!r} is not read from a cell of the release")
 
     @property
     def text(self) -> str:
@@ -94,10 +108,10 @@ def shown(cell: ReleaseCell | None, unit: str = "count") -> Shown:
     if cell is None:
         return Shown(None, unit, NOT_APPLICABLE)
     if cell.status in HIDDEN_STATUSES:
-        return Shown(None, unit, CONFIDENTIAL)
+        return Shown(None, unit, CONFIDENTIAL, cell.cell_id)
     if cell.value is None:
-        return Shown(None, unit, NOT_APPLICABLE)
-    return Shown(plain_number(cell.value), unit)
+        return Shown(None, unit, NOT_APPLICABLE, cell.cell_id)
+    return Shown(plain_number(cell.value), unit, cell=cell.cell_id)
 
 
 def plain_number(value: float | None) -> float | int | None:
@@ -126,7 +140,10 @@ class ReportTable:
 
     def html_rows(self) -> list[list[object]]:
         return [
-            [{"text": v.text, "numeric": True} if isinstance(v, Shown) else v for v in row]
+            [
+                {"text": v.text, "numeric": True, "cell": v.cell} if isinstance(v, Shown) else v
+                for v in row
+            ]
             for row in self.rows
         ]
 
@@ -493,10 +510,8 @@ def table_volumes_detail(view: ReleaseView, labels: Labels) -> ReportTable:
     return table
 
 
-def report_tables(*, release: Release) -> list[ReportTable]:
+def report_tables(*, view: ReleaseView, labels: Labels) -> list[ReportTable]:
     """Every table of a release, as the XLSX workbook has them (one sheet each)."""
-    view = release_view(release=release)
-    labels = release_labels(release=release)
     return [
         table_response_rates(view),
         table_channel_mix(view, labels),

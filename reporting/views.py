@@ -1,5 +1,9 @@
 """Analysts' dashboards and downloads: only the cells of a round's published release.
 
+Each view reads a ``reporting.publication.Publication`` and gives its templates that and
+the round's public name and dates: never a release, a round or a response, so that no page
+can print a number that is not a cell of the release (see that module).
+
 Every view needs ``reporting.view_dashboards`` (others get 403; anonymous users go to the
 sign-in page). No parameter reaches raw responses: the only choice a page offers is which
 precomputed transaction to show, checked against the questionnaire.
@@ -20,8 +24,7 @@ from django.views.decorators.http import require_GET
 from reporting import selectors
 from reporting.charts import bar_chart
 from reporting.exports import release_csv, release_json, release_xlsx
-from reporting.models import Release
-from reporting.tables import TOTAL
+from reporting.publication import Progress, Publication, Round
 from survey_site.roles import holds, role_required
 from surveys.models import Survey
 
@@ -34,18 +37,20 @@ def analysts_only(view):
     return role_required(VIEW)(cache_control(private=True, no_store=True)(require_GET(view)))
 
 
-def _ready(slug: str) -> tuple[Survey, Release]:
-    survey = get_object_or_404(Survey, slug=slug)
-    release = selectors.release_published(survey=survey)
-    if release is None:
+def _ready(slug: str) -> Publication:
+    publication = Publication.of(get_object_or_404(Survey, slug=slug))
+    if publication is None:
         raise Http404("No published release for this round")
-    return survey, release
+    return publication
 
 
-def _context(request: HttpRequest, survey: Survey, release: Release | None, page: str) -> dict:
+def _context(
+    request: HttpRequest, publication: Publication | None, page: str, survey: Survey | None = None
+) -> dict:
+    """What every page of a round gets: its publication (as ``release``) and its round."""
     return {
-        "survey": survey,
-        "release": release,
+        "survey": Round.of(survey) if publication is None else publication.round,
+        "release": publication,
         "page": page,
         "can_see_internals": holds(request.user, INTERNALS),
     }
@@ -53,48 +58,48 @@ def _context(request: HttpRequest, survey: Survey, release: Release | None, page
 
 @analysts_only
 def release_index(request: HttpRequest) -> HttpResponse:
-    rounds = selectors.surveys_with_releases()
+    rounds = [
+        (Round.of(survey), release.number if release else None)
+        for survey, release in selectors.surveys_with_releases()
+    ]
     return render(request, "reporting/release_index.html", {"rounds": rounds})
 
 
 @analysts_only
 def release_overview(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
-    latest = selectors.release_latest(survey=survey)
-    release = selectors.release_published(survey=survey)
-    context = _context(request, survey, release, "overview")
-    context["latest"] = latest
-    if release is not None:
-        view = selectors.release_view(
-            release=release, tables=["invited", "responded", "response_rate"]
-        )
-        table = selectors.table_response_rates(view)
+    publication = Publication.of(survey)
+    context = _context(request, publication, "overview", survey)
+    if publication is not None:
+        table = publication.response_rates()
+        context["summary"] = publication.summary()
         context["rates"] = table
         context["chart"] = bar_chart(
             "Response rate by council type",
             "Percentage of invited councils that submitted a response, by council type.",
             [(row[0], row[4]) for row in table.rows if row[1] == "England"],
         )
+    context["latest"] = Progress.of(selectors.release_latest(survey=survey))
     return render(request, "reporting/release_overview.html", context)
 
 
 @analysts_only
 def channel_mix(request: HttpRequest, slug: str) -> HttpResponse:
-    survey, release = _ready(slug)
-    labels = selectors.release_labels(release=release)
-    transaction = request.GET.get("transaction") or next(iter(labels.transactions), "")
-    if transaction not in labels.transactions:
+    publication = _ready(slug)
+    transactions = publication.transactions
+    transaction = request.GET.get("transaction") or next(iter(transactions), "")
+    if transaction not in transactions:
         raise Http404("Unknown transaction")
-    view = selectors.release_view(release=release, tables=["volume", "share", "responded"])
-    table = selectors.table_channel_mix(view, labels, transaction)
-    context = _context(request, survey, release, "channels")
+    table = publication.channel_mix(transaction)
+    context = _context(request, publication, "channels")
     context.update(
         {
             "table": table,
-            "transactions": labels.transactions,
+            "transactions": transactions,
             "transaction": transaction,
             "chart": bar_chart(
-                f"Share of transactions by channel, England: {labels.transaction(transaction)}",
+                "Share of transactions by channel, England: "
+                + publication.labels.transaction(transaction),
                 "Percentage of all recorded transactions made through each channel.",
                 [(row[1], row[3]) for row in table.rows if row[1] != "All channels"],
             ),
@@ -105,16 +110,13 @@ def channel_mix(request: HttpRequest, slug: str) -> HttpResponse:
 
 @analysts_only
 def take_up(request: HttpRequest, slug: str) -> HttpResponse:
-    survey, release = _ready(slug)
-    labels = selectors.release_labels(release=release)
-    view = selectors.release_view(release=release, tables=["take_up", "responded"])
-    table = selectors.table_take_up(view, labels)
-    matrix = selectors.table_take_up_matrix(view, labels, TOTAL)
-    context = _context(request, survey, release, "take-up")
+    publication = _ready(slug)
+    table = publication.take_up()
+    context = _context(request, publication, "take-up")
     context.update(
         {
             "table": table,
-            "matrix": matrix,
+            "matrix": publication.take_up_matrix(),
             "chart": bar_chart(
                 "Digital take-up by transaction, England",
                 "Online self-service and app transactions as a percentage of all recorded "
@@ -128,17 +130,12 @@ def take_up(request: HttpRequest, slug: str) -> HttpResponse:
 
 @analysts_only
 def costs(request: HttpRequest, slug: str) -> HttpResponse:
-    survey, release = _ready(slug)
-    labels = selectors.release_labels(release=release)
-    view = selectors.release_view(
-        release=release, tables=["cost_default", "scenario", "cost_own", "responded"]
-    )
-    table = selectors.table_costs(view, labels)
-    own = selectors.table_own_costs(view, labels)
-    context = _context(request, survey, release, "costs")
+    publication = _ready(slug)
+    own = publication.own_costs()
+    context = _context(request, publication, "costs")
     context.update(
         {
-            "table": table,
+            "table": publication.costs(),
             "own": own,
             "chart": bar_chart(
                 "Estimated cost by channel at councils' own unit costs, England",
@@ -154,15 +151,15 @@ def costs(request: HttpRequest, slug: str) -> HttpResponse:
 def answers(request: HttpRequest, slug: str) -> HttpResponse:
     """How many councils gave each answer: provision, end to end online, channels
     offered, and the questions of the other sections (frequency tables)."""
-    survey, release = _ready(slug)
-    labels = selectors.release_labels(release=release)
+    publication = _ready(slug)
+    labels = publication.labels
     # One transaction at a time (all of them made a 37,000 px page), chosen from the list.
     transaction = request.GET.get("transaction") or next(iter(labels.transactions), "")
     if transaction not in labels.transactions:
         raise Http404("Unknown transaction")
-    view = selectors.release_view(release=release)
     name = labels.transaction(transaction)
-    context = _context(request, survey, release, "answers")
+    *per_transaction, answers_table = publication.answer_tables()
+    context = _context(request, publication, "answers")
     context.update(
         {
             "transactions": labels.transactions,
@@ -177,13 +174,9 @@ def answers(request: HttpRequest, slug: str) -> HttpResponse:
                     rows=[row[1:] for row in table.rows if row[0] == name],
                     label_columns=table.label_columns - 1,
                 )
-                for table in (
-                    selectors.table_provision(view, labels),
-                    selectors.table_end_to_end(view, labels),
-                    selectors.table_offered(view, labels),
-                )
+                for table in per_transaction
             ],
-            "tables": [selectors.table_answers(view, labels)],
+            "tables": [answers_table],
         }
     )
     return render(request, "reporting/answers.html", context)
@@ -193,28 +186,28 @@ def answers(request: HttpRequest, slug: str) -> HttpResponse:
 def suppression(request: HttpRequest, slug: str) -> HttpResponse:
     if not holds(request.user, INTERNALS):
         raise PermissionDenied
-    survey, release = _ready(slug)
-    context = _context(request, survey, release, "suppression")
-    context["counts"] = release.counts
+    publication = _ready(slug)
+    context = _context(request, publication, "suppression")
+    context["internals"] = publication.internals()
     return render(request, "reporting/suppression.html", context)
 
 
 @analysts_only
 def download(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
-    survey, release = _ready(slug)
-    name = f"{survey.slug}-release-{release.number}"
+    publication = _ready(slug)
+    name = f"{publication.round.slug}-release-{publication.number}"
     if fmt == "xlsx":
         response = HttpResponse(
-            release_xlsx(release=release),
+            release_xlsx(publication=publication),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     elif fmt == "csv":
         stream = io.StringIO()
-        release_csv(release=release, stream=stream)
+        release_csv(publication=publication, stream=stream)
         response = HttpResponse(stream.getvalue(), content_type="text/csv; charset=utf-8")
     elif fmt == "json":
         response = HttpResponse(
-            json.dumps(release_json(release=release)), content_type="application/json"
+            json.dumps(release_json(publication=publication)), content_type="application/json"
         )
     else:
         raise Http404("Unknown format")

@@ -125,8 +125,9 @@ def test_no_page_or_download_shows_a_single_council_type(merged_release, analyst
 
 def test_the_workbook_has_no_row_for_a_single_council_type(merged_release):
     from reporting.exports import release_xlsx
+    from reporting.publication import Publication
 
-    texts = xlsx_texts(release_xlsx(release=merged_release))
+    texts = xlsx_texts(release_xlsx(publication=Publication(merged_release)))
     assert "London borough (with the City of London)" in texts
     for label in SINGLE_LABELS:
         assert label not in texts

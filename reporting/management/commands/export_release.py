@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from reporting.exports import release_csv, release_json, release_xlsx
 from reporting.management.commands._common import survey_by_slug
-from reporting.selectors import release_published
+from reporting.publication import Publication
 
 
 class Command(BaseCommand):
@@ -18,18 +18,20 @@ class Command(BaseCommand):
 
     def handle(self, *args, survey_slug, format, output, **options):
         survey = survey_by_slug(survey_slug)
-        release = release_published(survey=survey)
-        if release is None:
+        publication = Publication.of(survey)
+        if publication is None:
             raise CommandError(
                 f"Round {survey.slug} has no published release: a round's results are published "
                 "once, after every council's deadline has passed"
             )
         path = Path(output)
         if format == "xlsx":
-            path.write_bytes(release_xlsx(release=release))
+            path.write_bytes(release_xlsx(publication=publication))
         elif format == "csv":
             with path.open("w", encoding="utf-8", newline="") as stream:
-                release_csv(release=release, stream=stream)
+                release_csv(publication=publication, stream=stream)
         else:
-            path.write_text(json.dumps(release_json(release=release), indent=1), encoding="utf-8")
-        self.stdout.write(f"Release {release.number} of {survey.slug} written to {path}")
+            path.write_text(
+                json.dumps(release_json(publication=publication), indent=1), encoding="utf-8"
+            )
+        self.stdout.write(f"Release {publication.number} of {survey.slug} written to {path}")

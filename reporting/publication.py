@@ -1,0 +1,160 @@
+"""One publication: everything analysts see of a round, read from its published release's cells.
+
+Pages, charts, captions, the overview's summary, the workbook's cover and every download
+(XLSX, CSV, JSON) receive a :class:`Publication` and nothing else: not the round, not the
+release, not a response. A figure can only be a ``Shown`` read from a release cell (a number
+with no cell id raises ``SideNumber``), so the only numbers an analyst can see are the
+release's cells (protected, or derived from published ones while it was built), labels and
+constants of the questionnaire and the council register. The release's other records (its
+counts, audit, intervals, inputs) are the builders' and stewards' business and are never
+reachable from a template: they sit behind an underscore, which Django templates refuse.
+
+Why: one number printed beside the tables that the release hides (the responding councils on
+the overview) made hundreds of hidden cells computable by subtraction. There are no numbers
+"on the side": the responding councils are a cell like any other, shown as ``[c]`` when hidden.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from functools import cached_property
+
+from reporting import selectors
+from reporting.derived import INVITED, RESPONSE_RATE
+from reporting.models import CellStatus, Release, ReleaseStatus
+from reporting.selectors import Labels, ReleaseView, ReportTable, Shown, shown
+from reporting.tables import RESPONDED, TOTAL
+from surveys.models import Survey
+
+
+@dataclass(frozen=True)
+class Round:
+    """What pages may say about a round: its name, address and deadline (all public)."""
+
+    name: str
+    slug: str
+    closes_at: datetime.datetime
+
+    @classmethod
+    def of(cls, survey: Survey) -> Round:
+        return cls(survey.name, survey.slug, survey.closes_at)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """The latest build of a round, for the overview: its stage, never its figures."""
+
+    number: int
+    status: str
+    progress_stage: str
+    progress_percent: int
+
+    @classmethod
+    def of(cls, release: Release | None) -> Progress | None:
+        if release is None:
+            return None
+        return cls(release.number, release.status, release.progress_stage, release.progress_percent)
+
+
+class Publication:
+    """The published release of one round, as analysts may see it."""
+
+    def __init__(self, release: Release) -> None:
+        if release.status != ReleaseStatus.READY or release.published_at is None:
+            raise ValueError(f"release {release.pk} is not published")
+        self._release = release
+        self._views: dict[tuple[str, ...] | None, ReleaseView] = {}
+        self.round = Round.of(release.survey)
+        self.number = release.number
+        self.finished_at = release.finished_at
+
+    @classmethod
+    def of(cls, survey: Survey) -> Publication | None:
+        """The round's publication, or None before its one release is published."""
+        release = selectors.release_published(survey=survey)
+        return None if release is None else cls(release)
+
+    def _view(self, *tables: str) -> ReleaseView:
+        key = tuple(sorted(tables)) or None
+        if key not in self._views:
+            self._views[key] = selectors.release_view(release=self._release, tables=key)
+        return self._views[key]
+
+    @cached_property
+    def labels(self) -> Labels:
+        return selectors.release_labels(release=self._release)
+
+    @property
+    def transactions(self) -> dict[str, str]:
+        return self.labels.transactions
+
+    # --- Figures ----------------------------------------------------------------------
+
+    def summary(self) -> list[tuple[str, Shown]]:
+        """The overview's figures, the cover sheet's first two: cells of England's response."""
+        view = self._view(INVITED, RESPONDED, RESPONSE_RATE)
+        england = {"council_type": TOTAL, "region": TOTAL}
+        return [
+            ("Responding councils", shown(view.get(RESPONDED, **england))),
+            ("Invited councils", shown(view.get(INVITED, **england))),
+            ("Response rate", shown(view.get(RESPONSE_RATE, **england), "percent")),
+        ]
+
+    def response_rates(self) -> ReportTable:
+        return selectors.table_response_rates(self._view(INVITED, RESPONDED, RESPONSE_RATE))
+
+    def channel_mix(self, transaction: str) -> ReportTable:
+        view = self._view("volume", "share", RESPONDED)
+        return selectors.table_channel_mix(view, self.labels, transaction)
+
+    def take_up(self) -> ReportTable:
+        return selectors.table_take_up(self._view("take_up", RESPONDED), self.labels)
+
+    def take_up_matrix(self) -> ReportTable:
+        view = self._view("take_up", RESPONDED)
+        return selectors.table_take_up_matrix(view, self.labels, TOTAL)
+
+    def costs(self) -> ReportTable:
+        view = self._view("cost_default", "scenario", "cost_own", RESPONDED)
+        return selectors.table_costs(view, self.labels)
+
+    def own_costs(self) -> ReportTable:
+        view = self._view("cost_default", "scenario", "cost_own", RESPONDED)
+        return selectors.table_own_costs(view, self.labels)
+
+    def answer_tables(self) -> list[ReportTable]:
+        view, labels = self._view(), self.labels
+        return [
+            selectors.table_provision(view, labels),
+            selectors.table_end_to_end(view, labels),
+            selectors.table_offered(view, labels),
+            selectors.table_answers(view, labels),
+        ]
+
+    def report_tables(self) -> list[ReportTable]:
+        """Every table, as the workbook has them (one sheet each)."""
+        return selectors.report_tables(view=self._view(), labels=self.labels)
+
+    def cells(self) -> list[dict]:
+        """Every cell as published (CSV and JSON): table, keys, value (None where [c])."""
+        return selectors.published_cells(release=self._release)
+
+    @property
+    def relations(self) -> list[list]:
+        """Every additive relation between the protected cells (published in the JSON)."""
+        return self._release.relations
+
+    # --- For statisticians (reporting.view_suppression_internals) ----------------------
+
+    def internals(self) -> list[tuple[str, int]]:
+        """How many protected cells were published, structural zeros, primary, secondary."""
+        counts = self._release.counts
+        return [
+            ("Protected cells", counts.get("cells", 0)),
+            ("Additive relations", counts.get("relations", 0)),
+            ("Published", counts.get(CellStatus.PUBLISHED, 0)),
+            ("Structural zeros", counts.get(CellStatus.EMPTY, 0)),
+            ("Primary suppression", counts.get(CellStatus.PRIMARY, 0)),
+            ("Secondary suppression", counts.get(CellStatus.SECONDARY, 0)),
+        ]

@@ -1,0 +1,297 @@
+"""The census of a publication: every number an analyst can see, traced to where it comes from.
+
+A number on a page or in a download is allowed only when it is
+- a cell of the published release, shown as the release holds it: on pages the figure sits in
+  an element marked ``data-cell="<cell id>"``; in the workbook at a place where the workbook's
+  layout (``reporting.exports.workbook_sheets``) has a figure read from that cell; in the CSV
+  and JSON on the row of that cell. A hidden cell must read ``[c]`` and nothing else;
+- part of a label (a council type, a region, a transaction, a channel, a question, the round's
+  name), or
+- one of the documented constants in ``CONSTANTS`` (with the reason it may be printed).
+Anything else, a count of responses printed beside the tables, a sum or a share computed in a
+template, a hidden cell's value, is reported.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from html.parser import HTMLParser
+
+from django.test import Client
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from reporting.exports import CSV_HEADER, NOTES, workbook_sheets
+from reporting.models import HIDDEN_STATUSES, Release, ReleaseCell
+from reporting.publication import Publication
+from reporting.selectors import ANSWER_LABELS, KEY_COLUMNS, KIND_LABELS, REGION_LABELS, Shown
+from reporting.tests.analyst_outputs import PAGES as ANALYST_PAGES
+from survey_site.exports import safe_cell
+from surveys.models import Question
+
+# Numbers printed that are not figures of the release, and why they may be.
+CONSTANTS = {
+    "face to face £8.62": "published default unit cost (Socitm 2012), a questionnaire constant",
+    "telephone £2.83": "published default unit cost (Socitm 2012)",
+    "web £0.15": "published default unit cost (Socitm 2012)",
+    "post £12.10": "published default unit cost (PwC / Socitm North West)",
+    "automated telephone £0.20": "published default unit cost (PwC / Socitm North West)",
+    "IVR £0.20": "published default unit cost (PwC / Socitm North West)",
+    "Socitm 2012": "the year of the unit costs' source",
+    "Benchmarking 2012": "the year of the unit costs' source",
+    "Open Government Licence v3.0": "the page footer's licence of the reference data",
+    "CC BY 4.0": "the page footer's licence of the reference data",
+}
+PAGES = (*ANALYST_PAGES, "release-suppression")
+FIGURE = re.compile(r"^£?-?[\d,]+(\.\d+)?%?$")
+
+
+def metadata(publication: Publication) -> dict[str, str]:
+    """What pages and downloads say about the release itself: its number and date."""
+    built = publication.finished_at
+    number = publication.number
+    return {
+        f"release {number}": "the release's number",
+        f"Release {number}": "the release's number",
+        f"{number}, built {built:%-d %B %Y %H:%M}": "the release's number and date (overview)",
+        f"{built:%d %B %Y %H:%M} UTC": "the release's date (cover sheet)",
+        built.isoformat(): "the release's date (JSON)",
+        f"-release-{number}.": "the download's file name",
+    }
+
+
+class Census:
+    def __init__(self, publication: Publication) -> None:
+        self.publication = publication
+        release = publication._release
+        self.cells = {c.cell_id: c for c in ReleaseCell.objects.filter(release=release)}
+        # The relations as stored, not as the publication hands them out.
+        self.relations = Release.objects.get(pk=release.pk).relations
+        self.by_keys = {(c.table, tuple(sorted(c.keys.items()))): c for c in self.cells.values()}
+        questionnaire = release.survey.questionnaire
+        labels = [
+            publication.round.name,
+            *publication.labels.transactions.values(),
+            *publication.labels.channels.values(),
+            *Question.objects.filter(section__questionnaire=questionnaire).values_list(
+                "text", flat=True
+            ),
+            *KIND_LABELS.values(),
+            *REGION_LABELS.values(),
+            *ANSWER_LABELS.values(),
+        ]
+        # Answer categories of the questionnaire ("1" to "5" on a scale): whole labels only.
+        self.categories = {
+            str(choice[0])
+            for choices in Question.objects.filter(
+                section__questionnaire=questionnaire
+            ).values_list("choices", flat=True)
+            for choice in choices or ()
+        }
+        allowed = [*labels, *CONSTANTS, *metadata(publication)]
+        self.allowed = sorted({a for a in allowed if re.search(r"\d", a)}, key=len, reverse=True)
+        self.problems: list[str] = []
+
+    # --- Checks -----------------------------------------------------------------------
+
+    def figure(self, where: str, cell_id: str, shown: object) -> None:
+        """``shown`` (text or a number) must be how the release publishes cell ``cell_id``."""
+        if not cell_id and shown == "[z]":
+            return  # not applicable: a symbol where the release has no such cell
+        cell = self.cells.get(cell_id)
+        if cell is None:
+            self.problems.append(f"{where}: {shown!r} claims to be cell {cell_id!r}, no such cell")
+            return
+        hidden = cell.status in HIDDEN_STATUSES
+        if isinstance(shown, str) and shown.strip() in ("[c]", "[z]"):
+            expected = "[c]" if hidden else "[z]"
+            if shown.strip() != expected or (not hidden and cell.value is not None):
+                self.problems.append(f"{where}: {cell_id} shows {shown!r}")
+            return
+        if hidden or cell.value is None:
+            self.problems.append(f"{where}: {cell_id} is hidden but shows {shown!r}")
+            return
+        text = str(shown).strip()
+        if not isinstance(shown, int | float) and not FIGURE.match(text):
+            self.problems.append(f"{where}: {cell_id} shows {shown!r}, not a figure")
+            return
+        number = float(text.lstrip("£").rstrip("%").replace(",", ""))
+        decimals = len(text.rstrip("%").split(".")[1]) if "." in text else 0
+        if isinstance(shown, int | float):
+            decimals = 9
+        if abs(number - cell.value) > max(0.5 * 10**-decimals, 1e-12 * abs(cell.value)):
+            self.problems.append(
+                f"{where}: {cell_id} shows {shown!r}, the release has {cell.value}"
+            )
+
+    def text(self, where: str, text: str) -> None:
+        """Text may hold digits only inside labels and documented constants."""
+        text = " ".join(text.split())
+        if text in self.categories:
+            return
+        for phrase in self.allowed:
+            text = text.replace(phrase, " ")
+        for match in re.finditer(r"\S*\d\S*", text):
+            self.problems.append(f"{where}: number {match.group()!r} is no cell, label or constant")
+
+    # --- Outputs ------------------------------------------------------------------------
+
+    def page(self, where: str, html: str) -> None:
+        reader = _Page()
+        reader.feed(html)
+        for cell_id, shown in reader.figures:
+            if cell_id:
+                self.figure(where, cell_id, shown)
+            else:
+                self.text(where, shown)
+        for text in reader.texts:
+            self.text(where, text)
+
+    def internals(self, where: str, html: str) -> str:
+        """The statisticians' counts of cells by status (not figures about councils): each
+        must be the release's; returns the page without them."""
+        counts = dict(self.publication.internals())
+        pattern = re.compile(
+            r'<dt class="govuk-summary-list__key">([^<]+)</dt>'
+            r'<dd class="govuk-summary-list__value">([^<]*)</dd>'
+        )
+        for label, shown in pattern.findall(html):
+            if shown != str(counts.get(label)):
+                self.problems.append(f"{where}: {label} {shown!r} is not the release's count")
+        return pattern.sub("", html)
+
+    def workbook(self, where: str, content: bytes) -> None:
+        """Every cell of every sheet is the layout's, and the layout's figures are cells."""
+        book = load_workbook(io.BytesIO(content))
+        layout = workbook_sheets(publication=self.publication)
+        if book.sheetnames != [s.name for s in layout]:
+            self.problems.append(f"{where}: sheets {book.sheetnames} are not the layout's")
+            return
+        for sheet in layout:
+            ws = book[sheet.name]
+            self.text(where, sheet.name)
+            expected = {
+                (r, c): value
+                for r, row in enumerate(sheet.rows, start=1)
+                for c, value in enumerate(row, start=1)
+            }
+            for row in ws.iter_rows():
+                for cell in row:
+                    if cell.value is None or cell.value == "":
+                        continue
+                    place = f"{where} {sheet.name}!{cell.coordinate}"
+                    value = expected.get((cell.row, cell.column))
+                    if isinstance(value, Shown):
+                        self.figure(place, value.cell, cell.value)
+                    elif isinstance(cell.value, str) and cell.value == safe_cell(str(value)):
+                        self.text(place, cell.value)
+                    else:
+                        self.problems.append(f"{place}: {cell.value!r} is not in the layout")
+
+    def csv(self, where: str, content: str) -> None:
+        rows = list(csv.reader(io.StringIO(content)))
+        if rows[0] != CSV_HEADER:
+            self.problems.append(f"{where}: header {rows[0]}")
+        for number, row in enumerate(rows[1:], start=2):
+            table, *keys, value = row
+            named = tuple(sorted((k, v) for k, v in zip(KEY_COLUMNS, keys, strict=True) if v))
+            cell = self.by_keys.get((table, named))
+            if cell is None:
+                self.problems.append(f"{where} row {number}: {row} is no cell of the release")
+                continue
+            self.figure(f"{where} row {number}", cell.cell_id, value)
+
+    def json(self, where: str, content: str) -> None:
+        data = json.loads(content)
+        publication = self.publication
+        expected_keys = {"survey", "release", "published_at", "symbols", "cells", "relations"}
+        if set(data) != expected_keys:
+            self.problems.append(f"{where}: keys {sorted(set(data) ^ expected_keys)}")
+        if data.get("release") != publication.number:
+            self.problems.append(f"{where}: release {data.get('release')!r}")
+        if data.get("symbols") != {s: m for s, m in NOTES if s.startswith("[")}:
+            self.problems.append(f"{where}: symbols are not the notes' symbols")
+        if data.get("relations") != [{"total": t, "parts": p} for t, p in self.relations]:
+            self.problems.append(f"{where}: relations are not the release's")
+        self.text(where, f"{data.get('survey')} {data.get('published_at')}")
+        for cell in data.get("cells", []):
+            if set(cell) - {"id", "table", "keys", "value", "symbol"}:
+                self.problems.append(f"{where}: cell {cell.get('id')} has {sorted(cell)}")
+            shown = cell.get("symbol") if cell.get("value") is None else cell["value"]
+            self.figure(f"{where} {cell.get('id')}", cell.get("id", ""), shown)
+            stored = self.cells.get(cell.get("id", ""))
+            if stored and (stored.table, stored.keys) != (cell.get("table"), cell.get("keys")):
+                self.problems.append(f"{where}: cell {cell.get('id')} has other keys")
+
+
+class _Page(HTMLParser):
+    """Text of a page: figures (elements marked data-cell) apart from everything else."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+        self.figures: list[tuple[str, str]] = []
+        self._skip = 0
+        self._figure: list | None = None
+        self._depth = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self._skip += 1
+        # Attributes that assistive technology reads out are printed text too.
+        self.texts += [v for k, v in attrs if k in ("aria-label", "title", "alt") and v]
+        if self._figure is not None:
+            self._depth += 1
+        elif "data-cell" in dict(attrs):
+            self._figure = [dict(attrs)["data-cell"] or "", ""]
+            self._depth = 1
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self._skip -= 1
+        if self._figure is not None:
+            self._depth -= 1
+            if self._depth == 0:
+                self.figures.append((self._figure[0], self._figure[1]))
+                self._figure = None
+
+    def handle_data(self, data):
+        if self._skip:
+            return
+        if self._figure is not None:
+            self._figure[1] += data
+        else:
+            self.texts.append(data)
+
+
+def census(client: Client, publication: Publication, *, pages=PAGES) -> list[str]:
+    """Everything wrong with what an analyst (a statistician too) can see of a publication."""
+    slug = publication.round.slug
+    check = Census(publication)
+    urls = [reverse("reporting:release-index")]
+    urls += [reverse(f"reporting:{name}", args=[slug]) for name in pages]
+    if "release-channels" in pages:
+        channels = reverse("reporting:release-channels", args=[slug])
+        urls += [f"{channels}?transaction={t}" for t in publication.transactions]
+    for url in urls:
+        page = client.get(url)
+        assert page.status_code == 200, url
+        html = page.content.decode()
+        if "suppression" in url:
+            html = check.internals(url, html)
+        check.page(url, html)
+    for fmt in ("csv", "json", "xlsx"):
+        url = reverse("reporting:release-download", args=[slug, fmt])
+        download = client.get(url)
+        assert download.status_code == 200, url
+        check.text(url, download["Content-Disposition"])
+        if fmt == "xlsx":
+            check.workbook(url, download.content)
+        elif fmt == "csv":
+            check.csv(url, download.content.decode())
+        else:
+            check.json(url, download.content.decode())
+    return check.problems
