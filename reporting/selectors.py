@@ -67,6 +67,14 @@ ANSWER_LABELS = {
 }
 
 
+# Figures that are constants of a definition, not data: printed without a cell.
+CONSTANT_FIGURES = {
+    # A transaction's channels make up all of it: "All channels" is 100% of itself
+    # whenever there is anything to share, whatever any council answered.
+    "all channels share": 100,
+}
+
+
 class SideNumber(ValueError):
     """A figure that is not read from a cell of the published release (see ``Shown``)."""
 
@@ -76,16 +84,20 @@ class Shown:
     """One figure as published: a number, or a symbol when hidden or not applicable.
 
     ``cell`` is the id of the release cell it was read from. A number without one would be a
-    figure computed on the side, which no audit has seen: it cannot be made (``SideNumber``).
+    figure computed on the side, which no audit has seen: it cannot be made (``SideNumber``),
+    unless it is a constant of a definition, named in ``CONSTANT_FIGURES`` (``constant``).
     """
 
     number: float | None
     unit: str = "count"  # count, percent or pounds
     symbol: str = ""
     cell: str = ""
+    constant: str = ""
 
     def __post_init__(self) -> None:
-        if self.number is not None and not self.cell:
+        if self.number is None or self.cell:
+            return
+        if CONSTANT_FIGURES.get(self.constant) != self.number:
             raise SideNumber(f"{self.number!r} is not read from a cell of the release")
 
     @property
@@ -306,7 +318,7 @@ def _whole_share(total: Shown, shares: list[Shown]) -> Shown:
     to share (the total is published and above zero, or some channel's share is published);
     [z] when the total is zero; [c] when nothing shows the total is above zero."""
     if (total.number or 0) > 0 or any(s.number is not None for s in shares):
-        return Shown(100, "percent")
+        return Shown(100, "percent", constant="all channels share")
     if total.number == 0 or all(s.symbol == NOT_APPLICABLE for s in shares):
         return Shown(None, "percent", NOT_APPLICABLE)
     return Shown(None, "percent", CONFIDENTIAL)

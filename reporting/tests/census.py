@@ -27,9 +27,17 @@ from openpyxl import load_workbook
 from reporting.exports import CSV_HEADER, NOTES, workbook_sheets
 from reporting.models import HIDDEN_STATUSES, Release, ReleaseCell
 from reporting.publication import Publication
-from reporting.selectors import ANSWER_LABELS, KEY_COLUMNS, KIND_LABELS, REGION_LABELS, Shown
+from reporting.selectors import (
+    ANSWER_LABELS,
+    CONSTANT_FIGURES,
+    KEY_COLUMNS,
+    KIND_LABELS,
+    REGION_LABELS,
+    Shown,
+)
 from reporting.tests.analyst_outputs import PAGES as ANALYST_PAGES
 from survey_site.exports import safe_cell
+from survey_site.formatting import datetime_text
 from surveys.models import Question
 
 # Numbers printed that are not figures of the release, and why they may be.
@@ -44,6 +52,7 @@ CONSTANTS = {
     "Benchmarking 2012": "the year of the unit costs' source",
     "Open Government Licence v3.0": "the page footer's licence of the reference data",
     "CC BY 4.0": "the page footer's licence of the reference data",
+    "100.0%": "the All channels share, 100% by definition (selectors.CONSTANT_FIGURES)",
 }
 PAGES = (*ANALYST_PAGES, "release-suppression")
 FIGURE = re.compile(r"^£?-?[\d,]+(\.\d+)?%?$")
@@ -58,6 +67,7 @@ def metadata(publication: Publication) -> dict[str, str]:
         f"Release {number}": "the release's number",
         f"{number}, built {built:%-d %B %Y %H:%M}": "the release's number and date (overview)",
         f"{built:%d %B %Y %H:%M} UTC": "the release's date (cover sheet)",
+        datetime_text(built): "the release's date and time, UK time (pages, cover sheet)",
         built.isoformat(): "the release's date (JSON)",
         f"-release-{number}.": "the download's file name",
     }
@@ -127,6 +137,11 @@ class Census:
                 f"{where}: {cell_id} shows {shown!r}, the release has {cell.value}"
             )
 
+    def constant(self, where: str, shown: Shown, value: object) -> None:
+        """A constant of a definition (selectors.CONSTANT_FIGURES), as the layout has it."""
+        if CONSTANT_FIGURES.get(shown.constant) != value:
+            self.problems.append(f"{where}: {value!r} is not the constant {shown.constant!r}")
+
     def text(self, where: str, text: str) -> None:
         """Text may hold digits only inside labels and documented constants."""
         text = " ".join(text.split())
@@ -184,7 +199,9 @@ class Census:
                         continue
                     place = f"{where} {sheet.name}!{cell.coordinate}"
                     value = expected.get((cell.row, cell.column))
-                    if isinstance(value, Shown):
+                    if isinstance(value, Shown) and value.constant:
+                        self.constant(place, value, cell.value)
+                    elif isinstance(value, Shown):
                         self.figure(place, value.cell, cell.value)
                     elif isinstance(cell.value, str) and cell.value == safe_cell(str(value)):
                         self.text(place, cell.value)

@@ -43,7 +43,9 @@ def test_an_unknown_transaction_is_not_found_never_an_error(analyst_client, answ
 
 def test_narrow_chart_wraps_labels_above_bars_inside_its_width():
     long = "Apply for a council tax discount (for example single person)"
-    chart = bar_chart("T", "D", [(long, Shown(120.0)), ("Web", Shown(None, symbol="[c]"))])
+    chart = bar_chart(
+        "T", "D", [(long, Shown(120.0, cell="a")), ("Web", Shown(None, symbol="[c]"))]
+    )
     first, hidden = chart.narrow_bars
     assert [line for line, _ in first.lines] == [
         "Apply for a council tax discount", "(for example single person)",
