@@ -148,11 +148,14 @@ class TransactionForm(StateForm):
     def channel_rows(self) -> list[dict[str, Any]]:
         """Plain values for the channel rows: one lookup each in the template, not dozens."""
         rows = []
+        boxes = {box["value"]: box for box in choice_options(self["channels"])}
         for channel in self.channel_list:
             figure = self[f"figure_{channel.code}"]
             value = figure.value()
             rows.append(
                 {
+                    "box_id": boxes[channel.code]["id"],
+                    "offered": boxes[channel.code]["checked"],
                     "name": channel.name,
                     "definition": channel.definition,
                     "id": figure.auto_id,
