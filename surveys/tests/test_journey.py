@@ -722,3 +722,23 @@ def test_check_answers_has_one_card_per_section_folded_when_complete(client_in, 
     )[0]
     assert "Show the 22 answers" in transactions
     assert transactions.index("<details") < transactions.index("Pay council tax")
+
+
+def test_contact_inputs_carry_autocomplete_hints_and_the_phone_is_a_telephone_input(client_in):
+    page = client_in.get("/survey/about/contact/").content.decode()
+    tags = [tag for tag in re.findall(r"<input([^>]*)>", page) if 'name="respondent-' in tag]
+    inputs = {re.search(r'name="([^"]+)"', tag).group(1): tag for tag in tags}
+    assert 'autocomplete="name"' in inputs["respondent-name"]
+    assert 'autocomplete="organization-title"' in inputs["respondent-job-title"]
+    assert 'autocomplete="email"' in inputs["respondent-email"]
+    assert 'autocomplete="tel"' in inputs["respondent-phone"]
+    assert 'type="tel"' in inputs["respondent-phone"]
+
+
+def test_the_submit_pages_error_summary_follows_the_page_order(client_in, response):
+    fill_everything(response)
+    page = client_in.post("/survey/check/", {})
+    assert errors_of(page) == [
+        "Enter your full name",
+        "Confirm the declaration to submit your answers",
+    ]
