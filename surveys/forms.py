@@ -149,11 +149,14 @@ class TransactionForm(StateForm):
     def channel_rows(self) -> list[dict[str, Any]]:
         """Plain values for the channel rows: one lookup each in the template, not dozens."""
         rows = []
+        boxes = {box["value"]: box for box in choice_options(self["channels"])}
         for channel in self.channel_list:
             figure = self[f"figure_{channel.code}"]
             value = figure.value()
             rows.append(
                 {
+                    "box_id": boxes[channel.code]["id"],
+                    "offered": boxes[channel.code]["checked"],
                     "name": channel.name,
                     "definition": channel.definition,
                     "id": figure.auto_id,
@@ -234,7 +237,26 @@ class TransactionForm(StateForm):
         return values
 
 
+class TelephoneInput(forms.TextInput):
+    input_type = "tel"
+
+
+# Autocomplete hints (WCAG 1.3.5) for the questions about the person filling in the form.
+AUTOCOMPLETE = {"respondent-name": "name", "respondent-job-title": "organization-title"}
+
+
 def _question_field(question: Question) -> forms.Field:
+    field = _question_field_of_kind(question)
+    hint = AUTOCOMPLETE.get(question.slug) or {
+        QuestionKind.EMAIL: "email",
+        QuestionKind.PHONE: "tel",
+    }.get(question.kind)
+    if hint:
+        field.widget.attrs["autocomplete"] = hint
+    return field
+
+
+def _question_field_of_kind(question: Question) -> forms.Field:
     required_error = question.required_error or f"Enter {lower_first(question.text)}"
     common: dict[str, Any] = {
         "label": question.text,
@@ -274,6 +296,8 @@ def _question_field(question: Question) -> forms.Field:
         )
         return forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 5}), **common)
     common["error_messages"]["max_length"] = "Answer must be 200 characters or fewer"
+    if kind == QuestionKind.PHONE:
+        return forms.CharField(max_length=200, widget=TelephoneInput, **common)
     return forms.CharField(max_length=200, **common)
 
 
@@ -354,6 +378,9 @@ def parse_money(text: str, what: str) -> str:
 
 
 class SubmitForm(forms.Form):
+    # In the order of the page, so the error summary follows it.
+    field_order = ["submitted_by", "declaration"]
+
     declaration = forms.BooleanField(
         label=(
             "I confirm that, to the best of my knowledge, these answers are correct and that "

@@ -1,7 +1,8 @@
 """The spreadsheet round trip: a council's figures out as XLSX, and back in, validated.
 
 Sheet "Figures": one row per key transaction, one column per channel. A cell holds a
-whole number, a number followed by "e" for an estimate (1250e), or "not recorded";
+whole number, a number marked as an estimate ("1250 (estimate)"; "1250e" is read too),
+or "Not recorded" (the web form's words);
 blank means the channel is not offered. An upload is validated exactly like the web
 form and turned into the same inputs; nothing is written until the person confirms.
 """
@@ -37,7 +38,7 @@ PROVISION_LABELS = {
 }
 END_TO_END_LABELS = {EndToEnd.YES: "Yes", EndToEnd.PARTLY: "Partly", EndToEnd.NO: "No"}
 FIRST_CHANNEL_COLUMN = 5  # A number, B transaction, C provides, D end to end
-ESTIMATE = re.compile(r"^(?P<number>[\d,\s]+)\s*e$", re.IGNORECASE)
+ESTIMATE = re.compile(r"^(?P<number>[\d,\s]+?)\s*(e|estimate|\(estimate\))$", re.IGNORECASE)
 NOT_RECORDED = {"not recorded", "nr", "n/r"}
 # Cells read around the template's table, to notice rows or columns added to it; nothing
 # further is ever read, whatever the sheet's <dimension> or row count says.
@@ -63,10 +64,10 @@ def _column(index: int) -> str:
 
 def _figure_cell(figure: FigureInput) -> Any:
     if figure.not_recorded:
-        return "not recorded"
+        return "Not recorded"
     if figure.value is None:
         return None
-    return f"{figure.value}e" if figure.estimate else figure.value
+    return f"{figure.value} (estimate)" if figure.estimate else figure.value
 
 
 def workbook_bytes(*, data: ResponseData, stored: dict[str, TransactionInput]) -> bytes:
@@ -111,10 +112,11 @@ def workbook_bytes(*, data: ResponseData, stored: dict[str, TransactionInput]) -
         type="custom",
         formula1=(
             f"OR(AND(ISNUMBER({first}2),{first}2>=0,INT({first}2)={first}2),"
-            f'LOWER({first}2)="not recorded",RIGHT(LOWER({first}2),1)="e")'
+            f'LOWER({first}2)="not recorded",RIGHT(LOWER({first}2),1)="e",'
+            f'RIGHT(LOWER({first}2),10)="(estimate)",RIGHT(LOWER({first}2),8)="estimate")'
         ),
         allow_blank=True,
-        error='Enter a whole number, a number followed by e for an estimate, or "not recorded"',
+        error='Enter a whole number, a number followed by (estimate), or "Not recorded"',
     )
     for validation in (provision, end_to_end, figures):
         sheet.add_data_validation(validation)
@@ -132,8 +134,8 @@ def workbook_bytes(*, data: ResponseData, stored: dict[str, TransactionInput]) -
         "",
         "One row per key transaction, one column per channel, for the period your figures cover.",
         "In each channel cell, enter the number of transactions as a whole number, like 1250.",
-        "If the figure is an estimate, add the letter e after it, like 1250e.",
-        'If you offer the channel but do not record the number, enter "not recorded".',
+        'If the figure is an estimate, add "(estimate)" after it, like 1250 (estimate).',
+        'If you offer the channel but do not record the number, enter "Not recorded".',
         "Leave the cell blank if you do not offer that channel for the transaction.",
         'Column C: "Yes", "Not our responsibility" or "Another organisation provides it".',
         'Column D: can a resident complete it end to end online: "Yes", "Partly" or "No".',

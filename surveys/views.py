@@ -697,6 +697,14 @@ def check_answers(request: HttpRequest) -> HttpResponse:
             except ResponseNotEditable:
                 return _not_editable(request)
             return _redirect_303(reverse("surveys:confirmation"))
+    # A section with nothing left to answer is folded away on the page.
+    states = {
+        state.section.pk: {
+            "status": state.status,
+            "complete": not any(page.missing for page in state.pages),
+        }
+        for state in progress.sections
+    }
     return render(
         request,
         "surveys/check_answers.html",
@@ -706,7 +714,7 @@ def check_answers(request: HttpRequest) -> HttpResponse:
             progress=progress,
             missing_links=_missing_links(respondent, data, progress),
             summary=[
-                block
+                block | states[block["section"].pk]
                 for block in answers_summary(data, respondent.editable)
                 if respondent.may_answer(block["section"])
             ],

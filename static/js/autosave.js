@@ -95,7 +95,7 @@ if (form && status && typeof window.fetch === 'function') {
   // never leave (a phone call, then the session ends) is not lost. A longer pause than
   // for a change, so that the page history does not fill with half-typed numbers.
   form.addEventListener('input', (event) => {
-    if (!event.target.matches('input[type="text"], input:not([type]), textarea')) return
+    if (!event.target.matches('input[type="text"], input[type="tel"], input[type="email"], input:not([type]), textarea')) return
     dirty = true
     clearTimeout(timer)
     timer = setTimeout(save, TYPING_PAUSE_MS)

@@ -732,3 +732,60 @@ def test_save_and_come_back_later_shows_a_clash_instead_of_leaving(response):
     assert clash.status_code == 200
     assert "yours is 200" in clash.content.decode()
     assert figures(response)["WEB"] == (100, False, False)
+
+
+def test_a_channels_figure_is_revealed_only_when_it_is_ticked(client_in, response):
+    post_pay(client_in, provision="yes", channels=["WEB"], end_to_end="no", figure_WEB="10")
+    page = client_in.get(PAY).content.decode()
+    assert page.count('class="govuk-checkboxes__conditional') == 10
+    assert page.count("govuk-checkboxes__conditional--hidden") == 9
+    web = page.split('id="conditional-WEB"', 1)[0].rsplit("<div", 1)[1]
+    assert "--hidden" not in web
+    assert 'data-aria-controls="conditional-WEB"' in page
+    # Each figure sits in the reveal of its own channel.
+    reveal = page.split('id="conditional-PHONE"', 1)[1].split('id="conditional-', 1)[0]
+    assert 'name="figure_PHONE"' in reveal
+    assert 'name="figure_WEB"' not in reveal
+
+
+def card(page: str, section: str) -> str:
+    return page.split(f'id="answers-{section}"', 1)[1].split('class="govuk-summary-card"')[0]
+
+
+def test_check_answers_has_one_card_per_section_folded_when_complete(client_in, response):
+    post_pay(client_in, provision="yes", channels=["WEB"], end_to_end="no", figure_WEB="10")
+    page = client_in.get("/survey/check/").content.decode()
+    sections = response.survey.questionnaire.sections.count()
+    assert page.count('<div class="govuk-summary-card"') == sections
+    transactions = page.split('id="answers-transactions"', 1)[1].split(
+        'class="govuk-summary-card"'
+    )[0]
+    assert "<details" not in transactions
+    assert "In progress" in transactions
+    fill_everything(response)
+    page = client_in.get("/survey/check/").content.decode()
+    transactions = page.split('id="answers-transactions"', 1)[1].split(
+        'class="govuk-summary-card"'
+    )[0]
+    assert "Show the 22 answers" in transactions
+    assert transactions.index("<details") < transactions.index("Pay council tax")
+
+
+def test_contact_inputs_carry_autocomplete_hints_and_the_phone_is_a_telephone_input(client_in):
+    page = client_in.get("/survey/about/contact/").content.decode()
+    tags = [tag for tag in re.findall(r"<input([^>]*)>", page) if 'name="respondent-' in tag]
+    inputs = {re.search(r'name="([^"]+)"', tag).group(1): tag for tag in tags}
+    assert 'autocomplete="name"' in inputs["respondent-name"]
+    assert 'autocomplete="organization-title"' in inputs["respondent-job-title"]
+    assert 'autocomplete="email"' in inputs["respondent-email"]
+    assert 'autocomplete="tel"' in inputs["respondent-phone"]
+    assert 'type="tel"' in inputs["respondent-phone"]
+
+
+def test_the_submit_pages_error_summary_follows_the_page_order(client_in, response):
+    fill_everything(response)
+    page = client_in.post("/survey/check/", {})
+    assert errors_of(page) == [
+        "Enter your full name",
+        "Confirm the declaration to submit your answers",
+    ]

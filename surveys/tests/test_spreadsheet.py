@@ -78,7 +78,7 @@ def test_download_is_prefilled_with_numbers_as_numbers(holder, response):
     assert sheet.cell(2, 4).value == "Partly"
     assert sheet.cell(2, web).value == 1000
     assert isinstance(sheet.cell(2, web).value, int)
-    assert sheet.cell(2, phone).value == "not recorded"
+    assert sheet.cell(2, phone).value == "Not recorded"  # the web form's words
     assert sheet.data_validations.dataValidation  # lists and figure checks on the cells
     assert book["About"].sheet_state == "hidden"
     assert "estimate" in " ".join(str(r[0].value) for r in book["Notes"].iter_rows())
@@ -498,3 +498,23 @@ def test_the_preview_names_the_figures_an_upload_would_flag_for_checking(holder,
     flagged = page.split('id="upload-to-confirm"', 1)[1].split("</ul>", 1)[0]
     assert "Pay council tax: Online self-service: 1,000,000 is more than 100 times" in flagged
     assert "Council tax discount" not in flagged
+
+
+def test_the_spreadsheet_uses_the_web_forms_words_for_estimates(holder, response):
+    holder.post(
+        PAY,
+        {"provision": "yes", "channels": ["WEB", "PHONE"], "end_to_end": "partly",
+         "figure_WEB": "1,000", "estimate_WEB": "on", "not_recorded_PHONE": "on"},
+    )  # fmt: skip
+    sheet = load_workbook(io.BytesIO(download(holder)))["Figures"]
+    header = [c.value for c in sheet[1]]
+    assert sheet.cell(2, header.index("Online self-service") + 1).value == "1000 (estimate)"
+    notes = " ".join(
+        str(c.value) for c in load_workbook(io.BytesIO(download(holder)))["Notes"]["A"]
+    )
+    assert '"Not recorded"' in notes and "(estimate)" in notes
+    for typed, number in (("1250 estimate", 1250), ("1,300 (Estimate)", 1300), ("1400e", 1400)):
+        preview = upload(holder, edited(download(holder), {"H2": typed}))
+        assert "Check the changes from your spreadsheet" in preview.content.decode(), typed
+        holder.post("/survey/spreadsheet/", {"action": "confirm"})
+        assert figures(response)[("pay-council-tax", "WEB")] == (number, False, True), typed

@@ -380,3 +380,67 @@ def test_figures_to_confirm_are_shown_wherever_the_person_looks(page, council_re
     page.goto("/survey/")
     assert "Check figures" not in page.locator("#section-transactions").inner_text()
     vnu_clean(tmp_path)
+
+
+def _pay_page(page, council_response) -> None:
+    open_survey(page, council_response)
+    page.get_by_role("link", name="Pay council tax").click()
+    page.get_by_role("group", name="Does your council provide this?").get_by_label("Yes").check()
+
+
+def test_a_channels_figure_shows_once_it_is_ticked_with_javascript(
+    page, council_response, tmp_path
+):
+    _pay_page(page, council_response)
+    web = page.get_by_label("Number of online self-service transactions")
+    post = page.get_by_label("Number of post or paper form transactions")
+    assert not web.is_visible() and not post.is_visible()
+    check_page(page, tmp_path, "transaction-nothing-ticked")
+    page.get_by_role("checkbox", name="Online self-service", exact=True).check()
+    assert web.is_visible() and not post.is_visible()
+    page.get_by_role("checkbox", name="Post or paper form", exact=True).check()
+    post.fill("25")
+    # Unticked again: the figure is hidden, and neither saved nor an error.
+    page.get_by_role("checkbox", name="Post or paper form", exact=True).uncheck()
+    assert not post.is_visible()
+    web.fill("1,250")
+    page.get_by_role("group", name=re.compile("end to end online")).get_by_label("No").check()
+    check_page(page, tmp_path, "transaction-one-ticked")
+    page.get_by_role("button", name="Save and continue").click()
+    assert page.url.endswith("/survey/transactions/council-tax-discount/")
+    saved = {f.channel.code: f.value for f in council_response.figures.all()}
+    assert saved.get("WEB") == 1250
+    assert saved.get("POST") is None
+    vnu_clean(tmp_path)
+
+
+def test_without_javascript_every_channels_figure_shows(browser, live_server, council_response):
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    _pay_page(page, council_response)
+    for channel in ("online self-service", "post or paper form", "telephone (agent)"):
+        assert page.get_by_label(f"Number of {channel} transactions").is_visible()
+    # A figure for a channel not ticked is explained, not lost or saved.
+    page.get_by_label("Number of post or paper form transactions").fill("25")
+    page.get_by_role("button", name="Save and continue").click()
+    summary = page.locator(".govuk-error-summary")
+    assert "You gave a figure for post or paper form" in summary.inner_text()
+    assert page.get_by_label("Number of post or paper form transactions").input_value() == "25"
+    context.close()
+
+
+def test_check_answers_folds_complete_sections_into_cards(page, council_response, tmp_path):
+    from surveys.tests.factories import fill_everything
+
+    fill_everything(council_response)
+    open_survey(page, council_response)
+    page.goto("/survey/check/")
+    cards = page.locator(".govuk-summary-card")
+    assert cards.count() == council_response.survey.questionnaire.sections.count()
+    transactions = page.locator("#answers-transactions")
+    assert not transactions.get_by_text("Pay council tax", exact=True).is_visible()
+    transactions.get_by_text("Show the 22 answers").click()
+    assert transactions.get_by_text("Pay council tax", exact=True).is_visible()
+    check_page(page, tmp_path, "check-answers-complete")
+    vnu_clean(tmp_path)
