@@ -35,12 +35,12 @@ demo: $(STAMP) .env
 	$(PY) manage.py migrate --verbosity 0
 	$(PY) manage.py setup_demo
 
-# The demo from scratch: a fresh SQLite database and an empty outbox, then served as by
+# The demo from scratch: a fresh SQLite database and no sent emails, then served as by
 # `make run`. The virtual environment is kept. Refused when DATABASE_URL names another
 # database, which this would not reset.
 demo-reset:
 	@test -z "$(DATABASE_URL)" || { echo "demo-reset resets the SQLite demo: unset DATABASE_URL" >&2; exit 1; }
-	rm -rf db.sqlite3 db.sqlite3-journal outbox
+	rm -rf db.sqlite3 db.sqlite3-journal sent-emails
 	$(MAKE) run
 
 # The whole suite. Set DATABASE_URL and REDIS_URL to use PostgreSQL and Redis
