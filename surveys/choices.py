@@ -44,7 +44,7 @@ class QuestionKind(models.TextChoices):
 
 class Provision(models.TextChoices):
     YES = "yes", "Yes"
-    NOT_RESPONSIBLE = "not_responsible", "No, not our responsibility"
+    NOT_RESPONSIBLE = "not_responsible", "Not our responsibility"
     OTHER_ORGANISATION = "other_organisation", "Provided by another organisation for us"
 
 

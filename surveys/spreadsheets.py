@@ -31,10 +31,12 @@ from surveys.services import FigureInput, TransactionInput, channel_names
 FORMAT = "figures/1"
 FIGURES = "Figures"
 ABOUT = "About"
-PROVISION_LABELS = {
-    Provision.YES: "Yes",
-    Provision.NOT_RESPONSIBLE: "Not our responsibility",
-    Provision.OTHER_ORGANISATION: "Another organisation provides it",
+# The web form's words, which hold no comma (Excel's list validation separates by commas).
+PROVISION_LABELS = dict(Provision.choices)
+# Words of spreadsheets downloaded before both used the same ones, still read.
+PROVISION_FORMER = {
+    "another organisation provides it": Provision.OTHER_ORGANISATION,
+    "no, not our responsibility": Provision.NOT_RESPONSIBLE,
 }
 END_TO_END_LABELS = {EndToEnd.YES: "Yes", EndToEnd.PARTLY: "Partly", EndToEnd.NO: "No"}
 FIRST_CHANNEL_COLUMN = 5  # A number, B transaction, C provides, D end to end
@@ -137,7 +139,7 @@ def workbook_bytes(*, data: ResponseData, stored: dict[str, TransactionInput]) -
         'If the figure is an estimate, add "(estimate)" after it, like 1250 (estimate).',
         'If you offer the channel but do not record the number, enter "Not recorded".',
         "Leave the cell blank if you do not offer that channel for the transaction.",
-        'Column C: "Yes", "Not our responsibility" or "Another organisation provides it".',
+        'Column C: "Yes", "Not our responsibility" or "Provided by another organisation for us".',
         'Column D: can a resident complete it end to end online: "Yes", "Partly" or "No".',
         "Do not change the Number and Transaction columns or the sheet names.",
         "Upload the file from the survey's task list. You will see every change before "
@@ -311,7 +313,7 @@ def upload_plan(
     if header[FIRST_CHANNEL_COLUMN - 1 : FIRST_CHANNEL_COLUMN - 1 + len(channels)] != expected:
         raise UploadRefused("The channel columns have been changed: download a new spreadsheet")
     by_number = {t.number: t for t in data.transactions}
-    provision_values = {v.lower(): k for k, v in PROVISION_LABELS.items()}
+    provision_values = PROVISION_FORMER | {v.lower(): k for k, v in PROVISION_LABELS.items()}
     end_values = {v.lower(): k for k, v in END_TO_END_LABELS.items()}
     seen: set[int] = set()
     for row_number, row in enumerate(rows[1:], start=2):
@@ -336,7 +338,8 @@ def upload_plan(
                 UploadError(
                     row_number,
                     "C",
-                    'Choose "Yes", "Not our responsibility" or "Another organisation provides it"',
+                    'Choose "Yes", "Not our responsibility" or "Provided by another organisation '
+                    'for us"',
                 )
             )
             continue

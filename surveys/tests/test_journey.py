@@ -95,7 +95,7 @@ def test_save_and_come_back_later_says_what_was_saved_and_how_to_come_back(clien
     assert saved["Location"] == "/survey/saved/"
     page = client_in.get("/survey/saved/").content.decode()
     assert "Your answers have been saved" in page
-    assert "No, not our responsibility" in page
+    assert "Not our responsibility" in page
     assert "Open the link in the email sent to your chief executive" in page
     assert f"before {govuk_datetime(response_deadline(response))} (UK time)" in page
     assert "Still to answer" not in page

@@ -501,10 +501,13 @@ def test_the_preview_names_the_figures_an_upload_would_flag_for_checking(holder,
 
 
 def test_the_spreadsheet_uses_the_web_forms_words_for_estimates(holder, response):
+    # The page's own state: without it, changing a saved figure is shown as a clash.
+    state = re.search(r'name="state" value="([^"]*)"', holder.get(PAY).content.decode())
     holder.post(
         PAY,
         {"provision": "yes", "channels": ["WEB", "PHONE"], "end_to_end": "partly",
-         "figure_WEB": "1,000", "estimate_WEB": "on", "not_recorded_PHONE": "on"},
+         "figure_WEB": "1,000", "estimate_WEB": "on", "not_recorded_PHONE": "on",
+         "state": state.group(1)},
     )  # fmt: skip
     sheet = load_workbook(io.BytesIO(download(holder)))["Figures"]
     header = [c.value for c in sheet[1]]
@@ -518,3 +521,24 @@ def test_the_spreadsheet_uses_the_web_forms_words_for_estimates(holder, response
         assert "Check the changes from your spreadsheet" in preview.content.decode(), typed
         holder.post("/survey/spreadsheet/", {"action": "confirm"})
         assert figures(response)[("pay-council-tax", "WEB")] == (number, False, True), typed
+
+
+def test_the_spreadsheet_offers_the_web_forms_words_and_reads_the_old_ones(holder, response):
+    """Issue 12.18: the same words for the same answer in the workbook and on the page."""
+    from surveys.choices import Provision
+    from surveys.models import TransactionAnswer
+
+    content = download(holder)
+    listed = " ".join(v.formula1 for v in load_workbook(io.BytesIO(content))["Figures"]
+                      .data_validations.dataValidation)  # fmt: skip
+    for _code, words in Provision.choices:
+        assert words in listed
+        assert words in holder.get(PAY).content.decode()
+    # A spreadsheet downloaded before the words changed still uploads.
+    preview = upload(holder, edited(content, {"C3": "Another organisation provides it"}))
+    assert "Check the changes from your spreadsheet" in preview.content.decode()
+    assert holder.post("/survey/spreadsheet/", {"action": "confirm"}).status_code == 303
+    answer = TransactionAnswer.objects.get(
+        response=response, transaction__slug="council-tax-discount"
+    )
+    assert answer.provision == Provision.OTHER_ORGANISATION

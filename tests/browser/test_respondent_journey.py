@@ -165,7 +165,7 @@ def test_invalid_link_page_is_accessible(page, council_response):
 def _still_signed_in_and_saving(page) -> None:
     """The council-tax page still saves and moves on: the session was not ended."""
     page.get_by_role("group", name="Does your council provide this?").get_by_label(
-        "No, not our responsibility"
+        "Not our responsibility"
     ).check()
     page.get_by_role("button", name="Save and continue").click()
     assert page.url.endswith("/survey/transactions/council-tax-discount/")
