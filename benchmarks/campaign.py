@@ -69,9 +69,11 @@ def _env() -> dict[str, str]:
     }
 
 
-def _group_rss_kb(pgid: int) -> int:
-    """Resident memory of every process in a process group (the worker and its pool)."""
-    total = 0
+def _group_memory_kb(pgid: int) -> tuple[int, int]:
+    """Resident memory (RSS) of every process in a process group (the worker and its pool),
+    and its proportional share (PSS): forked pool processes share the parent's pages, which
+    the RSS sum counts once per process."""
+    rss = pss = 0
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -80,13 +82,15 @@ def _group_rss_kb(pgid: int) -> int:
                 fields = stat.read().rsplit(")", 1)[1].split()
             if int(fields[2]) != pgid:
                 continue
-            with open(f"/proc/{entry}/status") as status:
-                for line in status:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-        except (FileNotFoundError, ProcessLookupError, IndexError):
+            with open(f"/proc/{entry}/smaps_rollup") as rollup:
+                for line in rollup:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+        except (FileNotFoundError, ProcessLookupError, PermissionError, IndexError):
             continue
-    return total
+    return rss, pss
 
 
 def _letters(number: int) -> str:
@@ -200,14 +204,18 @@ def main() -> None:
             loglevel=os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"),
         )
         worker.start()
-        peak_kb = 0
+        ready_by = time.monotonic() + 60
+        while not app.control.ping(timeout=1) and time.monotonic() < ready_by:
+            pass  # the worker and its pool start
+        idle_kb = _group_memory_kb(worker.process.pid)
+        peak_kb = peak_pss_kb = 0
         by_quarter: dict[int, int] = {}  # worker memory when each quarter had arrived
 
         def sample() -> None:
-            nonlocal peak_kb
+            nonlocal peak_kb, peak_pss_kb
             while not arrived.is_set():
-                rss = _group_rss_kb(worker.process.pid)
-                peak_kb = max(peak_kb, rss)
+                rss, pss = _group_memory_kb(worker.process.pid)
+                peak_kb, peak_pss_kb = max(peak_kb, rss), max(peak_pss_kb, pss)
                 by_quarter.setdefault(min(4 * sink.count() // COUNCILS, 4), rss)
                 time.sleep(0.25)
 
@@ -242,11 +250,15 @@ def main() -> None:
     print(f"  arrived meanwhile:          {arrived_by_then:,}")
     print(f"Sending the rest:             {total - recorded:.1f} s")
     print(f"Time until the last arrived:  {total:.1f} s ({len(messages) / total:.0f} a second)")
-    print(f"Worker peak memory (all processes): {peak_kb / 1024:.0f} MB")
+    print(
+        f"Worker peak memory (all processes): {peak_kb / 1024:.0f} MB RSS, "
+        f"{peak_pss_kb / 1024:.0f} MB PSS; idle before sending: {idle_kb[0] / 1024:.0f} MB RSS, "
+        f"{idle_kb[1] / 1024:.0f} MB PSS"
+    )
     quarters = ", ".join(
         f"{25 * q}%: {kb / 1024:.0f} MB" for q, kb in sorted(by_quarter.items()) if q
     )
-    print(f"Worker memory as messages arrived: {quarters}")
+    print(f"Worker memory (RSS) as messages arrived: {quarters}")
     print(f"This process peak memory (producer + SMTP sink): {self_peak_mb:.0f} MB")
     print(f"Messages received:            {len(messages):,}")
     print(f"Distinct recipients:          {len(set(recipients)):,}")
