@@ -7,11 +7,16 @@
 
     BENCH_COUNCILS=10000 .venv/bin/python benchmarks/campaign.py
 
-It reports the time to record the invitations (responses, links, rendered emails, the
-outbox rows), the time until the last message arrived, throughput, the peak memory of
-the worker (all its processes) and of this process, and checks that every council got
-exactly one message. The worker runs with the rate limit lifted
-(campaigns/tests/worker_settings.py): in production EMAIL_RATE_PER_MINUTE paces it.
+It reports where the time went (preparing the rows: responses, links, rendered emails,
+outbox rows; queueing them for the worker: the commits and the hand-over to the broker;
+sending, until the last message arrived), throughput, the peak memory of the worker (all
+its processes) and its memory as the messages arrived (flat, not growing with the round),
+the load average, and checks that every council got exactly one message. The worker runs
+with the rate limit lifted (campaigns/tests/worker_settings.py): in production
+EMAIL_RATE_PER_MINUTE paces it.
+
+BENCH_COUNCILS=100000 is the scale test (every parish and town council and public body in
+England): the SMTP sink keeps only each message's recipient and Message-ID.
 """
 
 from __future__ import annotations
@@ -64,9 +69,11 @@ def _env() -> dict[str, str]:
     }
 
 
-def _group_rss_kb(pgid: int) -> int:
-    """Resident memory of every process in a process group (the worker and its pool)."""
-    total = 0
+def _group_memory_kb(pgid: int) -> tuple[int, int]:
+    """Resident memory (RSS) of every process in a process group (the worker and its pool),
+    and its proportional share (PSS): forked pool processes share the parent's pages, which
+    the RSS sum counts once per process."""
+    rss = pss = 0
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -75,17 +82,41 @@ def _group_rss_kb(pgid: int) -> int:
                 fields = stat.read().rsplit(")", 1)[1].split()
             if int(fields[2]) != pgid:
                 continue
-            with open(f"/proc/{entry}/status") as status:
-                for line in status:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-        except (FileNotFoundError, ProcessLookupError, IndexError):
+            with open(f"/proc/{entry}/smaps_rollup") as rollup:
+                for line in rollup:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+        except (FileNotFoundError, ProcessLookupError, PermissionError, IndexError):
             continue
-    return total
+    return rss, pss
 
 
 def _letters(number: int) -> str:
-    return "".join(chr(65 + (number // 26**i) % 26) for i in (2, 1, 0))
+    """A unique four-letter code (real councils have three letters)."""
+    return "".join(chr(65 + (number // 26**i) % 26) for i in (3, 2, 1, 0))
+
+
+def _sink_class():
+    from email.parser import BytesHeaderParser
+
+    from campaigns.tests.worker import SmtpSink
+
+    class HeaderSink(SmtpSink):
+        """Keeps each message's recipient and Message-ID only: memory stays small at 100,000."""
+
+        async def handle_DATA(self, server, session, envelope) -> str:
+            headers = BytesHeaderParser().parsebytes(envelope.content)
+            with self.lock:
+                self.messages.append((headers["To"], headers["Message-ID"]))
+            return "250 Message accepted for delivery"
+
+    return HeaderSink
+
+
+def _load(averages: tuple[float, float, float]) -> str:
+    return ", ".join(f"{a:.2f}" for a in averages)
 
 
 def main() -> None:
@@ -102,7 +133,7 @@ def main() -> None:
 
     from authorities.models import Authority
     from campaigns.services import invitations_send
-    from campaigns.tests.worker import CeleryWorker, SmtpSink, worker_environment
+    from campaigns.tests.worker import CeleryWorker, worker_environment
     from outbox.models import EmailAttempt, EmailStatus, OutboundEmail
     from survey_site.celery import app
     from surveys.choices import PopulationKind, SurveyStatus
@@ -121,7 +152,7 @@ def main() -> None:
         TransactionAnswer.objects.all().delete()
         Response.objects.all().delete()
         Survey.objects.filter(slug="campaign-bench").delete()
-        Authority.objects.filter(gss_code__startswith="E10").delete()
+        Authority.objects.filter(official_name__startswith="Synthetic parish council").delete()
         data = json.loads((ROOT / "fixtures" / "questionnaire-2015.json").read_text())
         questionnaire = Questionnaire.objects.filter(version=data["version"]).first()
         if questionnaire is None:
@@ -137,23 +168,31 @@ def main() -> None:
             status=SurveyStatus.OPEN,
         )
         authorities = Authority.objects.bulk_create(
-            Authority(
-                gss_code=f"E10{n:06d}",
-                code=_letters(n),
-                official_name=f"Synthetic parish council {n:05d}",
-                short_name=f"Synthetic {n:05d}",
-                kind="district",
-                region="south_west",
-                chief_executive_name=f"Clerk {n:05d}",
-                chief_executive_email=f"clerk{n:05d}@parish.example",
-            )
-            for n in range(COUNCILS)
+            (
+                Authority(
+                    gss_code=f"E99{n:06d}",
+                    code=_letters(n),
+                    official_name=f"Synthetic parish council {n:06d}",
+                    short_name=f"Synthetic {n:06d}",
+                    kind="district",
+                    region="south_west",
+                    chief_executive_name=f"Clerk {n:06d}",
+                    chief_executive_email=f"clerk{n:06d}@parish.example",
+                )
+                for n in range(COUNCILS)
+            ),
+            batch_size=5000,
         )
-        survey.chosen_authorities.set(authorities)
+        chosen = Survey.chosen_authorities.through
+        chosen.objects.bulk_create(
+            (chosen(survey_id=survey.pk, authority_id=a.pk) for a in authorities), batch_size=5000
+        )
+        del authorities
     app.control.purge()
+    load_before = os.getloadavg()
 
     arrived = threading.Event()
-    with SmtpSink() as sink:
+    with _sink_class()() as sink:
         env = worker_environment(
             database_url=DATABASE_URL, redis_url=REDIS_URL, smtp_port=sink.port
         )
@@ -165,12 +204,19 @@ def main() -> None:
             loglevel=os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"),
         )
         worker.start()
-        peak_kb = 0
+        ready_by = time.monotonic() + 60
+        while not app.control.ping(timeout=1) and time.monotonic() < ready_by:
+            pass  # the worker and its pool start
+        idle_kb = _group_memory_kb(worker.process.pid)
+        peak_kb = peak_pss_kb = 0
+        by_quarter: dict[int, int] = {}  # worker memory when each quarter had arrived
 
         def sample() -> None:
-            nonlocal peak_kb
+            nonlocal peak_kb, peak_pss_kb
             while not arrived.is_set():
-                peak_kb = max(peak_kb, _group_rss_kb(worker.process.pid))
+                rss, pss = _group_memory_kb(worker.process.pid)
+                peak_kb, peak_pss_kb = max(peak_kb, rss), max(peak_pss_kb, pss)
+                by_quarter.setdefault(min(4 * sink.count() // COUNCILS, 4), rss)
                 time.sleep(0.25)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -178,24 +224,41 @@ def main() -> None:
         started = time.perf_counter()
         report = invitations_send(survey=survey)
         recorded = time.perf_counter() - started
+        arrived_by_then = sink.count()
         print(f"Recorded {report.queued:,} invitations in {recorded:.1f} s", flush=True)
         ok = sink.wait_for(COUNCILS, timeout=float(os.environ.get("BENCH_TIMEOUT", "900")))
         total = time.perf_counter() - started
         time.sleep(3)  # anything sent twice would arrive now
+        load_after = os.getloadavg()
         arrived.set()
         sampler.join()
         worker.stop()
         messages = list(sink.messages)
 
-    recipients = [m["To"] for m in messages]
-    ids = [m["Message-ID"] for m in messages]
+    recipients = [to for to, _ in messages]
+    ids = [message_id for _, message_id in messages]
     statuses = dict(OutboundEmail.objects.values_list("status").annotate(n=Count("id")))
     self_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    preparing, queueing = report.seconds["preparing"], report.seconds["queueing"]
     print(f"Councils:                     {COUNCILS:,}")
+    print(f"Load average (1, 5, 15 min):  before {_load(load_before)}, after {_load(load_after)}")
     print(f"All arrived:                  {ok}")
     print(f"Time to record invitations:   {recorded:.1f} s ({COUNCILS / recorded:.0f} a second)")
+    print(f"  preparing rows:             {preparing:.1f} s")
+    print(f"  queueing (commit, broker):  {queueing:.1f} s")
+    print(f"  choosing councils, other:   {recorded - preparing - queueing:.1f} s")
+    print(f"  arrived meanwhile:          {arrived_by_then:,}")
+    print(f"Sending the rest:             {total - recorded:.1f} s")
     print(f"Time until the last arrived:  {total:.1f} s ({len(messages) / total:.0f} a second)")
-    print(f"Worker peak memory (all processes): {peak_kb / 1024:.0f} MB")
+    print(
+        f"Worker peak memory (all processes): {peak_kb / 1024:.0f} MB RSS, "
+        f"{peak_pss_kb / 1024:.0f} MB PSS; idle before sending: {idle_kb[0] / 1024:.0f} MB RSS, "
+        f"{idle_kb[1] / 1024:.0f} MB PSS"
+    )
+    quarters = ", ".join(
+        f"{25 * q}%: {kb / 1024:.0f} MB" for q, kb in sorted(by_quarter.items()) if q
+    )
+    print(f"Worker memory (RSS) as messages arrived: {quarters}")
     print(f"This process peak memory (producer + SMTP sink): {self_peak_mb:.0f} MB")
     print(f"Messages received:            {len(messages):,}")
     print(f"Distinct recipients:          {len(set(recipients)):,}")

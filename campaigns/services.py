@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime
 import logging
+import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
@@ -27,20 +28,22 @@ from campaigns.models import Campaign, EmailTemplate, SendBatch
 from campaigns.schedule import days_left_text, reminder_times, schedule_errors
 from campaigns.selectors import contact_problem, extension_key
 from outbox.models import EmailStatus, OutboundEmail
-from outbox.sending import CANCELLED, LINK_MARKER, dispatch_on_commit
+from outbox.sending import CANCELLED, LINK_MARKER, dispatch_on_commit, emails_send_on_commit
 from survey_site.formatting import deadline_text
 from surveys.choices import ChangeKind, ResponseStatus, SurveyStatus
 from surveys.models import ChangeRecord, EmailKind, Response, Survey
 from surveys.selectors import survey_population
 from surveys.services import (
     email_enqueue,
+    email_link_check,
     link_issue,
     response_deadline,
     response_get_or_create,
+    responses_with_links,
 )
 
 logger = logging.getLogger(__name__)
-CHUNK = 200  # councils per transaction when inviting a whole round
+CHUNK = 500  # councils per transaction when inviting a whole round
 OUTSTANDING = (ResponseStatus.NOT_STARTED, ResponseStatus.IN_PROGRESS, ResponseStatus.REOPENED)
 
 
@@ -52,6 +55,9 @@ class SendReport:
     already: int = 0
     skipped: dict[str, str] = field(default_factory=dict)  # council name -> why
     email_ids: list[int] = field(default_factory=list)
+    # Where the time went: "preparing" rows, "queueing" them for the worker (the commit
+    # and the hand-over to the broker).
+    seconds: Counter = field(default_factory=Counter)
     batch: SendBatch | None = None
 
     def __str__(self) -> str:
@@ -235,10 +241,11 @@ def invitation_key(survey: Survey, authority: Authority, sequence: int = 1) -> s
     return f"{EmailKind.INVITATION}:{survey.pk}:{authority.pk}:{sequence}"
 
 
-def _invitation_targets(
+def _invitation_batches(
     survey: Survey, authorities: Iterable[Authority] | None, report: SendReport
-) -> list[Authority]:
-    """The councils to invite, counting those already invited or without a contact."""
+) -> Iterator[list[Authority]]:
+    """The councils to invite, CHUNK at a time (never the whole round in memory), counting
+    those already invited or without a contact."""
     population = survey_population(survey=survey)
     if authorities is not None:
         population = population.filter(pk__in=[a.pk for a in authorities])
@@ -247,17 +254,21 @@ def _invitation_targets(
             response__survey=survey, kind=EmailKind.INVITATION
         ).values_list("response__authority_id", flat=True)
     )
-    pending: list[Authority] = []
-    for authority in population.order_by("pk"):
-        if authority.pk in already:
-            report.already += 1
-            continue
-        problem = contact_problem(authority)
-        if problem:
-            report.skipped[authority.official_name] = problem
-            continue
-        pending.append(authority)
-    return pending
+    after = 0
+    while page := list(population.filter(pk__gt=after).order_by("pk")[:CHUNK]):
+        after = page[-1].pk
+        pending: list[Authority] = []
+        for authority in page:
+            if authority.pk in already:
+                report.already += 1
+                continue
+            problem = contact_problem(authority)
+            if problem:
+                report.skipped[authority.official_name] = problem
+                continue
+            pending.append(authority)
+        if pending:
+            yield pending
 
 
 def _open_for_invitations(survey: Survey, now: datetime.datetime) -> None:
@@ -274,10 +285,10 @@ def invitations_plan(
     """What invitations_send would send now, writing nothing."""
     _open_for_invitations(survey, now or timezone.now())
     report = SendReport()
-    pending = _invitation_targets(survey, authorities, report)
+    pending = sum(len(batch) for batch in _invitation_batches(survey, authorities, report))
     plan = SendPlan(action="invite", already=report.already)
     if pending:
-        plan.emails[TemplateKind.INVITATION.label] = len(pending)
+        plan.emails[TemplateKind.INVITATION.label] = pending
     plan.skipped.update(report.skipped.values())
     return plan
 
@@ -293,43 +304,87 @@ def invitations_send(
 
     Each council's response and link are created if missing and its invitation recorded
     with key (round, council, invitation, 1): sending again queues nothing new. Councils
-    without a usable contact are reported, not silently skipped.
+    without a usable contact are reported, not silently skipped. CHUNK councils at a time
+    are written in bulk in one transaction, and their emails queued for sending when it
+    commits, so the worker sends the first while the next are prepared.
     """
     now = now or timezone.now()
     report = SendReport()
     _open_for_invitations(survey, now)
     campaign = campaign_get_or_create(survey=survey)
     subject, body = _template(campaign, TemplateKind.INVITATION)
-    pending = _invitation_targets(survey, authorities, report)
-    for start in range(0, len(pending), CHUNK):
+    for batch in _invitation_batches(survey, authorities, report):
+        started = time.perf_counter()
         with transaction.atomic():
-            for authority in pending[start : start + CHUNK]:
-                response = response_get_or_create(survey=survey, authority=authority)
-                message = render(
-                    kind=TemplateKind.INVITATION,
-                    subject=subject,
-                    body=body,
-                    values=_response_values(response, now),
-                )
-                created = _outbox_create(
-                    response=response,
-                    kind=EmailKind.INVITATION,
-                    key=invitation_key(survey, authority),
-                    to_address=authority.chief_executive_email,
-                    message=message,
-                )
-                if created:
-                    report.queued += 1
-                    report.email_ids.append(created.pk)
-                else:
-                    report.already += 1
-            dispatch_on_commit()
+            # One send of a round at a time writes its invitations: the keys checked
+            # below cannot be taken by another send before this batch commits.
+            Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+            try:
+                with transaction.atomic():
+                    emails = _invitations_create(survey, batch, subject, body, now)
+            except IntegrityError:  # a council's response or link created meanwhile
+                emails = [_invitation_create(survey, a, subject, body, now) for a in batch]
+            created = [email.pk for email in emails if email is not None]
+            report.queued += len(created)
+            report.already += len(batch) - len(created)
+            report.email_ids.extend(created)
+            emails_send_on_commit(created)
+            prepared = time.perf_counter()
+        report.seconds["preparing"] += prepared - started
+        report.seconds["queueing"] += time.perf_counter() - prepared
     _batch_record(survey=survey, what="Invitations", actor=actor, report=report)
     logger.info("invitations for round %s: %s", survey.pk, report)
     return report
 
 
-# --- Reminders --------------------------------------------------------------------
+def _invitation_message(
+    subject: str, body: str, response: Response, now: datetime.datetime
+) -> Rendered:
+    values = _response_values(response, now)
+    return render(kind=TemplateKind.INVITATION, subject=subject, body=body, values=values)
+
+
+def _invitation_create(
+    survey: Survey, authority: Authority, subject: str, body: str, now: datetime.datetime
+) -> OutboundEmail | None:
+    """One council's invitation, one row at a time; None when it was already queued."""
+    response = response_get_or_create(survey=survey, authority=authority)
+    return _outbox_create(
+        response=response,
+        kind=EmailKind.INVITATION,
+        key=invitation_key(survey, authority),
+        to_address=authority.chief_executive_email,
+        message=_invitation_message(subject, body, response, now),
+    )
+
+
+def _invitations_create(
+    survey: Survey, authorities: list[Authority], subject: str, body: str, now: datetime.datetime
+) -> list[OutboundEmail | None]:
+    """What _invitation_create does for each council, with set-based inserts: the same
+    responses, links and outbox rows (None where the invitation was already queued)."""
+    keys = {a.pk: invitation_key(survey, a) for a in authorities}
+    taken = set(OutboundEmail.objects.filter(key__in=keys.values()).values_list("key", flat=True))
+    wanted = [a for a in authorities if keys[a.pk] not in taken]
+    rows = {}
+    for response, link in responses_with_links(survey=survey, authorities=wanted):
+        message = _invitation_message(subject, body, response, now)
+        parts = (message.subject, message.text, message.html)
+        email_link_check(kind=EmailKind.INVITATION, link=link, parts=parts)
+        key = keys[response.authority_id]
+        rows[response.authority_id] = OutboundEmail(
+            response=response,
+            kind=EmailKind.INVITATION,
+            key=key,
+            to_address=response.authority.chief_executive_email,
+            subject=message.subject,
+            body_text=message.text,
+            body_html=message.html,
+            link=link,
+            message_hash=OutboundEmail.hash_of(key),
+        )
+    OutboundEmail.objects.bulk_create(rows.values())
+    return [rows.get(a.pk) for a in authorities]
 
 
 def _reminder_kind(response: Response) -> str:

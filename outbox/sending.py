@@ -40,7 +40,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import escape
@@ -284,15 +284,23 @@ def email_send_batch(*, email_ids: list[int], paced: bool | None = None) -> dict
     return dict(counts)
 
 
-def emails_due(*, now: datetime.datetime) -> list[int]:
-    """Pending emails that may be tried now: never tried, or their backoff has passed."""
-    return list(
-        OutboundEmail.objects.filter(status=EmailStatus.PENDING)
-        .annotate(retry_after=Max("tries__next_attempt_at"))
-        .filter(Q(attempts=0) | Q(retry_after__isnull=True) | Q(retry_after__lte=now))
+def emails_due(*, now: datetime.datetime, after: int = 0, limit: int | None = None) -> list[int]:
+    """Pending emails that may be tried now: never tried, or their backoff has passed.
+
+    In order of id, from after `after`, at most `limit` of them: the dispatcher pages
+    through them rather than loading every pending id at once.
+    """
+    waiting = EmailAttempt.objects.filter(email=OuterRef("pk"), next_attempt_at__gt=now)
+    due = (
+        OutboundEmail.objects.filter(status=EmailStatus.PENDING, pk__gt=after)
+        .filter(Q(attempts=0) | ~Exists(waiting))
         .order_by("pk")
         .values_list("pk", flat=True)
     )
+    return list(due if limit is None else due[:limit])
+
+
+DISPATCH_PAGE = 20  # batches' worth of ids read at a time by the dispatcher
 
 
 def email_dispatch(*, now: datetime.datetime | None = None) -> int:
@@ -305,13 +313,20 @@ def email_dispatch(*, now: datetime.datetime | None = None) -> int:
     now = now or timezone.now()
     eager = current_app.conf.task_always_eager
     budget = None if eager else max(conf.get("EMAIL_RATE_PER_MINUTE") - rate_used(now), 0)
-    ids = emails_due(now=now)
-    if budget is not None:
-        ids = ids[:budget]
     size = conf.get("EMAIL_BATCH_SIZE")
-    for start in range(0, len(ids), size):
-        email_send_batch_task.delay(ids[start : start + size])
-    return len(ids)
+    queued = after = 0
+    while budget is None or queued < budget:
+        page = size * DISPATCH_PAGE
+        if budget is not None:
+            page = min(page, budget - queued)
+        ids = emails_due(now=now, after=after, limit=page)
+        for start in range(0, len(ids), size):
+            email_send_batch_task.delay(ids[start : start + size])
+        queued += len(ids)
+        if len(ids) < page:
+            break
+        after = ids[-1]
+    return queued
 
 
 def email_mark_failed(*, email_id: int) -> None:
@@ -368,6 +383,20 @@ def email_enqueue(
     if send_at_once:
         enqueue_on_commit(email_send_task, email.pk)
     return email
+
+
+def emails_send_on_commit(email_ids: list[int]) -> None:
+    """Queue the sending of these new emails in batches once the transaction commits.
+
+    The batches keep to the rate (email_send_batch stops when this minute's allowance is
+    used; beat's dispatcher sends the rest later), and only these ids are queued: asking
+    the dispatcher after each part of a large send would queue every pending row again.
+    """
+    from outbox.tasks import email_send_batch_task
+
+    size = conf.get("EMAIL_BATCH_SIZE")
+    for start in range(0, len(email_ids), size):
+        enqueue_on_commit(email_send_batch_task, email_ids[start : start + size])
 
 
 def dispatch_on_commit() -> None:

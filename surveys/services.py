@@ -24,6 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from authorities.choices import LinkKind
@@ -119,18 +120,26 @@ def response_get_or_create(*, survey: Survey, authority: Authority) -> Response:
     """The council's response to a round; new ones get their tier's pre-answers."""
     response, created = Response.objects.get_or_create(survey=survey, authority=authority)
     if created:
-        tier = authority.tier
         TransactionAnswer.objects.bulk_create(
-            TransactionAnswer(
-                response=response,
-                transaction=key_transaction,
-                provision=Provision.NOT_RESPONSIBLE,
-                updated_by=PREFILLED_BY,
-            )
-            for key_transaction in survey.questionnaire.transactions.all()
-            if not key_transaction.normally_delivered_by(tier)
+            _prefilled(response, authority, survey.questionnaire.transactions.all())
         )
     return response
+
+
+def _prefilled(
+    response: Response, authority: Authority, transactions: Iterable[KeyTransaction]
+) -> list[TransactionAnswer]:
+    """A new response's pre-answers: the key transactions its council's tier does not do."""
+    return [
+        TransactionAnswer(
+            response=response,
+            transaction=key_transaction,
+            provision=Provision.NOT_RESPONSIBLE,
+            updated_by=PREFILLED_BY,
+        )
+        for key_transaction in transactions
+        if not key_transaction.normally_delivered_by(authority.tier)
+    ]
 
 
 def link_url(link: AccessLink) -> str:
@@ -139,16 +148,23 @@ def link_url(link: AccessLink) -> str:
     return f"{settings.SURVEY_BASE_URL}/s/{token}"
 
 
-def _new_link(response: Response, generation: int) -> AccessLink:
+def _link_row(response: Response, generation: int) -> AccessLink:
+    """A council link not yet saved: a fresh nonce, and the hash of the token it derives."""
     nonce = new_nonce()
     token = derive_token(purpose=LinkKind.COUNCIL, nonce=nonce)
-    return AccessLink.objects.create(
+    return AccessLink(
         response=response,
         kind=LinkKind.COUNCIL,
         generation=generation,
         nonce=nonce,
         token_hash=hash_token(token),
     )
+
+
+def _new_link(response: Response, generation: int) -> AccessLink:
+    link = _link_row(response, generation)
+    link.save(force_insert=True)
+    return link
 
 
 @transaction.atomic
@@ -193,6 +209,50 @@ def links_issue_for_survey(
     for authority in authorities:
         response = response_get_or_create(survey=survey, authority=authority)
         issued.append((authority, link_issue(response=response)))
+    return issued
+
+
+@transaction.atomic
+def responses_with_links(
+    *, survey: Survey, authorities: list[Authority]
+) -> list[tuple[Response, AccessLink]]:
+    """Each council's response to the round and live link, as response_get_or_create and
+    link_issue give them one by one, in a constant number of statements: what is missing
+    is inserted in bulk. Raises IntegrityError if another process creates one of the same
+    rows meanwhile (the caller then takes the one-by-one path)."""
+    by_pk = {authority.pk: authority for authority in authorities}
+    responses = {
+        response.authority_id: response
+        for response in Response.objects.select_for_update(of=("self",))
+        .filter(survey=survey, authority_id__in=by_pk)
+        .order_by("pk")
+    }
+    new = [Response(survey=survey, authority=a) for a in authorities if a.pk not in responses]
+    Response.objects.bulk_create(new)
+    transactions = list(survey.questionnaire.transactions.all())
+    TransactionAnswer.objects.bulk_create(
+        [answer for r in new for answer in _prefilled(r, r.authority, transactions)]
+    )
+    responses.update((response.authority_id, response) for response in new)
+    council_links = AccessLink.objects.filter(
+        response__in=[r.pk for r in responses.values()], kind=LinkKind.COUNCIL
+    )
+    live = {link.response_id: link for link in council_links.filter(revoked_at__isnull=True)}
+    last = dict(
+        council_links.values("response")
+        .annotate(last=Max("generation"))
+        .values_list("response", "last")
+    )
+    new_links = [
+        _link_row(r, last.get(r.pk, 0) + 1) for r in responses.values() if r.pk not in live
+    ]
+    AccessLink.objects.bulk_create(new_links)
+    live.update((link.response_id, link) for link in new_links)
+    issued = []
+    for authority in authorities:
+        response = responses[authority.pk]
+        response.survey, response.authority = survey, authority
+        issued.append((response, live[response.pk]))
     return issued
 
 
@@ -662,6 +722,13 @@ def response_reopen(*, response: Response, actor: str) -> Response:
 LIVE_LINK = re.compile(rf"/s/[A-Za-z0-9_-]{{{TOKEN_LENGTH}}}(?![A-Za-z0-9_-])")
 
 
+def email_link_check(*, kind: str, link: AccessLink | None, parts: Iterable[str]) -> None:
+    """Refuse an email that gives someone their link but holds the link itself, or no link
+    row to put in place of the marker (see email_enqueue)."""
+    if kind in LINK_KINDS and (link is None or any(LIVE_LINK.search(part) for part in parts)):
+        raise ValueError("An access link must not be stored in the outbox: use LINK_MARKER")
+
+
 def email_enqueue(*, kind: str, subject: str, body_text: str, body_html: str = "", **fields):
     """Record an email of the survey in the outbox (outbox.sending.email_enqueue).
 
@@ -670,11 +737,7 @@ def email_enqueue(*, kind: str, subject: str, body_text: str, body_html: str = "
     can leak links into the database. (Other emails, such as the copy of the answers,
     may quote what people typed and are not checked.)
     """
-    if kind in LINK_KINDS and (
-        fields.get("link") is None
-        or any(LIVE_LINK.search(part) for part in (subject, body_text, body_html))
-    ):
-        raise ValueError("An access link must not be stored in the outbox: use LINK_MARKER")
+    email_link_check(kind=kind, link=fields.get("link"), parts=(subject, body_text, body_html))
     return sending.email_enqueue(
         kind=kind, subject=subject, body_text=body_text, body_html=body_html, **fields
     )
