@@ -50,6 +50,7 @@ class NarrowBar:
     width: float
     text_x: float
     text_y: float
+    cell: str = ""  # the release cell the figure is read from
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def _narrow(items: list[tuple[str, Shown]], top: float) -> tuple[tuple[NarrowBar
         bars.append(
             NarrowBar(
                 tuple(lines), value.text, bar_y, round(width, 1), round(width + 6, 1),
-                bar_y + BAR_HEIGHT * 0.75,
+                bar_y + BAR_HEIGHT * 0.75, value.cell,
             )
         )  # fmt: skip
         y = bar_y + BAR_HEIGHT + NARROW_GAP

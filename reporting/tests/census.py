@@ -55,7 +55,8 @@ CONSTANTS = {
     "100.0%": "the All channels share, 100% by definition (selectors.CONSTANT_FIGURES)",
 }
 PAGES = (*ANALYST_PAGES, "release-suppression")
-FIGURE = re.compile(r"^£?-?[\d,]+(\.\d+)?%?$")
+# A loss reads "\u2212£1,176,403" (GOV.UK style: a minus sign before the pound sign).
+FIGURE = re.compile(r"^[-\u2212]?£?-?[\d,]+(\.\d+)?%?$")
 
 
 def metadata(publication: Publication) -> dict[str, str]:
@@ -109,8 +110,8 @@ class Census:
 
     def figure(self, where: str, cell_id: str, shown: object) -> None:
         """``shown`` (text or a number) must be how the release publishes cell ``cell_id``."""
-        if not cell_id and shown == "[z]":
-            return  # not applicable: a symbol where the release has no such cell
+        if not cell_id and shown in ("[z]", "[x]"):
+            return  # not applicable or not available: a symbol where there is no figure
         cell = self.cells.get(cell_id)
         if cell is None:
             self.problems.append(f"{where}: {shown!r} claims to be cell {cell_id!r}, no such cell")
@@ -128,7 +129,7 @@ class Census:
         if not isinstance(shown, int | float) and not FIGURE.match(text):
             self.problems.append(f"{where}: {cell_id} shows {shown!r}, not a figure")
             return
-        number = float(text.lstrip("£").rstrip("%").replace(",", ""))
+        number = float(text.replace("\u2212", "-").replace("£", "").rstrip("%").replace(",", ""))
         decimals = len(text.rstrip("%").split(".")[1]) if "." in text else 0
         if isinstance(shown, int | float):
             decimals = 9
