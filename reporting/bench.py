@@ -7,7 +7,9 @@ derivation. Each size runs in a fresh process so that its peak memory is its own
 Options: ``--scales 1,100``, ``--timeout SECONDS`` per size and ``--seed N`` (synthetic
 responses; any seed but 2015 is a held-out round). Each line also gives the share of cells
 hidden per table and why, and the secondary cells of the untrimmed pattern (the reference the
-number of suppressions is compared with).
+number of suppressions is compared with). ``--database``: the real path on PostgreSQL
+instead (``reporting.bench_db``: synthetic responses in a database of its own, grouped by
+the database, each stage timed with its peak memory).
 """
 
 from __future__ import annotations
@@ -186,38 +188,64 @@ def main() -> None:
         default=2015,
         help="seed of the synthetic responses (another one is a held-out round)",
     )
+    parser.add_argument("--database", action="store_true", help="the real path, PostgreSQL")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--load", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.one is not None:
+    if args.database:
+        from reporting import bench_db
+
+        if args.load is not None:
+            sys.stdout.write(json.dumps(bench_db.load(args.load)) + "\n")
+            return
+        if args.one is not None:
+            sys.stdout.write(json.dumps(bench_db.run(args.one)) + "\n")
+            return
+        bench_db.database_create()
+        subprocess.run(  # noqa: S603 (fixed arguments)
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+            check=True, cwd=ROOT, env=bench_db.environment(),
+        )  # fmt: skip
+    elif args.one is not None:
         sys.stdout.write(json.dumps(run(args.one, args.seed)) + "\n")
         return
     for scale in (int(s) for s in args.scales.split(",")):
         label = f"{353 * scale} councils (x{scale})"
-        try:
-            done = subprocess.run(  # noqa: S603 (this module, fixed arguments)
-                [
-                    sys.executable,
-                    "-m",
-                    "reporting.bench",
-                    "--one",
-                    str(scale),
-                    "--seed",
-                    str(args.seed),
-                ],
-                capture_output=True,
-                text=True,
-                timeout=args.timeout,
-                check=True,
-                cwd=ROOT,
-            )
-        except subprocess.TimeoutExpired:
-            sys.stdout.write(f"{label}: did not finish within {args.timeout:.0f} s\n")
-            continue
-        except subprocess.CalledProcessError as error:
-            sys.stdout.write(f"{label}: failed\n{error.stderr[-2000:]}\n")
-            continue
-        sys.stdout.write(f"{label}: {done.stdout.strip().splitlines()[-1]}\n")
-        sys.stdout.flush()
+        steps = ["--load", "--one"] if args.database else ["--one"]
+        for step in steps:
+            output = _child(label, step, scale, args)
+            if output is None:
+                break
+            sys.stdout.write(f"{label}{' loading' if step == '--load' else ''}: {output}\n")
+            sys.stdout.flush()
+
+
+def _child(label: str, step: str, scale: int, args) -> str | None:
+    """Run one step in a fresh process (its own peak memory); its last line, or None."""
+    command = [sys.executable, "-m", "reporting.bench", step, str(scale), "--seed", str(args.seed)]
+    environment = None
+    if args.database:
+        from reporting.bench_db import environment as bench_environment
+
+        command.append("--database")
+        environment = bench_environment()
+    try:
+        done = subprocess.run(  # noqa: S603 (this module, fixed arguments)
+            command,
+            capture_output=True,
+            text=True,
+            timeout=args.timeout,
+            check=True,
+            cwd=ROOT,
+            env=environment,
+        )
+    except subprocess.TimeoutExpired:
+        sys.stdout.write(f"{label}: did not finish within {args.timeout:.0f} s\n")
+        return None
+    except subprocess.CalledProcessError as error:
+        sys.stdout.write(f"{label}: failed\n{error.stderr[-2000:]}\n")
+        return None
+    return done.stdout.strip().splitlines()[-1]
 
 
 if __name__ == "__main__":

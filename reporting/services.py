@@ -24,6 +24,7 @@ from authorities.choices import AuthorityKind, Region
 from authorities.models import Authority
 from reporting.derived import derive
 from reporting.disclosure import ProtectionResult, Rules, protect
+from reporting.grouping import grouped_load
 from reporting.models import CellStatus, Release, ReleaseCell, ReleaseStatus, Withheld
 from reporting.synthetic import SYNTHETIC_ACTOR, synthetic_inputs
 from reporting.tables import (
@@ -146,41 +147,57 @@ def release_catalogue(*, survey: Survey) -> Catalogue:
     return Catalogue(transactions, channels, kinds, regions, invited, questions)
 
 
-def transaction_answers_frame(answers) -> pd.DataFrame:
+def transaction_answers_frame(answers, *, offered: bool = True) -> pd.DataFrame:
     """Transaction answers as ``Inputs.transactions``: response, transaction, provision,
-    offered (list), end_to_end."""
+    offered (list), end_to_end. ``offered=False``: the offered column
+    left empty (grouped by the database instead, see ``reporting.grouping``)."""
+    columns = ["response_id", "transaction__slug", "provision", "channels_offered", "end_to_end"]
+    if not offered:
+        columns[3] = "pk"
     transactions = pd.DataFrame(
-        list(
-            answers.values_list(
-                "response_id", "transaction__slug", "provision", "channels_offered", "end_to_end"
-            )
-        ),
+        list(answers.values_list(*columns)),
         columns=["response", "transaction", "provision", "offered", "end_to_end"],
     )
-    transactions["offered"] = transactions["offered"].map(
-        lambda v: list(v) if isinstance(v, list) else []
-    )
+    if offered:
+        transactions["offered"] = transactions["offered"].map(
+            lambda v: list(v) if isinstance(v, list) else []
+        )
+    else:
+        transactions["offered"] = None
     return transactions
 
 
-def release_load(*, survey: Survey, catalogue: Catalogue) -> Inputs:
-    """Submitted answers as frames (no free text, no personal data)."""
+def release_load(*, survey: Survey, catalogue: Catalogue, grouped: bool | None = None) -> Inputs:
+    """Submitted answers as frames (no free text, no personal data).
+
+    ``grouped`` (the default on PostgreSQL): figures and offered channels are grouped into
+    cells by the database (``reporting.grouping``) instead of read as frames; the cells
+    handed to the disclosure engine are the same.
+    """
+    if grouped is None:
+        grouped = connection.vendor == "postgresql"
     councils = pd.DataFrame(
         list(
-            _submitted(survey).values_list(
-                "pk", "authority__gss_code", "authority__kind", "authority__region"
-            )
+            _submitted(survey)
+            .order_by("pk")
+            .values_list("pk", "authority__gss_code", "authority__kind", "authority__region")
         ),
         columns=["response", "gss", "kind", "region"],
     ).set_index("response")
-    submitted = {"response__in": _submitted(survey).values("pk")}
-    transactions = transaction_answers_frame(TransactionAnswer.objects.filter(**submitted))
+    submitted_pks = _submitted(survey).values("pk")
+    submitted = {"response__in": submitted_pks}
+    transactions = transaction_answers_frame(
+        TransactionAnswer.objects.filter(**submitted).order_by("response_id", "pk"),
+        offered=not grouped,
+    )
     figures = pd.DataFrame(
         list(
-            Figure.objects.filter(**submitted, value__isnull=False).values_list(
-                "response_id", "transaction__slug", "channel__code", "value"
-            )
-        ),
+            Figure.objects.filter(**submitted, value__isnull=False)
+            .order_by("response_id", "pk")
+            .values_list("response_id", "transaction__slug", "channel__code", "value")
+        )
+        if not grouped
+        else [],
         columns=["response", "transaction", "channel", "value"],
     )
     figures["value"] = figures["value"].astype("float64")
@@ -198,7 +215,11 @@ def release_load(*, survey: Survey, catalogue: Catalogue) -> Inputs:
         ),
         columns=["response", "question", "value"],
     )
-    return Inputs(councils, transactions, figures, answers)
+    inputs = Inputs(councils, transactions, figures, answers)
+    if grouped:
+        gss_of = dict(zip(councils.index, councils["gss"], strict=True))
+        inputs.grouped = grouped_load(submitted_pks, gss_of)
+    return inputs
 
 
 # --- Requesting and building -------------------------------------------------------

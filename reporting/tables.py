@@ -104,6 +104,29 @@ class Inputs:
     transactions: pd.DataFrame
     figures: pd.DataFrame
     answers: pd.DataFrame
+    # Figures and offered channels already grouped into cells (by the database, see
+    # reporting.grouping); None: grouped here from ``figures`` and ``transactions``.
+    grouped: Grouped | None = None
+
+
+Split = dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass
+class Grouped:
+    """What the big tables need, grouped into cells: the same as grouping the frames here.
+
+    volumes: (transaction, channel, kind, region) -> (gss, values) of counted figures, each
+    cell's rows in response order. offered: (transaction, channel, kind) -> gss of providers
+    offering the channel; providers: (transaction, kind) -> gss of providers, both in
+    response order. counted: the counted figures' response, channel and value (the columns
+    own costs need), in response order. Kinds are reporting kinds (``REPORTING_KIND``).
+    """
+
+    volumes: Split
+    offered: dict[tuple[str, str, str], list[str]]
+    providers: dict[tuple[str, str], list[str]]
+    counted: pd.DataFrame
 
 
 @dataclass
@@ -399,12 +422,10 @@ def _offered(
     engine hides cells until a "not offered" (or an "offered") council could exist. The
     complement is a real figure (providers minus offered), so publishing it shows nothing new.
     """
-    providers = _providers(inputs)[["transaction", "offered", "gss", "kind"]]
-    exploded = providers.explode("offered")
-    grouped = {
-        key: list(g["gss"]) for key, g in exploded.groupby(["transaction", "offered", "kind"])
-    }
-    by_provider = {key: list(g["gss"]) for key, g in providers.groupby(["transaction", "kind"])}
+    if inputs.grouped is not None:
+        grouped, by_provider = inputs.grouped.offered, inputs.grouped.providers
+    else:
+        grouped, by_provider = offered_groups(inputs)
     for slug, _name in cat.transactions:
         for channel in cat.channels:
             base = {"transaction": slug, "channel": channel.code}
@@ -421,6 +442,18 @@ def _offered(
             offered = system.total(OFFERED, england, parts)
             not_offered = system.total(NOT_OFFERED, england, others)
             system.relate(provided[slug][TOTAL], [offered, not_offered], group_check=True)
+
+
+def offered_groups(inputs: Inputs) -> tuple[dict, dict]:
+    """Providers offering each channel, by (transaction, channel, kind), and all providers,
+    by (transaction, kind): GSS codes in the order of the transaction answers."""
+    providers = _providers(inputs)[["transaction", "offered", "gss", "kind"]]
+    exploded = providers.explode("offered")
+    grouped = {
+        key: list(g["gss"]) for key, g in exploded.groupby(["transaction", "offered", "kind"])
+    }
+    by_provider = {key: list(g["gss"]) for key, g in providers.groupby(["transaction", "kind"])}
+    return grouped, by_provider
 
 
 def standing_channels(transactions: pd.DataFrame) -> pd.DataFrame:
@@ -449,12 +482,15 @@ def counted_figures(inputs: Inputs) -> pd.DataFrame:
 def _volumes(system: System, cat: Catalogue, inputs: Inputs) -> None:
     """Transactions by transaction x channel x type x region, with every margin, and the
     all-channels total of each (the denominator of shares and take-up)."""
-    counted = counted_figures(inputs)
-    split = _split(
-        counted[["transaction", "channel", "kind", "region"]],
-        counted["gss"].to_numpy(),
-        counted["value"].to_numpy(dtype=np.float64),
-    )
+    if inputs.grouped is not None:
+        split = inputs.grouped.volumes
+    else:
+        counted = counted_figures(inputs)
+        split = _split(
+            counted[["transaction", "channel", "kind", "region"]],
+            counted["gss"].to_numpy(),
+            counted["value"].to_numpy(dtype=np.float64),
+        )
     empty = (np.array([], dtype=object), np.array([], dtype=np.float64))
     channels = [c.code for c in cat.channels]
     for slug, _name in cat.transactions:
@@ -582,7 +618,10 @@ def _own_costs(system: System, cat: Catalogue, inputs: Inputs) -> None:
     figure. (A council whose own cost equals the default counts as default-priced: the
     figure is the same.) Derived and protected cells look alike on every output.
     """
-    counted = counted_figures(inputs)
+    if inputs.grouped is not None:
+        counted = inputs.grouped.counted.join(inputs.councils, on="response", how="inner")
+    else:
+        counted = counted_figures(inputs)[["response", "channel", "value", "gss", "kind"]]
     costs = unit_costs(cat, inputs)
     priced = counted.merge(costs, on=["response", "channel"], how="inner")
     priced["pounds"] = (priced["value"] * priced["cost"]).round(2)
