@@ -66,7 +66,7 @@ def metadata(publication: Publication) -> dict[str, str]:
     return {
         f"release {number}": "the release's number",
         f"Release {number}": "the release's number",
-        f"{number}, built {built:%-d %B %Y %H:%M}": "the release's number and date (overview)",
+        f"{number}, built {datetime_text(built)}": "the release's number and date (overview)",
         f"{built:%d %B %Y %H:%M} UTC": "the release's date (cover sheet)",
         datetime_text(built): "the release's date and time, UK time (pages, cover sheet)",
         built.isoformat(): "the release's date (JSON)",
