@@ -619,7 +619,9 @@ def _own_costs(system: System, cat: Catalogue, inputs: Inputs) -> None:
     figure is the same.) Derived and protected cells look alike on every output.
     """
     if inputs.grouped is not None:
+        # Without the index's name: an empty join keeps "response" as both (ambiguous).
         counted = inputs.grouped.counted.join(inputs.councils, on="response", how="inner")
+        counted = counted.rename_axis(index=None)
     else:
         counted = counted_figures(inputs)[["response", "channel", "value", "gss", "kind"]]
     costs = unit_costs(cat, inputs)

@@ -80,7 +80,7 @@ def test_demo_reset_starts_afresh_but_keeps_the_virtual_environment(settings):
         [make, "-n", "demo-reset", "DATABASE_URL="],
         cwd=settings.BASE_DIR, capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
-    assert "rm -rf db.sqlite3 db.sqlite3-journal outbox\n" in plan
+    assert "rm -rf db.sqlite3 db.sqlite3-journal sent-emails\n" in plan
     assert "setup_demo" in plan and "runserver" in plan
     assert "rm -rf .venv" not in plan and "rm -rf $(VENV)" not in plan
     refused = subprocess.run(
