@@ -43,9 +43,11 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("campaigns", "view_emailattempt"),
         ("surveys", "view_linkdownload"),
         ("outbox", "view_emailattempt"),
+        ("publishing", "publish_public_release"),
     ],
     ANALYSTS: [
         ("reporting", "view_dashboards"),
+        ("publishing", "draft_public_release"),
     ],
     DATA_STEWARDS: [
         ("surveys", "view_individual_responses"),

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "reporting",
     "campaigns",
     "stewards",
+    "publishing",
 ]
 
 MIDDLEWARE = [
