@@ -22,6 +22,7 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("reporting/", include("reporting.urls")),
     path("responses/", include("stewards.urls")),
+    path("statistics/", include("publishing.urls")),
     path("", include("surveys.urls")),
 ]
 
