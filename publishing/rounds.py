@@ -242,7 +242,9 @@ class OwnPrevious:
 
     The council's own submitted figures, or the sum of its predecessors' when it was formed
     by merging councils that all responded. For that council's own pages only: never
-    published, never shown to anyone else.
+    published, never shown to anyone else. (A merged council holds its predecessors' records
+    anyway; note that the earlier round's audit played each predecessor as an insider alone,
+    not the group of them that the merged council now is.)
     """
 
     round: Survey | None
