@@ -154,6 +154,11 @@ class ChangeNoteMissing(Exception):
     """A version after the first says what changed."""
 
 
+class SamePeriodPublished(Exception):
+    """Another round covering the same reference period is already public: the two sets of
+    cells would total the same councils' figures for the same year, and could be subtracted."""
+
+
 @transaction.atomic
 def publish(*, draft: PublicRelease, user: AbstractBaseUser) -> PublicRelease:
     """Make the draft the live version (the live one, if any, is superseded). Recorded."""
@@ -165,6 +170,13 @@ def publish(*, draft: PublicRelease, user: AbstractBaseUser) -> PublicRelease:
     current = selectors.release_published(survey=draft.survey)
     if current is None or current.pk != draft.release_id:
         raise NotPublishable("the round's published release has changed since this draft")
+    from publishing.rounds import same_period_rounds  # rounds builds on this module
+
+    clash = same_period_rounds(draft.survey)
+    if clash:
+        raise SamePeriodPublished(
+            f"{clash[0].name} covers the same period and is already public: withdraw it first"
+        )
     problems = figure_problems(
         Publication(draft.release), summary=draft.summary, findings=draft.findings
     )
