@@ -235,7 +235,9 @@ def file_name(public: PublicRelease) -> str:
 
 
 def _document_title(public: PublicRelease, publication: Publication) -> str:
-    return f"{public.title}: {publication.round.name}, version {public.version}"
+    round_name = publication.round.name
+    title = public.title if round_name in public.title else f"{public.title}: {round_name}"
+    return f"{title}, version {public.version}"
 
 
 # --- XLSX ---------------------------------------------------------------------------
