@@ -301,13 +301,13 @@ class Builder:
     def costs(self) -> Table:
         type_label, england = self.published_labels[0], self.published_labels[2]
         table = Table(
-            "Estimated cost of each transaction, at the published unit costs",
+            "Estimated cost of each transaction",
             [
                 "Transaction",
                 "Your council: at published unit costs",
                 "Your council: at your own unit costs",
-                f"{type_label}: all responding councils",
-                f"{england}: all responding councils",
+                f"{type_label}: all responding councils, at published unit costs",
+                f"{england}: all responding councils, at published unit costs",
             ],
         )
         provided = self.provided()
