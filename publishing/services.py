@@ -15,6 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from publishing.emails import comparison_emails_queue
 from publishing.models import PublicRelease, PublicReleaseStatus
 from reporting import selectors
 from reporting.publication import Publication
@@ -189,6 +190,9 @@ def publish(*, draft: PublicRelease, user: AbstractBaseUser) -> PublicRelease:
     draft.status = PublicReleaseStatus.PUBLISHED
     draft.published_at, draft.published_by = now, user
     draft.save(update_fields=["status", "published_at", "published_by"])
+    # In this transaction: each responding council's "comparison is ready" email, once per
+    # round (a later version emails nobody again; see publishing.emails).
+    comparison_emails_queue(public=draft)
     return draft
 
 

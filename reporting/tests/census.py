@@ -7,7 +7,10 @@ A number on a page or in a download is allowed only when it is
   and JSON on the row of that cell. A hidden cell must read ``[c]`` and nothing else;
 - part of a label (a council type, a region, a transaction, a channel, a question, the round's
   name), or
-- one of the documented constants in ``CONSTANTS`` (with the reason it may be printed).
+- one of the documented constants in ``CONSTANTS`` (with the reason it may be printed), or
+- on a council's own comparison page only (``publishing``), one of that council's own figures:
+  an element marked ``data-own="<what>"`` whose text is what the test worked out from the
+  council's own answers (``own``), or a phrase the page may print about it (``allow``).
 Anything else, a count of responses printed beside the tables, a sum or a share computed in a
 template, a hidden cell's value, is reported.
 """
@@ -155,7 +158,13 @@ class Census:
 
     # --- Outputs ------------------------------------------------------------------------
 
-    def page(self, where: str, html: str) -> None:
+    def allow(self, phrase: str) -> None:
+        """A phrase with digits one page may print (a council's own date, say)."""
+        self.allowed = sorted({*self.allowed, phrase}, key=len, reverse=True)
+
+    def page(self, where: str, html: str, own: dict[str, str] | None = None) -> None:
+        """``own``: on a council's comparison, its own figures (``data-own`` -> text); any
+        other page showing one is reported."""
         reader = _Page()
         reader.feed(html)
         for cell_id, shown in reader.figures:
@@ -163,6 +172,15 @@ class Census:
                 self.figure(where, cell_id, shown)
             else:
                 self.text(where, shown)
+        for key, shown in reader.own:
+            text = " ".join(shown.split())
+            if own is None:
+                self.problems.append(f"{where}: {key} {text!r} is a council's own figure")
+            elif key in own:
+                if text != own[key]:
+                    self.problems.append(f"{where}: own {key} shows {text!r}, not {own[key]!r}")
+            else:
+                self.text(f"{where} own {key}", text)  # a note ("Not offered"), no figure
         for text in reader.texts:
             self.text(where, text)
 
@@ -252,6 +270,7 @@ class _Page(HTMLParser):
         super().__init__()
         self.texts: list[str] = []
         self.figures: list[tuple[str, str]] = []
+        self.own: list[tuple[str, str]] = []  # a council's own figures (data-own)
         self._skip = 0
         self._figure: list | None = None
         self._depth = 0
@@ -266,6 +285,9 @@ class _Page(HTMLParser):
         elif "data-cell" in dict(attrs):
             self._figure = [dict(attrs)["data-cell"] or "", ""]
             self._depth = 1
+        elif "data-own" in dict(attrs):
+            self._figure = [dict(attrs)["data-own"] or "", "", "own"]
+            self._depth = 1
 
     def handle_endtag(self, tag):
         if tag in ("script", "style"):
@@ -273,7 +295,8 @@ class _Page(HTMLParser):
         if self._figure is not None:
             self._depth -= 1
             if self._depth == 0:
-                self.figures.append((self._figure[0], self._figure[1]))
+                found = self.own if len(self._figure) == 3 else self.figures
+                found.append((self._figure[0], self._figure[1]))
                 self._figure = None
 
     def handle_data(self, data):
