@@ -43,7 +43,8 @@ class FigureProblem:
 
     @property
     def message(self) -> str:
-        where = "the summary" if self.field == "summary" else f"finding {self.index + 1}"
+        where = {"title": "the title", "summary": "the summary", "change_note": "the change note"}
+        where = where.get(self.field) or f"finding {self.index + 1}"
         return (
             f"‘{self.figure}’ in {where} is not a published figure of this release. "
             "Quote figures exactly as the release's tables show them"
@@ -68,12 +69,23 @@ def published_figures(publication: Publication) -> set[str]:
 
 
 def figure_problems(
-    publication: Publication, *, summary: str, findings: list[str]
+    publication: Publication,
+    *,
+    summary: str,
+    findings: list[str],
+    title: str = "",
+    change_note: str = "",
 ) -> list[FigureProblem]:
-    """Numbers in the words that are not published cells of the release."""
+    """Numbers in the words (title, summary, findings, change note) that are not published
+    cells of the release. Numbers in the round's name (its year) may be repeated."""
     allowed = published_figures(publication) | set(NUMBER.findall(publication.round.name))
     problems = []
-    texts = [("summary", 0, summary), *(("findings", i, text) for i, text in enumerate(findings))]
+    texts = [
+        ("title", 0, title),
+        ("summary", 0, summary),
+        *(("findings", i, text) for i, text in enumerate(findings)),
+        ("change_note", 0, change_note),
+    ]
     for field, index, text in texts:
         for figure in NUMBER.findall(text):
             bare = figure.rstrip(".,")
@@ -142,7 +154,13 @@ def draft_update(
     if draft.status != PublicReleaseStatus.DRAFT:
         raise PublicReleaseFinished(f"version {draft.version} is {draft.status}")
     findings = [text.strip() for text in findings if text.strip()]
-    problems = figure_problems(Publication(draft.release), summary=summary, findings=findings)
+    problems = figure_problems(
+        Publication(draft.release),
+        title=title,
+        summary=summary,
+        findings=findings,
+        change_note=change_note,
+    )
     if problems:
         raise FiguresNotPublished(problems)
     draft.title, draft.summary, draft.findings = title.strip(), summary.strip(), findings
@@ -179,7 +197,11 @@ def publish(*, draft: PublicRelease, user: AbstractBaseUser) -> PublicRelease:
             f"{clash[0].name} covers the same period and is already public: withdraw it first"
         )
     problems = figure_problems(
-        Publication(draft.release), summary=draft.summary, findings=draft.findings
+        Publication(draft.release),
+        title=draft.title,
+        summary=draft.summary,
+        findings=draft.findings,
+        change_note=draft.change_note,
     )
     if problems:
         raise FiguresNotPublished(problems)

@@ -73,3 +73,19 @@ def test_words_may_quote_only_published_figures(published_round, publisher):
     ]
     draft.refresh_from_db()
     assert draft.summary == "" and draft.findings == []
+
+
+def test_titles_and_change_notes_are_checked_too(published_round, publisher):
+    draft = services.draft_start(survey=published_round, user=publisher)
+    figures = services.published_figures(Publication.of(published_round))
+    unpublished = next(str(n) for n in range(7919, 100000) if str(n) not in figures)
+    with pytest.raises(services.FiguresNotPublished) as refused:
+        services.draft_update(
+            draft,
+            title=f"{unpublished} councils",
+            summary="",
+            findings=[],
+            change_note=f"Corrected {unpublished}.",
+        )
+    assert [p.field for p in refused.value.problems] == ["title", "change_note"]
+    assert "the change note" in refused.value.problems[1].message
