@@ -24,11 +24,18 @@ SEED = 2015
 
 
 def bench_url() -> str:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    """``BENCH_RELEASE_DATABASE_URL`` when set, else ``survey_bench_release`` on the server of
+    ``DATABASE_URL``."""
+    chosen = os.environ.get("BENCH_RELEASE_DATABASE_URL")
+    base = chosen or os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
     parts = urlsplit(base)
     if parts.scheme not in ("postgres", "postgresql"):
         raise SystemExit("the database benchmark needs DATABASE_URL on a PostgreSQL server")
-    return urlunsplit(parts._replace(path="/" + BENCH_DATABASE))
+    return chosen or urlunsplit(parts._replace(path="/" + BENCH_DATABASE))
+
+
+def _database_name() -> str:
+    return urlsplit(bench_url()).path.lstrip("/")
 
 
 def environment() -> dict[str, str]:
@@ -44,11 +51,11 @@ def database_create() -> bool:
     server = urlunsplit(urlsplit(bench_url())._replace(path="/postgres"))
     with psycopg.connect(server, autocommit=True) as connection:
         found = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DATABASE]
+            "SELECT 1 FROM pg_database WHERE datname = %s", [_database_name()]
         ).fetchone()
         if found:
             return False
-        connection.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
+        connection.execute(f'CREATE DATABASE "{_database_name()}"')
     return True
 
 
@@ -301,7 +308,9 @@ def run(scale: int) -> dict[str, object]:
         "mode": "postgresql",
         "councils": len(inputs.councils),
         "transaction_answers": len(inputs.transactions),
-        "counted_figures": len(inputs.grouped.counted) if inputs.grouped else len(inputs.figures),
+        "counted_figures": sum(len(v) for _, v in inputs.grouped.volumes.values())
+        if inputs.grouped
+        else len(inputs.figures),
         "answers": len(inputs.answers),
         "cells": len(system.cells),
         "contributions": contributions,
