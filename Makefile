@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format install demo demo-reset bench clean
+.PHONY: run test lint format install demo demo-reset bench bench-release clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,15 @@ bench: $(STAMP)
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[bench]"
 	$(PY) -m benchmarks.journey
 	$(PY) -m benchmarks.journey_load
+	$(MAKE) bench-release
+
+# The release build on PostgreSQL at 1x, 100x and 1000x the 353 councils of 2015: creates,
+# migrates and fills its own database (BENCH_RELEASE_DATABASE_URL, else survey_bench_release
+# on DATABASE_URL's server) the first time, then builds each size BENCH_RELEASE_REPEAT times.
+BENCH_RELEASE_SCALES ?= 1,100,1000
+BENCH_RELEASE_REPEAT ?= 3
+bench-release: $(STAMP)
+	$(PY) -m reporting.bench --database --scales $(BENCH_RELEASE_SCALES) --repeat $(BENCH_RELEASE_REPEAT)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
