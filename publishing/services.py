@@ -197,3 +197,39 @@ def withdraw(*, public: PublicRelease, user: AbstractBaseUser, reason: str) -> P
     public.withdrawal_reason = reason.strip()
     public.save(update_fields=["status", "withdrawn_at", "withdrawn_by", "withdrawal_reason"])
     return public
+
+
+# --- What the public pages list -------------------------------------------------------
+
+
+def versions(survey: Survey) -> list[PublicRelease]:
+    """Every version of the round's public release that was ever public, first to latest."""
+    return list(
+        PublicRelease.objects.filter(survey=survey)
+        .exclude(status=PublicReleaseStatus.DRAFT)
+        .order_by("version")
+    )
+
+
+def latest_public(survey: Survey) -> PublicRelease | None:
+    """The version the round's public page shows: the live one, or the withdrawn one."""
+    return (
+        PublicRelease.objects.filter(survey=survey)
+        .exclude(status=PublicReleaseStatus.DRAFT)
+        .select_related("survey", "release")
+        .order_by("-version")
+        .first()
+    )
+
+
+def public_rounds() -> list[PublicRelease]:
+    """Each round's latest public version (live or withdrawn), latest rounds first."""
+    latest: dict[int, PublicRelease] = {}
+    shown = (
+        PublicRelease.objects.exclude(status=PublicReleaseStatus.DRAFT)
+        .select_related("survey")
+        .order_by("-survey__opens_at", "survey_id", "-version")
+    )
+    for public in shown:
+        latest.setdefault(public.survey_id, public)
+    return list(latest.values())

@@ -1,7 +1,19 @@
 """Public statistics releases (no sign-in) and the pages that prepare them."""
 
-from django.urls import path  # noqa: F401 (patterns follow)
+from django.urls import path
+
+from publishing import manage_views, views
 
 app_name = "publishing"
 
-urlpatterns: list = []
+urlpatterns = [
+    # Pages (h5): staff first, so that "manage" is never read as a round.
+    path("manage/", manage_views.index, name="manage"),
+    path("manage/<slug:slug>/", manage_views.manage_round, name="manage-round"),
+    path("manage/<slug:slug>/preview/", manage_views.preview, name="manage-preview"),
+    path("manage/<slug:slug>/publish/", manage_views.publish, name="manage-publish"),
+    path("manage/<slug:slug>/withdraw/", manage_views.withdraw, name="manage-withdraw"),
+    path("", views.index, name="index"),
+    path("<slug:slug>/", views.release, name="release"),
+    path("<slug:slug>/version-<int:number>/", views.version, name="version"),
+]
