@@ -6,8 +6,9 @@ number that is not a published cell, a label or a constant (the census in
 ``publishing/tests/test_pages.py`` checks it).
 
 They are the same for everyone: no session is read, no message shown, so shared caches may
-keep them for five minutes (``Cache-Control: public``) and revalidate with
-``Last-Modified``, the time the round's public release last changed.
+keep them (``Cache-Control: public``). They must ask again each time (``no-cache``), with
+``If-Modified-Since``: a page unchanged since the round's public release last changed is
+answered 304 with no body, and a withdrawal is seen at once, never a stale copy.
 
 A superseded version's address (``/statistics/<round>/version-<n>/``) redirects to the round's
 page: every version reads the same cells, so the latest page holds every figure, and its
@@ -31,8 +32,6 @@ from reporting import charts
 from reporting.publication import Publication
 from reporting.selectors import SYMBOL_MEANINGS
 from surveys.models import Survey
-
-PUBLIC_MAX_AGE = 300  # seconds a shared cache may keep a public page
 
 # The files of a version, as publishing.downloads serves them: (name, format, file ending).
 FILES = [
@@ -111,9 +110,9 @@ def _last_changed(request: HttpRequest, slug: str | None = None, **kwargs) -> da
 
 
 def public_page(view):
-    """GET only, the same for everyone, kept by shared caches for a few minutes."""
+    """GET only, the same for everyone: kept by shared caches, revalidated every time."""
     view = condition(last_modified_func=_last_changed)(view)
-    return cache_control(public=True, max_age=PUBLIC_MAX_AGE)(require_GET(view))
+    return cache_control(public=True, no_cache=True)(require_GET(view))
 
 
 @public_page
