@@ -172,7 +172,7 @@ def _render_round(request: HttpRequest, context: dict, errors: list) -> HttpResp
 def manage_round(request: HttpRequest, slug: str) -> HttpResponse:
     """The round's public versions, and the draft's words (saved only if every figure quoted
     is published; otherwise re-shown as typed, with the problems)."""
-    survey, _ = _round(slug)
+    survey, publication = _round(slug)
     draft = services.draft_of(survey)
     if request.method == "GET":
         if draft is None:
@@ -186,7 +186,12 @@ def manage_round(request: HttpRequest, slug: str) -> HttpResponse:
         return _render_round(request, _manage_context(request, survey, words, draft), [])
     words = Words.posted(request)
     context = _manage_context(request, survey, words, draft)
-    errors = words.problems()
+    errors = words.problems() + [
+        ("change-note", problem.message)
+        for problem in services.note_problems(
+            publication, field="change_note", text=words.change_note
+        )
+    ]
     if not errors:
         with transaction.atomic():
             draft = services.draft_start(survey=survey, user=request.user)
@@ -268,8 +273,11 @@ def withdraw(request: HttpRequest, slug: str) -> HttpResponse:
     reason, errors = "", []
     if request.method == "POST":
         reason = request.POST.get("reason", "")
+        problems = services.note_problems(Publication(live.release), field="reason", text=reason)
         if len(reason) > TEXT_MAX:
             errors = [("reason", f"Reason must be {TEXT_MAX:,} characters or fewer")]
+        elif problems:
+            errors = [("reason", problem.message) for problem in problems]
         else:
             try:
                 services.withdraw(public=live, user=request.user, reason=reason)

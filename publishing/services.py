@@ -36,13 +36,17 @@ NUMBER = re.compile(r"[-\u2212]?£?\d[\d,]*(?:\.\d+)?%?")
 
 @dataclass(frozen=True)
 class FigureProblem:
-    field: str  # "summary" or "findings"
+    field: str  # "summary" or "findings" (or "change_note", "reason": see note_problems)
     index: int  # the finding's position (0 for the summary)
     figure: str
 
     @property
     def message(self) -> str:
-        where = "the summary" if self.field == "summary" else f"finding {self.index + 1}"
+        where = (
+            f"finding {self.index + 1}"
+            if self.field == "findings"
+            else f"the {self.field.replace('_', ' ')}"
+        )
         return (
             f"‘{self.figure}’ in {where} is not a published figure of this release. "
             "Quote figures exactly as the release's tables show them"
@@ -79,6 +83,16 @@ def figure_problems(
             if bare not in allowed and bare.replace("\u2212", "-") not in allowed:
                 problems.append(FigureProblem(field, index, bare))
     return problems
+
+
+def note_problems(publication: Publication, *, field: str, text: str) -> list[FigureProblem]:
+    """Numbers in other published words (a change note, a withdrawal's reason) that are not
+    published cells: the pages prepare them with this, so nothing public quotes a figure
+    the release hides."""
+    return [
+        FigureProblem(field, 0, problem.figure)
+        for problem in figure_problems(publication, summary=text, findings=[])
+    ]
 
 
 class FiguresNotPublished(Exception):

@@ -238,6 +238,12 @@ def test_publishing_a_later_version_needs_a_change_note(published_round, publish
     assert services.live(published_round).version == 1
     form = client.get(manage_url(published_round)).content.decode()
     assert 'id="change-note"' in form
+    # A change note is published too: it may quote only published figures.
+    bad = unpublished_figure(Publication.of(published_round))
+    typed = {"title": "Better words", "change-note": f"Fixed {bad} cells."}
+    refused = client.post(manage_url(published_round), typed).content.decode()
+    assert f'<a href="#change-note">‘{bad}’ in the change note is not a published' in refused
+    assert f"Fixed {bad} cells." in refused
 
 
 def test_withdrawing_needs_a_reason(published_round, publisher, client):
@@ -247,6 +253,9 @@ def test_withdrawing_needs_a_reason(published_round, publisher, client):
     assert "govuk-warning-text" in page
     refused = client.post(manage_url(published_round, "withdraw"), {"reason": "  "})
     assert b'<a href="#reason">Enter why the release is withdrawn</a>' in refused.content
+    bad = unpublished_figure(Publication.of(published_round))
+    refused = client.post(manage_url(published_round, "withdraw"), {"reason": f"{bad} wrong."})
+    assert f'<a href="#reason">‘{bad}’ in the reason is not a published'.encode() in refused.content
     assert services.live(published_round).version == 1
     done = client.post(
         manage_url(published_round, "withdraw"), {"reason": "A wrong register."}, follow=True
