@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from publishing.models import PublicRelease, PublicReleaseStatus
 from reporting.derived import COST_DEFAULT, SCENARIO, SCENARIOS, SHARE, TAKE_UP
@@ -479,11 +479,7 @@ def ever_published(survey_id: int) -> bool:
 
 def public_release_url(public: PublicRelease) -> str:
     """The public release page of the round (publishing's public pages)."""
-    slug = public.survey.slug
-    try:
-        return reverse("publishing:release", args=[slug])
-    except NoReverseMatch:
-        return f"/statistics/{slug}/"
+    return reverse("publishing:release", args=[public.survey.slug])
 
 
 # --- Where a council's link goes after its round has closed (surveys.after_close) ---------

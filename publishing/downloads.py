@@ -62,7 +62,7 @@ def _version(request: HttpRequest, slug: str, version: int) -> PublicRelease | H
             {
                 "public": public,
                 # The round's page: this address up to the version (see publishing/urls.py).
-                "release_url": request.path.rsplit("/version-", 1)[0] + "/",
+                "release_url": reverse("publishing:release", args=[slug]),
             },
             status=410,
         )

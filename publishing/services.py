@@ -37,14 +37,17 @@ NUMBER = re.compile(r"[-\u2212]?£?\d[\d,]*(?:\.\d+)?%?")
 
 @dataclass(frozen=True)
 class FigureProblem:
-    field: str  # "summary" or "findings"
+    field: str  # "summary" or "findings" (or "change_note", "reason": see note_problems)
     index: int  # the finding's position (0 for the summary)
     figure: str
 
     @property
     def message(self) -> str:
-        where = {"title": "the title", "summary": "the summary", "change_note": "the change note"}
-        where = where.get(self.field) or f"finding {self.index + 1}"
+        where = (
+            f"finding {self.index + 1}"
+            if self.field == "findings"
+            else f"the {self.field.replace('_', ' ')}"
+        )
         return (
             f"‘{self.figure}’ in {where} is not a published figure of this release. "
             "Quote figures exactly as the release's tables show them"
@@ -92,6 +95,16 @@ def figure_problems(
             if bare not in allowed and bare.replace("\u2212", "-") not in allowed:
                 problems.append(FigureProblem(field, index, bare))
     return problems
+
+
+def note_problems(publication: Publication, *, field: str, text: str) -> list[FigureProblem]:
+    """Numbers in other published words (a change note, a withdrawal's reason) that are not
+    published cells: the pages prepare them with this, so nothing public quotes a figure
+    the release hides."""
+    return [
+        FigureProblem(field, 0, problem.figure)
+        for problem in figure_problems(publication, summary=text, findings=[])
+    ]
 
 
 class FiguresNotPublished(Exception):
@@ -235,3 +248,39 @@ def withdraw(*, public: PublicRelease, user: AbstractBaseUser, reason: str) -> P
     public.withdrawal_reason = reason.strip()
     public.save(update_fields=["status", "withdrawn_at", "withdrawn_by", "withdrawal_reason"])
     return public
+
+
+# --- What the public pages list -------------------------------------------------------
+
+
+def versions(survey: Survey) -> list[PublicRelease]:
+    """Every version of the round's public release that was ever public, first to latest."""
+    return list(
+        PublicRelease.objects.filter(survey=survey)
+        .exclude(status=PublicReleaseStatus.DRAFT)
+        .order_by("version")
+    )
+
+
+def latest_public(survey: Survey) -> PublicRelease | None:
+    """The version the round's public page shows: the live one, or the withdrawn one."""
+    return (
+        PublicRelease.objects.filter(survey=survey)
+        .exclude(status=PublicReleaseStatus.DRAFT)
+        .select_related("survey", "release")
+        .order_by("-version")
+        .first()
+    )
+
+
+def public_rounds() -> list[PublicRelease]:
+    """Each round's latest public version (live or withdrawn), latest rounds first."""
+    latest: dict[int, PublicRelease] = {}
+    shown = (
+        PublicRelease.objects.exclude(status=PublicReleaseStatus.DRAFT)
+        .select_related("survey")
+        .order_by("-survey__opens_at", "survey_id", "-version")
+    )
+    for public in shown:
+        latest.setdefault(public.survey_id, public)
+    return list(latest.values())

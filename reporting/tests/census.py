@@ -21,6 +21,7 @@ import csv
 import io
 import json
 import re
+from functools import cached_property
 from html.parser import HTMLParser
 
 from django.test import Client
@@ -60,6 +61,8 @@ CONSTANTS = {
 PAGES = (*ANALYST_PAGES, "release-suppression")
 # A loss reads "\u2212£1,176,403" (GOV.UK style: a minus sign before the pound sign).
 FIGURE = re.compile(r"^[-\u2212]?£?-?[\d,]+(\.\d+)?%?$")
+# A figure inside words: "353", "1,234", "45.2%", "£2.83", "\u2212£1,200".
+QUOTED_FIGURE = re.compile(r"[-\u2212]?£?\d[\d,]*(?:\.\d+)?%?")
 
 
 def metadata(publication: Publication) -> dict[str, str]:
@@ -78,7 +81,10 @@ def metadata(publication: Publication) -> dict[str, str]:
 
 
 class Census:
-    def __init__(self, publication: Publication) -> None:
+    """Checks outputs of one publication. ``extra`` names further phrases with digits that an
+    output may print, with the reason (the public pages' version numbers and dates)."""
+
+    def __init__(self, publication: Publication, extra: dict[str, str] | None = None) -> None:
         self.publication = publication
         release = publication._release
         self.cells = {c.cell_id: c for c in ReleaseCell.objects.filter(release=release)}
@@ -105,7 +111,7 @@ class Census:
             ).values_list("choices", flat=True)
             for choice in choices or ()
         }
-        allowed = [*labels, *CONSTANTS, *metadata(publication)]
+        allowed = [*labels, *CONSTANTS, *metadata(publication), *(extra or {})]
         self.allowed = sorted({a for a in allowed if re.search(r"\d", a)}, key=len, reverse=True)
         self.problems: list[str] = []
 
@@ -156,6 +162,29 @@ class Census:
         for match in re.finditer(r"\S*\d\S*", text):
             self.problems.append(f"{where}: number {match.group()!r} is no cell, label or constant")
 
+    def quoted(self, where: str, text: str) -> None:
+        """Words people wrote (marked ``data-quoted``) may quote a figure only as a published
+        cell's value, rounded as written ("45.2%" is any cell from 45.15 to 45.25)."""
+        text = " ".join(text.split())
+        for phrase in self.allowed:
+            text = text.replace(phrase, " ")
+        for match in QUOTED_FIGURE.finditer(text):
+            figure = match.group().rstrip(".,")
+            number = float(
+                figure.replace("\u2212", "-").replace("£", "").rstrip("%").replace(",", "")
+            )
+            decimals = len(figure.rstrip("%").split(".")[1]) if "." in figure else 0
+            if not any(abs(number - value) <= 0.5 * 10**-decimals for value in self.published):
+                self.problems.append(f"{where}: {figure!r} in {text!r} is not a published figure")
+
+    @cached_property
+    def published(self) -> list[float]:
+        return [
+            c.value
+            for c in self.cells.values()
+            if c.value is not None and c.status not in HIDDEN_STATUSES
+        ]
+
     # --- Outputs ------------------------------------------------------------------------
 
     def allow(self, phrase: str) -> None:
@@ -163,7 +192,8 @@ class Census:
         self.allowed = sorted({*self.allowed, phrase}, key=len, reverse=True)
 
     def page(self, where: str, html: str, own: dict[str, str] | None = None) -> None:
-        """``own``: on a council's comparison, its own figures (``data-own`` -> text); any
+        """Any rendered page: figures (data-cell), quoted words (data-quoted) and the rest.
+        ``own``: on a council's comparison, its own figures (``data-own`` -> text); any
         other page showing one is reported."""
         reader = _Page()
         reader.feed(html)
@@ -181,6 +211,8 @@ class Census:
                     self.problems.append(f"{where}: own {key} shows {text!r}, not {own[key]!r}")
             else:
                 self.text(f"{where} own {key}", text)  # a note ("Not offered"), no figure
+        for text in reader.quoted:
+            self.quoted(where, text)
         for text in reader.texts:
             self.text(where, text)
 
@@ -264,15 +296,17 @@ class Census:
 
 
 class _Page(HTMLParser):
-    """Text of a page: figures (elements marked data-cell) apart from everything else."""
+    """Text of a page: figures (elements marked data-cell) and words people wrote (marked
+    data-quoted) apart from everything else."""
 
     def __init__(self) -> None:
         super().__init__()
         self.texts: list[str] = []
         self.figures: list[tuple[str, str]] = []
         self.own: list[tuple[str, str]] = []  # a council's own figures (data-own)
+        self.quoted: list[str] = []
         self._skip = 0
-        self._figure: list | None = None
+        self._figure: list | None = None  # [kind, cell id or own key, text]
         self._depth = 0
 
     def handle_starttag(self, tag, attrs):
@@ -283,10 +317,13 @@ class _Page(HTMLParser):
         if self._figure is not None:
             self._depth += 1
         elif "data-cell" in dict(attrs):
-            self._figure = [dict(attrs)["data-cell"] or "", ""]
+            self._figure = ["cell", dict(attrs)["data-cell"] or "", ""]
+            self._depth = 1
+        elif "data-quoted" in dict(attrs):
+            self._figure = ["quoted", "", ""]
             self._depth = 1
         elif "data-own" in dict(attrs):
-            self._figure = [dict(attrs)["data-own"] or "", "", "own"]
+            self._figure = ["own", dict(attrs)["data-own"] or "", ""]
             self._depth = 1
 
     def handle_endtag(self, tag):
@@ -295,15 +332,18 @@ class _Page(HTMLParser):
         if self._figure is not None:
             self._depth -= 1
             if self._depth == 0:
-                found = self.own if len(self._figure) == 3 else self.figures
-                found.append((self._figure[0], self._figure[1]))
+                kind, key, text = self._figure
+                if kind == "quoted":
+                    self.quoted.append(text)
+                else:
+                    (self.figures if kind == "cell" else self.own).append((key, text))
                 self._figure = None
 
     def handle_data(self, data):
         if self._skip:
             return
         if self._figure is not None:
-            self._figure[1] += data
+            self._figure[2] += data
         else:
             self.texts.append(data)
 
