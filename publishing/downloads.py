@@ -61,7 +61,6 @@ def _version(request: HttpRequest, slug: str, version: int) -> PublicRelease | H
             "publishing/file_withdrawn.html",
             {
                 "public": public,
-                # The round's page: this address up to the version (see publishing/urls.py).
                 "release_url": reverse("publishing:release", args=[slug]),
             },
             status=410,
