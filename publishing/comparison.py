@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.urls import reverse
 
@@ -36,6 +37,9 @@ from reporting.tables import COST_OWN, REPORTING_KIND, TOTAL, parse_pounds
 from survey_site.formatting import money_text
 from surveys.choices import Provision
 from surveys.models import Answer, Figure, Response, TransactionAnswer
+
+if TYPE_CHECKING:
+    from publishing.rounds import CellChange, OwnPrevious
 
 SCENARIO_SHOWN = SCENARIOS[0]
 # Why a council's own figure has no number.
@@ -84,7 +88,8 @@ Figure_ = Own | Shown
 class Table:
     caption: str
     head: list[str]
-    rows: list[list[str | Figure_]] = field(default_factory=list)
+    # A change since the previous round (``CellChange``) only in its "Since" tables.
+    rows: list[list[str | Figure_ | CellChange]] = field(default_factory=list)
 
     def symbols(self) -> dict[str, str]:
         used = {
@@ -142,6 +147,20 @@ def answers_of(response: Response, channels: Iterable[Channel]) -> Answers:
 
 
 @dataclass
+class SincePrevious:
+    """The council's figures in the previous round beside its own now (``own_previous``:
+    its own, or the councils' it replaced, summed), and the published changes of its type,
+    its region and England (``cell_changes``: cells published in both rounds)."""
+
+    name: str  # the previous round's name
+    own: OwnPrevious
+    replaced: list[str]  # the councils it replaced, when merged
+    volumes: Table | None  # None when there are no previous figures (own.reason says why)
+    take_up: Table
+    classification_note: str
+
+
+@dataclass
 class Comparison:
     """Everything the page shows, each figure an ``Own`` or a published ``Shown``."""
 
@@ -159,6 +178,7 @@ class Comparison:
     scenario_title: str
     saving: Own | None
     gave_own_costs: bool
+    since: SincePrevious | None = None
 
 
 def council_groups(response: Response) -> tuple[str, str]:
@@ -171,6 +191,7 @@ def council_groups(response: Response) -> tuple[str, str]:
 class Builder:
     def __init__(self, response: Response, publication: Publication) -> None:
         self.publication = publication
+        self.response = response
         self.kind, self.region = council_groups(response)
         questionnaire = response.survey.questionnaire
         self.channels = [
@@ -230,6 +251,27 @@ class Builder:
         )
         return round(moved, 2), round(change, 2)
 
+    def own_volume(self, slug: str, code: str) -> Own:
+        key, own_key = (slug, code), f"volume|{slug}|{code}"
+        if code not in self.answers.offered.get(slug, set()):
+            return Own(None, "count", own_key, NOT_OFFERED)
+        if key in self.answers.volumes:
+            return Own(self.answers.volumes[key], "count", own_key)
+        if key in self.answers.not_recorded:
+            return Own(None, "count", own_key, NOT_RECORDED)
+        return Own(None, "count", own_key, NO_FIGURE)
+
+    def own_take_up(self, volumes: dict[tuple[str, str], float], slugs, key: str) -> Own:
+        """Web and app as a share of the recorded channels of ``slugs``."""
+        digital = {c.code for c in self.channels if c.digital}
+        counted = [(code, v) for (s, code), v in volumes.items() if s in slugs and v is not None]
+        total = sum(v for _code, v in counted)
+        if total <= 0:
+            return Own(None, "percent", key, NOTHING_TO_SHARE)
+        return Own(
+            round(100 * sum(v for c, v in counted if c in digital) / total, 1), "percent", key
+        )
+
     # --- Published cells ------------------------------------------------------------------
 
     def published(self, table: str, unit: str, **keys: str) -> list[Shown]:
@@ -259,15 +301,7 @@ class Builder:
                 + [f"{label}: share" for label in self.published_labels],
             )
             for channel in self.channels:
-                key, own_key = (slug, channel.code), f"volume|{slug}|{channel.code}"
-                if channel.code not in self.answers.offered.get(slug, set()):
-                    volume = Own(None, "count", own_key, NOT_OFFERED)
-                elif key in self.answers.volumes:
-                    volume = Own(self.answers.volumes[key], "count", own_key)
-                elif key in self.answers.not_recorded:
-                    volume = Own(None, "count", own_key, NOT_RECORDED)
-                else:
-                    volume = Own(None, "count", own_key, NO_FIGURE)
+                volume = self.own_volume(slug, channel.code)
                 share_key = f"share|{slug}|{channel.code}"
                 if volume.number is not None and total > 0:
                     share = Own(round(100 * volume.number / total, 1), "percent", share_key)
@@ -283,17 +317,10 @@ class Builder:
             "Digital take-up: web and app transactions as a share of all recorded channels",
             ["Transaction", "Your council", *self.published_labels],
         )
-        digital = [c.code for c in self.channels if c.digital]
-        everything = [c.code for c in self.channels]
         provided = self.provided()
         for slug, name in [*[(s, n) for s, n in self.transactions if s in provided], (TOTAL, "")]:
             slugs = provided if slug == TOTAL else [slug]
-            total = self.volume(slugs, everything)
-            key = f"take_up|{slug}"
-            if total > 0:
-                own = Own(round(100 * self.volume(slugs, digital) / total, 1), "percent", key)
-            else:
-                own = Own(None, "percent", key, NOTHING_TO_SHARE)
+            own = self.own_take_up(self.answers.volumes, slugs, f"take_up|{slug}")
             label = "All transactions" if slug == TOTAL else name
             table.rows.append([label, own, *self.published(TAKE_UP, "percent", transaction=slug)])
         return table
@@ -396,6 +423,76 @@ class Builder:
             table.rows.append(row)
         return table
 
+    def since(self) -> SincePrevious | None:
+        """The council's previous figures and the published changes, if there is a round
+        before this one (``publishing.rounds``)."""
+        # Imported here: publishing.rounds reads publishing.services, whose emails read
+        # this module.
+        from publishing.rounds import (
+            CLASSIFICATION_NOTE,
+            cell_changes,
+            own_previous,
+            previous_publication,
+        )
+        from publishing.since import NOT_COMPARED
+
+        survey = self.response.survey
+        found = previous_publication(survey)
+        if found is None:
+            return None
+        previous = found[1]
+        own = own_previous(self.response.authority, survey)
+        name, now = previous.round.name, self.publication.round.name
+        whose = "Councils your council replaced" if own.merged else "Your council"
+        figures = own.figures
+        provided = self.provided()
+        rows = [*[(s, n) for s, n in self.transactions if s in provided], (TOTAL, "")]
+
+        volumes = None
+        if figures is not None:
+            volumes = Table(
+                f"Transactions by channel: {name} and {now}",
+                ["Transaction and channel", f"{whose}: {name}", f"Your council: {now}"],
+            )
+            for slug, tname in rows[:-1]:
+                for channel in self.channels:
+                    key = (slug, channel.code)
+                    current = self.own_volume(slug, channel.code)
+                    if key not in figures and current.note == NOT_OFFERED:
+                        continue
+                    before_key = f"previous|volume|{slug}|{channel.code}"
+                    if key not in figures:
+                        before = Own(None, "count", before_key, NO_FIGURE)
+                    elif figures[key] is None:
+                        before = Own(None, "count", before_key, NOT_RECORDED)
+                    else:
+                        before = Own(figures[key], "count", before_key)
+                    volumes.rows.append([f"{tname}: {channel.name}", before, current])
+
+        take_up = Table(
+            f"Digital take-up: {name} and {now}",
+            [
+                "Transaction",
+                *([f"{whose}: {name}"] if figures is not None else []),
+                f"Your council: {now}",
+                *[f"{label}: change since {name}" for label in self.published_labels],
+            ],
+        )
+        changes = cell_changes(self.publication, previous, TAKE_UP)
+        before_slugs = {s for s, _code in figures or {}}
+        for slug, tname in rows:
+            row: list = ["All transactions" if slug == TOTAL else tname]
+            if figures is not None:
+                slugs = before_slugs if slug == TOTAL else {slug}
+                row.append(self.own_take_up(figures, slugs, f"previous|take_up|{slug}"))
+            slugs = provided if slug == TOTAL else [slug]
+            row.append(self.own_take_up(self.answers.volumes, slugs, f"take_up|{slug}"))
+            for shown in self.published(TAKE_UP, "percent", transaction=slug):
+                row.append(changes.get(shown.cell) or NOT_COMPARED)
+            take_up.rows.append(row)
+        replaced = [c.official_name for c in own.councils] if own.merged else []
+        return SincePrevious(name, own, replaced, volumes, take_up, CLASSIFICATION_NOTE)
+
     def build(self) -> Comparison:
         scenario = self.scenario()
         provided = self.provided()
@@ -422,6 +519,7 @@ class Builder:
             scenario_title=SCENARIO_SHOWN.title,
             saving=saving,
             gave_own_costs=bool(self.answers.own_costs),
+            since=self.since(),
         )
 
 

@@ -180,6 +180,9 @@ class CellChange:
     previous: Shown
     current: Shown
     direction: str  # UP, DOWN or NO_CHANGE
+    # The previous round's slug: pages mark its figure with it (data-release), so the census
+    # checks it against that round's release, not the current one.
+    previous_round: str = ""
 
     @property
     def text(self) -> str:
@@ -225,7 +228,7 @@ def cell_changes(current: Publication, previous: Publication, table: str) -> dic
         if was.number is None or now_shown.number is None:
             continue
         changes[cell.cell_id] = CellChange(
-            table, dict(cell.keys), was, now_shown, _direction(was, now_shown)
+            table, dict(cell.keys), was, now_shown, _direction(was, now_shown), before.slug
         )
     return changes
 

@@ -29,6 +29,7 @@ from django.views.decorators.http import condition, require_GET
 from publishing import services
 from publishing.downloads import file_url
 from publishing.models import PublicRelease, PublicReleaseStatus
+from publishing.since import since_previous
 from reporting import charts
 from reporting.publication import Publication
 from reporting.selectors import SYMBOL_MEANINGS
@@ -85,6 +86,7 @@ def release_context(public: PublicRelease, publication: Publication, transaction
         "costs_chart": charts.own_costs_chart(own),
         "symbols": SYMBOL_MEANINGS,
         "downloads": downloads(public),
+        "since": since_previous(public.survey, publication),
     }
 
 

@@ -16,6 +16,8 @@ from reporting.tests.conftest import (  # noqa: F401 (fixtures)
 )
 from survey_site.roles import SURVEY_ADMINISTRATORS, roles_ensure
 
+from .round_fixtures import two_rounds  # noqa: F401 (fixture)
+
 
 @pytest.fixture
 def published_round(small_round):  # noqa: F811

@@ -8,6 +8,10 @@ A number on a page or in a download is allowed only when it is
 - part of a label (a council type, a region, a transaction, a channel, a question, the round's
   name), or
 - one of the documented constants in ``CONSTANTS`` (with the reason it may be printed), or
+- a cell of an earlier round's published release, where a page sets it beside this one's
+  ("up from 45.2% to 51.0%"): the figure is marked ``data-cell`` and ``data-release="<that
+  round's slug>"``, and is checked against that round's cells (``Census(..., earlier=)``),
+  never this one's;
 - on a council's own comparison page only (``publishing``), one of that council's own figures:
   an element marked ``data-own="<what>"`` whose text is what the test worked out from the
   council's own answers (``own``), or a phrase the page may print about it (``allow``).
@@ -57,6 +61,7 @@ CONSTANTS = {
     "Open Government Licence v3.0": "the page footer's licence of the reference data",
     "CC BY 4.0": "the page footer's licence of the reference data",
     "100.0%": "the All channels share, 100% by definition (selectors.CONSTANT_FIGURES)",
+    "April 2023": "the classification note's example, North Yorkshire (publishing.rounds)",
 }
 PAGES = (*ANALYST_PAGES, "release-suppression")
 # A loss reads "\u2212£1,176,403" (GOV.UK style: a minus sign before the pound sign).
@@ -82,18 +87,34 @@ def metadata(publication: Publication) -> dict[str, str]:
 
 class Census:
     """Checks outputs of one publication. ``extra`` names further phrases with digits that an
-    output may print, with the reason (the public pages' version numbers and dates)."""
+    output may print, with the reason (the public pages' version numbers and dates).
+    ``earlier``: publications of earlier rounds whose cells a page may set beside this one's
+    (marked ``data-release="<slug>"``); their rounds' names are labels too."""
 
-    def __init__(self, publication: Publication, extra: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        publication: Publication,
+        extra: dict[str, str] | None = None,
+        *,
+        earlier: tuple[Publication, ...] = (),
+    ) -> None:
         self.publication = publication
         release = publication._release
         self.cells = {c.cell_id: c for c in ReleaseCell.objects.filter(release=release)}
+        # Each earlier round's cells, by its slug (never mixed with this round's).
+        self.earlier = {
+            other.round.slug: {
+                c.cell_id: c for c in ReleaseCell.objects.filter(release=other._release)
+            }
+            for other in earlier
+        }
         # The relations as stored, not as the publication hands them out.
         self.relations = Release.objects.get(pk=release.pk).relations
         self.by_keys = {(c.table, tuple(sorted(c.keys.items()))): c for c in self.cells.values()}
         questionnaire = release.survey.questionnaire
         labels = [
             publication.round.name,
+            *(other.round.name for other in earlier),
             *publication.labels.transactions.values(),
             *publication.labels.channels.values(),
             *Question.objects.filter(section__questionnaire=questionnaire).values_list(
@@ -117,11 +138,18 @@ class Census:
 
     # --- Checks -----------------------------------------------------------------------
 
-    def figure(self, where: str, cell_id: str, shown: object) -> None:
-        """``shown`` (text or a number) must be how the release publishes cell ``cell_id``."""
+    def figure(self, where: str, cell_id: str, shown: object, release: str = "") -> None:
+        """``shown`` (text or a number) must be how the release publishes cell ``cell_id``;
+        with ``release`` (an earlier round's slug), how that round's release publishes it."""
         if not cell_id and shown in ("[z]", "[x]"):
             return  # not applicable or not available: a symbol where there is no figure
-        cell = self.cells.get(cell_id)
+        cells = self.cells
+        if release and release != self.publication.round.slug:
+            if release not in self.earlier:
+                self.problems.append(f"{where}: {shown!r} claims to be of round {release!r}")
+                return
+            cells, where = self.earlier[release], f"{where} ({release})"
+        cell = cells.get(cell_id)
         if cell is None:
             self.problems.append(f"{where}: {shown!r} claims to be cell {cell_id!r}, no such cell")
             return
@@ -197,9 +225,9 @@ class Census:
         other page showing one is reported."""
         reader = _Page()
         reader.feed(html)
-        for cell_id, shown in reader.figures:
+        for cell_id, shown, release in reader.figures:
             if cell_id:
-                self.figure(where, cell_id, shown)
+                self.figure(where, cell_id, shown, release)
             else:
                 self.text(where, shown)
         for key, shown in reader.own:
@@ -302,11 +330,11 @@ class _Page(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.texts: list[str] = []
-        self.figures: list[tuple[str, str]] = []
+        self.figures: list[tuple[str, str, str]] = []  # (cell id, text, data-release)
         self.own: list[tuple[str, str]] = []  # a council's own figures (data-own)
         self.quoted: list[str] = []
         self._skip = 0
-        self._figure: list | None = None  # [kind, cell id or own key, text]
+        self._figure: list | None = None  # [kind, cell id or own key, text, release]
         self._depth = 0
 
     def handle_starttag(self, tag, attrs):
@@ -317,13 +345,14 @@ class _Page(HTMLParser):
         if self._figure is not None:
             self._depth += 1
         elif "data-cell" in dict(attrs):
-            self._figure = ["cell", dict(attrs)["data-cell"] or "", ""]
+            marks = dict(attrs)
+            self._figure = ["cell", marks["data-cell"] or "", "", marks.get("data-release") or ""]
             self._depth = 1
         elif "data-quoted" in dict(attrs):
-            self._figure = ["quoted", "", ""]
+            self._figure = ["quoted", "", "", ""]
             self._depth = 1
         elif "data-own" in dict(attrs):
-            self._figure = ["own", dict(attrs)["data-own"] or "", ""]
+            self._figure = ["own", dict(attrs)["data-own"] or "", "", ""]
             self._depth = 1
 
     def handle_endtag(self, tag):
@@ -332,11 +361,13 @@ class _Page(HTMLParser):
         if self._figure is not None:
             self._depth -= 1
             if self._depth == 0:
-                kind, key, text = self._figure
+                kind, key, text, release = self._figure
                 if kind == "quoted":
                     self.quoted.append(text)
+                elif kind == "cell":
+                    self.figures.append((key, text, release))
                 else:
-                    (self.figures if kind == "cell" else self.own).append((key, text))
+                    self.own.append((key, text))
                 self._figure = None
 
     def handle_data(self, data):
