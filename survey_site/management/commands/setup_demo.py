@@ -75,18 +75,21 @@ def demo_contacts_give(survey: Survey) -> int:
 
 
 def demo_public_release(survey: Survey, user: User) -> PublicRelease | None:
-    """The results round's public release, published once, with a headline finding quoting
-    England's published response figures (hidden ones are simply not quoted)."""
+    """The results round's public release, published once, with headline findings quoting
+    England's published digital take-up (hidden figures are simply not quoted)."""
     live = publishing.live(survey)
     if live is not None or Publication.of(survey) is None:
         return live
     draft = publishing.draft_start(survey=survey, user=user)
-    responded, invited, rate = (figure for _label, figure in Publication.of(survey).summary())
+    publication = Publication.of(survey)
     findings = []
-    if None not in (responded.number, invited.number, rate.number):
-        findings.append(
-            f"{responded.text} of the {invited.text} councils invited responded ({rate.text})."
-        )
+    for row in publication.take_up().rows:  # England's digital take-up, where published
+        transaction, england = row[0], row[1]
+        if england.number is not None and len(findings) < 2:
+            findings.append(
+                f"In England, {england.text} of {transaction[0].lower()}{transaction[1:]} "
+                "transactions were done online or in an app."
+            )
     publishing.draft_update(
         draft,
         title=draft.title,
