@@ -920,6 +920,24 @@ def line(label: str, samples, elapsed: float) -> str:
             f"{p50:8.1f} {p95:8.1f} {p99:8.1f} {most:8.1f}")  # fmt: skip
 
 
+def server_side(access_log: Path, offset: int) -> None:
+    """The same requests timed inside gunicorn (from reading the request to writing the
+    reply): what the client measured beyond it waited for a free worker or a CPU."""
+    times: dict[str, list[float]] = defaultdict(list)
+    with contextlib.suppress(OSError):
+        with access_log.open() as lines:
+            lines.seek(offset)  # from the start of the simulation: not the start-up probes
+            entries = lines.read().splitlines()
+        for entry in entries:
+            method, _, milliseconds = entry.split()
+            times[method].append(float(milliseconds))
+        access_log.unlink()
+    for method, values in sorted(times.items()):
+        p50, p95, p99, most = percentiles(values)
+        print(f"{'  in gunicorn: ' + method:28} {len(values):7d} {'':6} {'':7} "
+              f"{p50:8.1f} {p95:8.1f} {p99:8.1f} {most:8.1f}")  # fmt: skip
+
+
 def peak_rate(recorder: Recorder, seconds: float = 10.0) -> float:
     buckets = Counter(int(at // seconds) for *_, at in recorder.samples)
     return max(buckets.values(), default=0) / seconds
@@ -1174,7 +1192,13 @@ def run_day(args, speed, sink, worker, app, load_before) -> int:
     print(f"  web: gunicorn {args.workers} sync workers; worker: Celery, 2 processes, "
           f"reminders at {REMINDERS_AT:.0%} of the window, release of the previous round "
           f"({plan['synthetic']} responses) rebuilt continuously")  # fmt: skip
-    server = journey.start_server(PORT, workers=args.workers)
+    # Each request's method, status and time in the server (no path: links hold tokens).
+    access_log = Path(tempfile.gettempdir()) / f"deadline-day-access-{os.getpid()}.log"
+    access_log.unlink(missing_ok=True)
+    server = journey.start_server(
+        PORT, args.workers, "--access-logfile", str(access_log),
+        "--access-logformat", "%(m)s %(s)s %(M)s",
+    )  # fmt: skip
     sampler = Sampler(server.pid, worker.process.pid, DATABASE_URL.rsplit("/", 1)[1])
     log = WorkerLog()
     stop = threading.Event()
@@ -1193,6 +1217,7 @@ def run_day(args, speed, sink, worker, app, load_before) -> int:
         threading.Thread(target=rebuild_releases, args=(plan["previous"], log, stop)),
     ]
     load_start = os.getloadavg()
+    access_offset = access_log.stat().st_size if access_log.exists() else 0
     try:
         recorder.started = time.monotonic()
         sampler.start()
@@ -1219,6 +1244,7 @@ def run_day(args, speed, sink, worker, app, load_before) -> int:
           f"over 10 s); load average (1, 5, 15 min) before set-up {fmt(load_before)}, at "
           f"the start {fmt(load_start)}, at the end {fmt(load_end)}")  # fmt: skip
     groups = table(recorder, elapsed)
+    server_side(access_log, access_offset)
     print()
     for outcome, count in sorted(run.journeys.items()):
         print(f"  {outcome}: {count}")
