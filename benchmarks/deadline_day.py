@@ -1315,13 +1315,16 @@ def fmt(load: tuple[float, float, float]) -> str:
 
 def arguments(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--councils", type=int, default=353)
-    parser.add_argument("--contributors", type=int, default=3, choices=(0, 1, 2, 3))
+    parser.add_argument("--councils", type=int, default=353, help="of the 2015 round's 353")
+    parser.add_argument(
+        "--contributors", type=int, default=3, choices=(0, 1, 2, 3),
+        help="most contributors per council (every tenth council has at most 2)",
+    )  # fmt: skip
     parser.add_argument("--window", type=float, default=60, help="simulated minutes")
     parser.add_argument("--minutes", type=float, help="real minutes to play the window in")
     parser.add_argument("--speed", type=float, help="speed-up (instead of --minutes)")
     parser.add_argument("--workers", default="2,4", help="gunicorn workers, one run each")
-    parser.add_argument("--seed", type=int, default=2015)
+    parser.add_argument("--seed", type=int, default=2015, help="start times")
     args = parser.parse_args(argv)
     if args.minutes is None:
         args.minutes = args.window / args.speed if args.speed else args.window
