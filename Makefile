@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format install demo demo-reset bench bench-release clean
+.PHONY: run test lint format install demo demo-reset bench bench-install bench-release bench-deadline clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,13 +51,13 @@ test: $(STAMP) $(VNU)
 	DEBUG=true $(PY) manage.py makemigrations --check --dry-run --verbosity 0
 	VNU_JAR=$(VNU) $(PY) -m pytest $(PYTEST_ARGS)
 
-# Benchmarks (not tests): print figures with their input sizes. Needs PostgreSQL.
-bench: $(STAMP)
+# Benchmarks (not tests): print figures with their input sizes. Needs PostgreSQL and Redis.
+bench: bench-install
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[bench]"
 	$(PY) -m benchmarks.journey
 	$(PY) -m benchmarks.journey_load
 	$(MAKE) bench-release
+	$(MAKE) bench-deadline
 
 # The release build on PostgreSQL at 1x, 100x and 1000x the 353 councils of 2015: creates,
 # migrates and fills its own database (BENCH_RELEASE_DATABASE_URL, else survey_bench_release
@@ -66,6 +66,16 @@ BENCH_RELEASE_SCALES ?= 1,100,1000
 BENCH_RELEASE_REPEAT ?= 3
 bench-release: $(STAMP)
 	$(PY) -m reporting.bench --database --scales $(BENCH_RELEASE_SCALES) --repeat $(BENCH_RELEASE_REPEAT)
+
+bench-install: $(STAMP)
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[bench]"
+
+# Deadline day: every council of 2015 (about 1,400 people) in one simulated hour, played
+# in DEADLINE_MINUTES real minutes, on gunicorn with 2 workers and again with 4, while the
+# worker sends reminders and rebuilds a release. DEADLINE_ARGS="--councils 30" for less.
+DEADLINE_MINUTES ?= 10
+bench-deadline: bench-install
+	$(PY) -m benchmarks.deadline_day --minutes $(DEADLINE_MINUTES) $(DEADLINE_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

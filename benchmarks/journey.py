@@ -225,11 +225,13 @@ def wrk(path: str, session: Session, method: str = "GET", body: str = "") -> dic
     return stats
 
 
-def start_server(port: int) -> subprocess.Popen:
-    """gunicorn with 2 workers on ENV's database and Redis, once it answers /healthz."""
+def start_server(port: int, workers: int = 2, *options: str) -> subprocess.Popen:
+    """gunicorn (2 workers unless told, and any further options) on ENV's database and
+    Redis, once it answers /healthz."""
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "survey_site.wsgi:application", "--workers", "2",
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
+        [sys.executable, "-m", "gunicorn", "survey_site.wsgi:application",
+         "--workers", str(workers),
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", *options],
         cwd=ROOT, env=ENV,
     )  # fmt: skip
     for _ in range(100):
