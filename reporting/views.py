@@ -74,6 +74,7 @@ def release_overview(request: HttpRequest, slug: str) -> HttpResponse:
         table = publication.response_rates()
         context["summary"] = publication.summary()
         context["rates"] = table
+        context["hidden"] = publication.hidden_shares()
         context["chart"] = bar_chart(
             "Response rate by council type",
             "Percentage of invited councils that submitted a response, by council type.",

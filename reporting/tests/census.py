@@ -7,7 +7,14 @@ A number on a page or in a download is allowed only when it is
   and JSON on the row of that cell. A hidden cell must read ``[c]`` and nothing else;
 - part of a label (a council type, a region, a transaction, a channel, a question, the round's
   name), or
-- one of the documented constants in ``CONSTANTS`` (with the reason it may be printed).
+- one of the documented constants in ``CONSTANTS`` (with the reason it may be printed), or
+- a count of the release's hidden cells by table and why (``reporting.selectors.Tally``: the
+  notes' table on the overview and the workbook's Notes sheet), marked ``data-tally`` on pages
+  and placed by the workbook's layout. It must be the summary stored with the release when it
+  was built, and that summary must agree with the statuses of the release's cells: its cells,
+  hidden cells, share hidden and withheld derived figures are what the published [c] pattern
+  gives, and its split by reason adds up to the primary and secondary cells. It says how many,
+  never which.
 Anything else, a count of responses printed beside the tables, a sum or a share computed in a
 template, a hidden cell's value, is reported.
 """
@@ -34,6 +41,7 @@ from reporting.selectors import (
     KIND_LABELS,
     REGION_LABELS,
     Shown,
+    Tally,
 )
 from reporting.tests.analyst_outputs import PAGES as ANALYST_PAGES
 from survey_site.exports import safe_cell
@@ -102,6 +110,7 @@ class Census:
             ).values_list("choices", flat=True)
             for choice in choices or ()
         }
+        self.hidden = _hidden_from_statuses(self.cells.values())
         allowed = [*labels, *CONSTANTS, *metadata(publication)]
         self.allowed = sorted({a for a in allowed if re.search(r"\d", a)}, key=len, reverse=True)
         self.problems: list[str] = []
@@ -138,6 +147,40 @@ class Census:
                 f"{where}: {cell_id} shows {shown!r}, the release has {cell.value}"
             )
 
+    def tally(self, where: str, source: str, shown: object) -> None:
+        """``shown`` must be the stored summary's count ``source`` ("<table>|<measure>"), and
+        that count what the statuses of the release's cells give."""
+        table, _, measure = source.partition("|")
+        stored = self.publication._release.counts.get("hidden") or {}
+        tally = stored.get("all") if table == "all" else stored.get("tables", {}).get(table)
+        counted = self.hidden.get(table)
+        if not tally or counted is None or measure not in tally:
+            self.problems.append(f"{where}: {shown!r} claims to be count {source!r}, no such count")
+            return
+        value = tally[measure]
+        if measure == "hidden_share":
+            truth = round(counted["hidden"] / max(counted["cells"], 1), 4)
+        elif measure in ("primary_rule", "group_rule"):
+            reasons = tally["primary_rule"] + tally["group_rule"]
+            truth = value if reasons == counted["primary"] and value >= 0 else None
+        else:
+            truth = counted[measure]
+        if value != truth:
+            self.problems.append(f"{where}: count {source} is {value}, the cells give {truth}")
+            return
+        expected = 100 * value if measure == "hidden_share" else value
+        text = str(shown).strip()
+        if not isinstance(shown, int | float) and not FIGURE.match(text):
+            self.problems.append(f"{where}: count {source} shows {shown!r}, not a figure")
+            return
+        number = float(text.rstrip("%").replace(",", ""))
+        decimals = len(text.rstrip("%").split(".")[1]) if "." in text else 0
+        if isinstance(shown, int | float):
+            decimals = 9
+        # (A float such as 25.95 prints as 25.9: half a unit of the last digit, and a hair.)
+        if abs(number - expected) > 0.5 * 10**-decimals + 1e-9:
+            self.problems.append(f"{where}: count {source} shows {shown!r}, stored {expected}")
+
     def constant(self, where: str, shown: Shown, value: object) -> None:
         """A constant of a definition (selectors.CONSTANT_FIGURES), as the layout has it."""
         if CONSTANT_FIGURES.get(shown.constant) != value:
@@ -158,6 +201,8 @@ class Census:
     def page(self, where: str, html: str) -> None:
         reader = _Page()
         reader.feed(html)
+        for source, shown in reader.tallies:
+            self.tally(where, source, shown)
         for cell_id, shown in reader.figures:
             if cell_id:
                 self.figure(where, cell_id, shown)
@@ -200,7 +245,9 @@ class Census:
                         continue
                     place = f"{where} {sheet.name}!{cell.coordinate}"
                     value = expected.get((cell.row, cell.column))
-                    if isinstance(value, Shown) and value.constant:
+                    if isinstance(value, Tally):
+                        self.tally(place, value.source, cell.value)
+                    elif isinstance(value, Shown) and value.constant:
                         self.constant(place, value, cell.value)
                     elif isinstance(value, Shown):
                         self.figure(place, value.cell, cell.value)
@@ -252,6 +299,7 @@ class _Page(HTMLParser):
         super().__init__()
         self.texts: list[str] = []
         self.figures: list[tuple[str, str]] = []
+        self.tallies: list[tuple[str, str]] = []
         self._skip = 0
         self._figure: list | None = None
         self._depth = 0
@@ -263,8 +311,10 @@ class _Page(HTMLParser):
         self.texts += [v for k, v in attrs if k in ("aria-label", "title", "alt") and v]
         if self._figure is not None:
             self._depth += 1
-        elif "data-cell" in dict(attrs):
-            self._figure = [dict(attrs)["data-cell"] or "", ""]
+        elif "data-cell" in dict(attrs) or "data-tally" in dict(attrs):
+            named = dict(attrs)
+            tally = "data-tally" in named
+            self._figure = [named.get("data-tally" if tally else "data-cell") or "", "", tally]
             self._depth = 1
 
     def handle_endtag(self, tag):
@@ -273,7 +323,8 @@ class _Page(HTMLParser):
         if self._figure is not None:
             self._depth -= 1
             if self._depth == 0:
-                self.figures.append((self._figure[0], self._figure[1]))
+                found = self.tallies if self._figure[2] else self.figures
+                found.append((self._figure[0], self._figure[1]))
                 self._figure = None
 
     def handle_data(self, data):
@@ -283,6 +334,22 @@ class _Page(HTMLParser):
             self._figure[1] += data
         else:
             self.texts.append(data)
+
+
+def _hidden_from_statuses(cells) -> dict[str, dict[str, int]]:
+    """Cells, hidden cells and hidden cells by status of each table of the release (and
+    "all"), as the statuses of the release's cells give them."""
+    counted: dict[str, dict[str, int]] = {}
+    for cell in cells:
+        for name in (cell.table, "all"):
+            tally = counted.setdefault(
+                name, {"cells": 0, "hidden": 0, "primary": 0, "secondary": 0, "withheld": 0}
+            )
+            tally["cells"] += 1
+            if cell.status in HIDDEN_STATUSES:
+                tally["hidden"] += 1
+                tally[cell.status] += 1
+    return counted
 
 
 def census(client: Client, publication: Publication, *, pages=PAGES) -> list[str]:
