@@ -81,6 +81,15 @@ class Authority(models.Model):
         related_name="districts",
         limit_choices_to={"kind": AuthorityKind.COUNTY},
     )
+    # The councils that took over its area when it was abolished (the register's
+    # ``replaced_by``): one for a merger, several when its area was split between them.
+    successors = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="predecessors",
+        help_text="The councils that took over its area when it was abolished.",
+    )
     chief_executive_name = models.CharField(max_length=200, blank=True)
     chief_executive_email = models.EmailField(max_length=254, blank=True)
     switchboard_phone = models.CharField(

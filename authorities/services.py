@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,7 @@ from django.db import transaction
 
 from authorities.choices import AuthorityKind, Region
 from authorities.models import (
+    GSS_CODE_PATTERN,
     Authority,
     gss_code_validator,
     three_letter_code_validator,
@@ -41,6 +43,8 @@ COLUMN_FIELDS: dict[str, str] = {
     "end_date": "end_date",
     "county_la": "county",
     "county": "county",
+    "replaced_by": "successors",
+    "successors": "successors",
     "chief_executive_name": "chief_executive_name",
     "chief_executive_email": "chief_executive_email",
     "switchboard_phone": "switchboard_phone",
@@ -51,7 +55,6 @@ IGNORED_COLUMNS = frozenset(
     {
         "la_type_code",
         "region_source",
-        "replaced_by",
         "in_2015",
         "current",
         "website_source",
@@ -175,6 +178,15 @@ def _text(value: str) -> str:
     return " ".join(value.split())
 
 
+def _council_codes(value: str) -> list[str]:
+    """Successor councils, by three-letter or GSS code, separated by commas or spaces."""
+    codes = [c.upper() for c in value.replace(";", " ").replace(",", " ").split() if c]
+    for code in codes:
+        if not re.fullmatch(GSS_CODE_PATTERN, code):
+            three_letter_code_validator(code)
+    return codes
+
+
 def _code(value: str) -> str:
     value = value.strip().upper()
     three_letter_code_validator(value)
@@ -200,6 +212,7 @@ PARSERS = {
     "start_date": _date,
     "end_date": _date,
     "county": lambda v: v.strip().upper(),
+    "successors": _council_codes,
     "chief_executive_name": _text,
     "chief_executive_email": _email,
     "switchboard_phone": _phone,
@@ -239,7 +252,7 @@ def authority_import_plan(
     if plan.problems:
         return plan
 
-    existing = list(Authority.objects.all())
+    existing = list(Authority.objects.prefetch_related("successors"))
     by_gss = {a.gss_code: a for a in existing}
     by_gss.update({former: a for a in existing for former in a.former_gss_codes})
     by_code = {a.code: a for a in existing}
@@ -275,8 +288,9 @@ def authority_import_plan(
             seen_code[code] = row_number
         parsed_rows.append((row_number, values))
 
-    # Counties may be named by three-letter or GSS code, and may be new in this file.
-    county_codes = {v["code"]: v.get("kind") for _, v in parsed_rows if v.get("code")} | {
+    # Counties and successors may be named by three-letter or GSS code, and may be new
+    # in this file.
+    kind_by_code = {v["code"]: v.get("kind") for _, v in parsed_rows if v.get("code")} | {
         a.code: a.kind for a in existing
     }
     gss_to_code = {v["gss_code"]: v.get("code") for _, v in parsed_rows if v.get("gss_code")}
@@ -296,7 +310,7 @@ def authority_import_plan(
         county = values.get("county")
         if county:
             county_code = gss_to_code.get(county, county)
-            if county_codes.get(county_code) != AuthorityKind.COUNTY:
+            if kind_by_code.get(county_code) != AuthorityKind.COUNTY:
                 plan.problems.append(
                     ImportProblem(
                         row_number, mapping["county"], f"{county} is not a county council"
@@ -305,6 +319,23 @@ def authority_import_plan(
             values["county"] = county_code
         elif "county" in values:
             values["county"] = None
+        if "successors" in values:
+            successors = [gss_to_code.get(s, s) for s in values["successors"]]
+            own_code = values.get("code") or (authority.code if authority else None)
+            for successor in successors:
+                if successor not in kind_by_code:
+                    plan.problems.append(
+                        ImportProblem(
+                            row_number, mapping["successors"], f"{successor} is not a council"
+                        )
+                    )
+                elif successor == own_code:
+                    plan.problems.append(
+                        ImportProblem(
+                            row_number, mapping["successors"], "A council cannot replace itself"
+                        )
+                    )
+            values["successors"] = sorted(set(successors))
         if authority is None:
             missing = [f for f in REQUIRED_FOR_NEW if not values.get(f)]
             for f in missing:
@@ -334,6 +365,8 @@ def _current_value(authority: Authority | None, field_name: str) -> Any:
         return None
     if field_name == "county":
         return authority.county.code if authority.county_id else None
+    if field_name == "successors":
+        return sorted(s.code for s in authority.successors.all())
     return getattr(authority, field_name)
 
 
@@ -354,11 +387,14 @@ def authority_import_apply(*, plan: ImportPlan) -> None:
     if not plan.ok:
         raise ValueError("Refusing to import a plan with problems")
     county_links: list[tuple[Authority, str | None]] = []
+    successor_links: list[tuple[Authority, list[str]]] = []
     for change in plan.changes:
         authority = change.authority or Authority()
         for field_name, (_, new) in change.changes.items():
             if field_name == "county":
                 county_links.append((authority, new))
+            elif field_name == "successors":
+                successor_links.append((authority, new))
             else:
                 setattr(authority, field_name, new)
         authority.full_clean(exclude=["county"], validate_unique=False)
@@ -367,3 +403,9 @@ def authority_import_apply(*, plan: ImportPlan) -> None:
     for authority, county_code in county_links:
         authority.county = counties.get(county_code) if county_code else None
         authority.save(update_fields=["county", "updated_at"])
+    # Successors may be councils created further down the file: linked once all are saved.
+    wanted = {code for _, codes in successor_links for code in codes}
+    by_code = {a.code: a for a in Authority.objects.filter(code__in=wanted)}
+    for authority, codes in successor_links:
+        authority.successors.set([by_code[code] for code in codes])
+        authority.save(update_fields=["updated_at"])

@@ -189,6 +189,9 @@ def main() -> None:
         help="seed of the synthetic responses (another one is a held-out round)",
     )
     parser.add_argument("--database", action="store_true", help="the real path, PostgreSQL")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="builds per size with --database (medians)"
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--load", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -209,15 +212,78 @@ def main() -> None:
     elif args.one is not None:
         sys.stdout.write(json.dumps(run(args.one, args.seed)) + "\n")
         return
+    if args.database:
+        _database_runs(args)
+        return
     for scale in (int(s) for s in args.scales.split(",")):
         label = f"{353 * scale} councils (x{scale})"
-        steps = ["--load", "--one"] if args.database else ["--one"]
-        for step in steps:
-            output = _child(label, step, scale, args)
+        output = _child(label, "--one", scale, args)
+        if output is not None:
+            sys.stdout.write(f"{label}: {output}\n")
+            sys.stdout.flush()
+
+
+def _database_runs(args) -> None:
+    """Each size loaded once, then built ``--repeat`` times (each in a fresh process); prints
+    every run, then per size the medians, the split by stage and the hidden cells, with
+    ratios against the first size measured in this run."""
+    import os
+    import statistics
+
+    results = {}
+    for scale in (int(s) for s in args.scales.split(",")):
+        label = f"{353 * scale} councils (x{scale})"
+        loaded = _child(label, "--load", scale, args)
+        if loaded is None:
+            continue
+        sys.stdout.write(f"{label} loading: {loaded}\n")
+        runs = []
+        for number in range(args.repeat):
+            output = _child(label, "--one", scale, args)
             if output is None:
                 break
-            sys.stdout.write(f"{label}{' loading' if step == '--load' else ''}: {output}\n")
+            sys.stdout.write(f"{label} run {number + 1}: {output}\n")
             sys.stdout.flush()
+            runs.append(json.loads(output))
+        if runs:
+            results[scale] = runs
+    if not results:
+        return
+    base_scale = min(results)
+    median = statistics.median
+
+    def figures(runs):
+        stages = {k: median(r["stages_s"][k] for r in runs) for k in runs[0]["stages_s"]}
+        peak = median(max(r["peak_rss_mb"].values()) for r in runs)
+        return median(r["total_s"] for r in runs), stages, peak
+
+    base_total, base_stages, base_peak = figures(results[base_scale])
+    out = sys.stdout.write
+    out(f"\nRelease on PostgreSQL: medians of {args.repeat} run(s) per size; ratios against")
+    out(f" x{base_scale} in this run. Load average now: {os.getloadavg()[0]:.2f}\n")
+    for scale, runs in results.items():
+        first = runs[0]
+        total, stages, peak = figures(runs)
+        out(
+            f"x{scale}: {first['councils']:,} councils,"
+            f" {first['transaction_answers']:,} transaction answers,"
+            f" {first['counted_figures']:,} counted figures, {first['answers']:,} answers;"
+            f" {first['cells']:,} cells, {first['relations']:,} relations\n"
+        )
+        out(
+            f"  total {total:.2f} s ({total / base_total:.1f}x), peak {peak:.0f} MB"
+            f" ({peak / base_peak:.1f}x); status {first['status']}\n"
+        )
+        for stage, seconds in stages.items():
+            ratio = seconds / base_stages[stage] if base_stages[stage] else float("nan")
+            out(f"  {stage:<20} {seconds:8.2f} s ({ratio:.1f}x)\n")
+        out(f"  hidden {100 * first['hidden']['share']:.1f}% of cells; by table:\n")
+        for table, tally in first["hidden"]["tables"].items():
+            out(
+                f"    {table:<12} {tally['cells']:>6} cells, {100 * tally['hidden_share']:5.1f}%"
+                f" hidden (primary rule {tally['primary_rule']}, group rule"
+                f" {tally['group_rule']}, secondary {tally['secondary']})\n"
+            )
 
 
 def _child(label: str, step: str, scale: int, args) -> str | None:

@@ -24,17 +24,25 @@ SEED = 2015
 
 
 def bench_url() -> str:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    """``BENCH_RELEASE_DATABASE_URL`` when set, else ``survey_bench_release`` on the server of
+    ``DATABASE_URL``."""
+    chosen = os.environ.get("BENCH_RELEASE_DATABASE_URL")
+    base = chosen or os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
     parts = urlsplit(base)
     if parts.scheme not in ("postgres", "postgresql"):
         raise SystemExit("the database benchmark needs DATABASE_URL on a PostgreSQL server")
-    return urlunsplit(parts._replace(path="/" + BENCH_DATABASE))
+    return chosen or urlunsplit(parts._replace(path="/" + BENCH_DATABASE))
+
+
+def _database_name() -> str:
+    return urlsplit(bench_url()).path.lstrip("/")
 
 
 def environment() -> dict[str, str]:
     """The benchmark's processes' environment: its own database, development settings (as
-    benchmarks/campaign.py runs them: no production keys needed)."""
-    return {**os.environ, "DATABASE_URL": bench_url(), "DEBUG": "true"}
+    benchmarks/campaign.py runs them: no production keys needed), tasks run in process (no
+    Redis): the release is built where it is timed."""
+    return {**os.environ, "DATABASE_URL": bench_url(), "DEBUG": "true", "REDIS_URL": ""}
 
 
 def database_create() -> bool:
@@ -44,11 +52,11 @@ def database_create() -> bool:
     server = urlunsplit(urlsplit(bench_url())._replace(path="/postgres"))
     with psycopg.connect(server, autocommit=True) as connection:
         found = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DATABASE]
+            "SELECT 1 FROM pg_database WHERE datname = %s", [_database_name()]
         ).fetchone()
         if found:
             return False
-        connection.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
+        connection.execute(f'CREATE DATABASE "{_database_name()}"')
     return True
 
 
@@ -253,72 +261,77 @@ def _copy(cursor, model, columns: list[str], rows, now) -> int:
 
 
 def run(scale: int) -> dict[str, object]:
-    """Time a release's stages on the loaded round, as ``reporting.services._run`` runs them."""
+    """Build a release of the loaded round as the Celery task does (``release_build``: load,
+    group, protect, audit, derive, store) and report its stages' times (the release's own
+    ``timings``), the process's peak memory after each stage and the cells hidden."""
     _django()
-    from django.db import transaction
-
-    from reporting.derived import derive
-    from reporting.disclosure import protect
-    from reporting.services import disclosure_rules, release_catalogue, release_load
-    from reporting.tables import build_system
+    from reporting import services
+    from reporting.models import ReleaseCell
     from surveys.models import Survey
 
     survey = Survey.objects.get(slug=_slug(scale))
-    stages: dict[str, float] = {}
+    seen: dict[str, object] = {}
     peaks: dict[str, int] = {"start": _peak_mb()}
-    clock = time.perf_counter()
-    with transaction.atomic():
-        catalogue = release_catalogue(survey=survey)
-        inputs = release_load(survey=survey, catalogue=catalogue)
-    stages["load_and_group"] = time.perf_counter() - clock
-    peaks["load_and_group"] = _peak_mb()
-    clock = time.perf_counter()
-    system = build_system(catalogue, inputs)
-    stages["build_system"] = time.perf_counter() - clock
-    peaks["build_system"] = _peak_mb()
-    clock = time.perf_counter()
-    result = protect(system.cells, system.relations, rules=disclosure_rules())
-    stages["protection"] = time.perf_counter() - clock
-    peaks["protection"] = _peak_mb()
-    clock = time.perf_counter()
-    published = {c.id: c.published_value for c in result.cells}
-    derived = derive(catalogue, published.__getitem__, system.linear)
-    stages["derivation"] = time.perf_counter() - clock
-    peaks["derivation"] = _peak_mb()
-    hidden: dict[str, dict[str, int]] = {}
-    for cell in result.cells:
-        table = system.meta[cell.id].table
-        counts = hidden.setdefault(table, {"cells": 0, "primary": 0, "secondary": 0})
-        counts["cells"] += 1
-        if cell.status in ("primary", "secondary"):
-            counts[cell.status] += 1
-    contributions = sum(
-        len(c.contributions.values)
-        for c in system.cells
-        if c.contributions is not None and hasattr(c.contributions, "values")
-    )
+    # The stage a build reports reaching ends the one before it: its peak is that stage's.
+    ended = {"aggregating": "load", "protecting": "aggregate", "deriving": "protect_and_audit"}
+    progress, build, protect = services._progress, services.build_system, services.protect
+
+    def progress_spy(release_id, attempt, stage, percent):
+        if stage in ended:
+            peaks[ended[stage]] = _peak_mb()
+        return progress(release_id, attempt, stage, percent)
+
+    def build_spy(catalogue, inputs):
+        seen["inputs"] = inputs
+        seen["system"] = build(catalogue, inputs)
+        return seen["system"]
+
+    def protect_spy(*args, **kwargs):
+        seen["result"] = protect(*args, **kwargs)
+        return seen["result"]
+
+    services._progress, services.build_system, services.protect = (
+        progress_spy, build_spy, protect_spy
+    )  # fmt: skip
+    release = services.release_build(survey_id=survey.pk)
+    peaks["derive_and_write"] = _peak_mb()
+    timings = release.timings
+    inputs, system, result = seen["inputs"], seen["system"], seen["result"]
+    summary = result.summary(lambda cell_id: system.meta[cell_id].table)
+    grouped = inputs.grouped
     return {
         "mode": "postgresql",
+        "status": release.status,
         "councils": len(inputs.councils),
         "transaction_answers": len(inputs.transactions),
-        "counted_figures": len(inputs.grouped.counted) if inputs.grouped else len(inputs.figures),
+        "counted_figures": sum(len(v) for _, v in grouped.volumes.values())
+        if grouped
+        else len(inputs.figures),
         "answers": len(inputs.answers),
         "cells": len(system.cells),
-        "contributions": contributions,
         "relations": len(system.relations),
-        "derived_cells": len(derived),
-        "passed": result.passed,
-        **{f"{k}_s": round(v, 2) for k, v in stages.items()},
-        **{f"{k}_s": round(v, 2) for k, v in result.timings.items()},
-        "total_s": round(sum(stages.values()), 2),
+        "stored_cells": ReleaseCell.objects.filter(release=release).count(),
+        "stages_s": {
+            "load_and_aggregate": round(timings["load"] + timings["aggregation"], 2),
+            "protect": round(timings["protection_rules"] + timings["protection_suppression"], 2),
+            "audit": round(timings["protection_audit"], 2),
+            "write": round(timings.get("derivation", 0) + timings.get("store", 0), 2),
+        },
+        "detail_s": {k: round(v, 2) for k, v in timings.items()},
+        "total_s": round(timings["total"], 2),
         "peak_rss_mb": peaks,
-        "hidden_by_table": {
-            t: {
-                **c,
-                "primary_%": round(100 * c["primary"] / c["cells"], 1),
-                "secondary_%": round(100 * c["secondary"] / c["cells"], 1),
-            }
-            for t, c in hidden.items()
+        "hidden": {
+            "share": summary["hidden_share"],
+            "tables": {
+                table: {
+                    "cells": tally["cells"],
+                    "hidden_share": tally["hidden_share"],
+                    "primary_rule": tally["primary_rule"],
+                    "group_rule": tally["group_rule"],
+                    "secondary": tally["secondary"],
+                }
+                for table, tally in summary["tables"].items()
+            },
         },
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }

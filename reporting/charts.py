@@ -113,3 +113,43 @@ def bar_chart(title: str, description: str, items: list[tuple[str, Shown]]) -> B
         title, description, tuple(bars), height,
         narrow_bars=narrow_bars, narrow_height=narrow_height,
     )  # fmt: skip
+
+
+# --- The charts of the report tables (analysts' pages and the public release) ----------
+
+
+def response_rate_chart(table) -> BarChart:
+    """Response rate by council type, England (rows of selectors.table_response_rates)."""
+    return bar_chart(
+        "Response rate by council type",
+        "Percentage of invited councils that submitted a response, by council type.",
+        [(row[0], row[4]) for row in table.rows if row[1] == "England"],
+    )
+
+
+def channel_mix_chart(table, transaction_name: str) -> BarChart:
+    """One transaction's channels (rows of selectors.table_channel_mix)."""
+    return bar_chart(
+        f"Share of transactions by channel, England: {transaction_name}",
+        "Percentage of all recorded transactions made through each channel.",
+        [(row[1], row[3]) for row in table.rows if row[1] != "All channels"],
+    )
+
+
+def take_up_chart(table) -> BarChart:
+    """Digital take-up of each transaction (rows of selectors.table_take_up)."""
+    return bar_chart(
+        "Digital take-up by transaction, England",
+        "Online self-service and app transactions as a percentage of all recorded "
+        "transactions, for each transaction.",
+        [(row[0], row[1]) for row in table.rows],
+    )
+
+
+def own_costs_chart(table) -> BarChart:
+    """Estimated cost of each channel (rows of selectors.table_own_costs)."""
+    return bar_chart(
+        "Estimated cost by channel at councils' own unit costs, England",
+        "Estimated cost in pounds of each channel's transactions.",
+        [(row[0], row[1]) for row in table.rows if row[0] != "All channels"],
+    )

@@ -114,6 +114,28 @@ def workbook_sheets(*, publication: Publication) -> list[Sheet]:
     return sheets
 
 
+# How figures are formatted in spreadsheets: the number stays the cell's, unrounded.
+NUMBER_FORMATS = {"count": "#,##0", "percent": "0.0", "pounds": "#,##0"}
+
+
+def xlsx_write(cell: Any, value: str | Shown | Tally) -> None:
+    """One value of a sheet into a worksheet cell: a figure or a count of cells as a number
+    (a hidden figure as its symbol, text), anything else as text."""
+    if isinstance(value, Tally):
+        cell.value = plain_number(value.number)
+        if value.unit != "count":
+            cell.number_format = NUMBER_FORMATS[value.unit]
+    elif isinstance(value, Shown):
+        if value.number is None:
+            _text(cell, value.text)
+        else:
+            cell.value = value.number
+            if value.unit != "count":
+                cell.number_format = NUMBER_FORMATS[value.unit]
+    else:
+        _text(cell, str(value))
+
+
 def release_xlsx(*, publication: Publication) -> bytes:
     """The workbook of ``workbook_sheets``; figures stay numbers, hidden ones read "[c]"."""
     workbook = Workbook()
@@ -123,21 +145,7 @@ def release_xlsx(*, publication: Publication) -> bytes:
         for r, values in enumerate(sheet.rows, start=1):
             for col, value in enumerate(values, start=1):
                 cell = ws.cell(r, col)
-                if isinstance(value, Tally):
-                    cell.value = plain_number(value.number)
-                    if value.unit == "percent":
-                        cell.number_format = "0.0"
-                elif isinstance(value, Shown):
-                    if value.number is None:
-                        _text(cell, value.text)
-                    else:
-                        cell.value = value.number
-                        if value.unit == "percent":
-                            cell.number_format = "0.0"
-                        elif value.unit == "pounds":
-                            cell.number_format = "#,##0"
-                else:
-                    _text(cell, str(value))
+                xlsx_write(cell, value)
                 if r <= sheet.header_rows:
                     cell.font = Font(bold=True)
         for col, width in enumerate(sheet.widths, start=1):

@@ -1,34 +1,48 @@
-"""Grouping a release's big tables in PostgreSQL: figures and offered channels into cells.
+"""Grouping a release's answers in PostgreSQL: figures, offered channels and costs into cells.
 
-``release_load`` reads every figure into pandas and groups it there, which at 35,000 councils
-held millions of Python objects at once. On PostgreSQL the database does the joins (which
-figures count: the council provides the transaction and offers the channel) and the GROUP BY
-into cells, and Python keeps only each cell's contributions (``tables.Grouped``). The
-frames ``build_system`` still reads (councils, transaction answers without the offered
-channels, closed answers) are one row per council or per council and transaction.
+``release_load`` on SQLite reads every figure, transaction answer and answer into pandas, one
+Python object per row; at 35,000 councils that held millions of objects at once. On
+PostgreSQL the database does the joins (which figures count: the council provides the
+transaction and offers the channel), prices each counted figure at the council's unit cost
+and groups everything by identifiers only (transaction, channel, answer): a few thousand
+rows of arrays of response ids. Python then splits each array by council type and region
+with numpy (``_Councils``) and keeps only each cell's contributions (``tables.Grouped``).
+The frames ``build_system`` still reads (transaction answers without the offered channels,
+closed answers) are rebuilt from the groups: each distinct answer is decoded once.
 
-Each cell's contributions come in response order, as ``release_load`` reads them, so the
-disclosure engine's input is the same (``reporting/tests/test_grouping.py`` compares them).
-SQLite (the demo) keeps the pandas path.
+Each cell's contributions come in the order the pandas path gives them (response order;
+own costs in GSS order), so the disclosure engine's input is the same
+(``reporting/tests/test_grouping.py`` compares them). SQLite (the demo) keeps the pandas path.
 """
 
 from __future__ import annotations
+
+import json
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from django.db import connection
 
 from authorities.models import Authority
-from reporting.tables import REPORTING_KIND, Grouped
-from surveys.models import Channel, Figure, KeyTransaction, Response, TransactionAnswer
-
-FETCH = 20_000
+from reporting.tables import REPORTING_KIND, Catalogue, Grouped, own_unit_costs
+from surveys.models import (
+    Answer,
+    Channel,
+    Figure,
+    KeyTransaction,
+    Question,
+    Response,
+    TransactionAnswer,
+)
 
 
 def _names() -> dict[str, str]:
     return {
         "figure": Figure._meta.db_table,
         "answer": TransactionAnswer._meta.db_table,
+        "closed": Answer._meta.db_table,
+        "question": Question._meta.db_table,
         "response": Response._meta.db_table,
         "authority": Authority._meta.db_table,
         "transaction": KeyTransaction._meta.db_table,
@@ -36,102 +50,234 @@ def _names() -> dict[str, str]:
     }
 
 
-def _kind_sql() -> str:
-    """The council type as reported (single-council types with their peers)."""
-    cases = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in REPORTING_KIND.items())
-    return f"(CASE a.kind {cases} ELSE a.kind END)"
+# The submitted responses, computed once per query: as a subquery in IN (...), PostgreSQL
+# estimated a handful of rows and chose nested loops over millions of figures.
+SUBMITTED = "WITH s(id) AS MATERIALIZED ({submitted})"
+
+# Whether a transaction answer offers channel c (its offered channels are a list holding
+# c's code), as ``tables.standing_channels`` reads it. A CASE, not two conditions: the
+# planner's guess for jsonb_typeof(...) = 'array' made it expect a few rows.
+OFFERS = """CASE WHEN jsonb_typeof(ta.channels_offered) = 'array'
+             THEN ta.channels_offered @> to_jsonb(c.code::text) ELSE false END"""
 
 
-def _counted_sql(submitted: str) -> str:
+def _counted_sql() -> str:
     """FROM/WHERE of the figures that count (``tables.counted_figures``)."""
     n = _names()
     return f"""
         FROM {n["figure"]} f
+        JOIN s ON s.id = f.response_id
         JOIN {n["answer"]} ta
           ON ta.response_id = f.response_id AND ta.transaction_id = f.transaction_id
         JOIN {n["channel"]} c ON c.id = f.channel_id
-        JOIN {n["transaction"]} t ON t.id = f.transaction_id
-        JOIN {n["response"]} r ON r.id = f.response_id
-        JOIN {n["authority"]} a ON a.id = r.authority_id
-        WHERE f.value IS NOT NULL
-          AND ta.provision = 'yes'
-          AND jsonb_typeof(ta.channels_offered) = 'array'
-          AND ta.channels_offered @> to_jsonb(c.code::text)
-          AND f.response_id IN ({submitted})
+        WHERE f.value IS NOT NULL AND ta.provision = 'yes' AND {OFFERS}
     """
 
 
-# Each channel a provider offers, one row each (``DataFrame.explode`` of the offered lists).
-OFFERED_CHANNELS = """
-        CROSS JOIN LATERAL jsonb_array_elements_text(
-            CASE WHEN jsonb_typeof(ta.channels_offered) = 'array'
-            THEN ta.channels_offered ELSE '[]'::jsonb END
-        ) AS o(code)"""
+class _Councils:
+    """The submitted councils as arrays, to split response ids by type and region."""
+
+    def __init__(self, councils: pd.DataFrame) -> None:
+        order = np.argsort(councils.index.to_numpy(dtype=np.int64), kind="stable")
+        self.ids = councils.index.to_numpy(dtype=np.int64)[order]
+        self.gss = councils["gss"].to_numpy(dtype=object)[order]
+        kinds = councils["kind"].map(lambda k: REPORTING_KIND.get(k, k)).to_numpy(dtype=object)
+        self.kinds, self.kind = np.unique(kinds[order], return_inverse=True)
+        regions = councils["region"].to_numpy(dtype=object)[order]
+        self.regions, self.region = np.unique(regions, return_inverse=True)
+
+    def where(self, ids: np.ndarray) -> np.ndarray:
+        """Positions of response ids in the arrays (every id is a submitted response)."""
+        return np.searchsorted(self.ids, ids)
+
+    def split(self, ids: Sequence[int], *values: Sequence, regions: bool = False):
+        """{(kind,) or (kind, region): (positions, *values)} with each part's rows in
+        response order (stable: a repeated response keeps its rows' order)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        order = np.argsort(ids, kind="stable")
+        where = self.where(ids[order])
+        codes = (
+            self.kind[where] * len(self.regions) + self.region[where]
+            if regions
+            else (self.kind[where])
+        )
+        by = np.argsort(codes, kind="stable")
+        codes = codes[by]
+        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else []
+        ends = [*starts[1:], len(codes)]
+        columns = [np.asarray(v)[order][by] for v in values]
+        result = {}
+        for start, end in zip(starts, ends, strict=True):
+            code = int(codes[start])
+            key = (
+                (
+                    str(self.kinds[code // len(self.regions)]),
+                    str(self.regions[code % len(self.regions)]),
+                )
+                if regions
+                else (str(self.kinds[code]),)
+            )
+            result[key] = (where[by][start:end], *(c[start:end] for c in columns))
+        return result
 
 
-def _providers_sql(submitted: str, join: str = "") -> str:
-    n = _names()
-    return f"""
-        FROM {n["answer"]} ta
-        JOIN {n["transaction"]} t ON t.id = ta.transaction_id
-        JOIN {n["response"]} r ON r.id = ta.response_id
-        JOIN {n["authority"]} a ON a.id = r.authority_id {join}
-        WHERE ta.provision = 'yes' AND ta.response_id IN ({submitted})
-    """
-
-
-def grouped_load(submitted, gss_of: dict[int, str]) -> Grouped:
-    """The big tables grouped by PostgreSQL. ``submitted``: a queryset of the responses'
-    pks; ``gss_of``: each submitted response's council GSS code."""
+def grouped_load(
+    submitted, councils: pd.DataFrame, catalogue: Catalogue, answers: pd.DataFrame
+) -> tuple[Grouped, pd.DataFrame]:
+    """The big tables grouped by PostgreSQL, and the transaction answers frame (without the
+    offered channels). ``submitted``: a queryset of the responses' pks; ``councils``: as
+    ``Inputs.councils``; ``answers``: as ``Inputs.answers`` (for councils' own unit costs)."""
     sub_sql, params = submitted.query.sql_with_params()
     params = tuple(params)
-    kind = _kind_sql()
+    head = SUBMITTED.format(submitted=sub_sql)
+    places = _Councils(councils)
+    slugs = dict(KeyTransaction.objects.values_list("pk", "slug"))
+    codes = dict(Channel.objects.values_list("pk", "code"))
     volumes = {}
-    offered = {}
-    providers = {}
+    counted: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""SELECT t.slug, c.code, {kind}, a.region,
-                       array_agg(f.response_id ORDER BY f.response_id, f.id),
-                       array_agg(f.value ORDER BY f.response_id, f.id)
-                {_counted_sql(sub_sql)} GROUP BY 1, 2, 3, 4""",
+            f"""{head} SELECT f.transaction_id, f.channel_id, array_agg(f.response_id),
+                       array_agg(f.value::float8) {_counted_sql()} GROUP BY 1, 2""",
             params,
         )
-        for slug, code, council_kind, region, ids, values in cursor:
-            gss = np.array([gss_of[i] for i in ids], dtype=object)
-            volumes[slug, code, council_kind, region] = (gss, np.array(values, dtype=np.float64))
-        cursor.execute(
-            f"""SELECT t.slug, o.code, {kind}, array_agg(ta.response_id ORDER BY ta.response_id)
-                {_providers_sql(sub_sql, OFFERED_CHANNELS)} GROUP BY 1, 2, 3""",
-            params,
-        )
-        for slug, code, council_kind, ids in cursor:
-            offered[slug, code, council_kind] = [gss_of[i] for i in ids]
-        cursor.execute(
-            f"""SELECT t.slug, {kind}, array_agg(ta.response_id ORDER BY ta.response_id)
-                {_providers_sql(sub_sql)} GROUP BY 1, 2""",
-            params,
-        )
-        for slug, council_kind, ids in cursor:
-            providers[slug, council_kind] = [gss_of[i] for i in ids]
-    return Grouped(volumes, offered, providers, _counted(sub_sql, params))
+        for transaction_id, channel_id, id_list, value_list in cursor:
+            key = (slugs[transaction_id], codes[channel_id])
+            ids = np.array(id_list, dtype=np.int64)
+            values = np.array(value_list, dtype=np.float64)
+            del id_list, value_list
+            counted.setdefault(codes[channel_id], []).append((ids, values))
+            for part, (where, value) in places.split(ids, values, regions=True).items():
+                volumes[key + part] = (places.gss[where], np.asarray(value, dtype=np.float64))
+        transactions, offered, providers = _transaction_answers(cursor, head, params, slugs, places)
+    costs, at_default = _own_costs(counted, places, catalogue, answers)
+    return Grouped(volumes, offered, providers, costs, at_default), transactions
 
 
-def _counted(sub_sql: str, params: tuple) -> pd.DataFrame:
-    """Counted figures' response, channel and value, streamed in chunks (server-side cursor)
-    into compact arrays: own costs price each council's figures one by one."""
-    codes = dict(Channel.objects.values_list("pk", "code"))
-    chunks = []
-    with connection.chunked_cursor() as cursor:
-        cursor.execute(
-            f"""SELECT f.response_id, f.channel_id, f.value::float8 {_counted_sql(sub_sql)}
-                ORDER BY f.response_id, f.id""",
-            params,
-        )
-        while rows := cursor.fetchmany(FETCH):
-            chunks.append(np.array(rows, dtype=np.float64).reshape(-1, 3))
-    data = np.concatenate(chunks) if chunks else np.empty((0, 3))
-    channel = pd.Series(data[:, 1].astype(np.int64)).map(codes).astype(object)
-    return pd.DataFrame(
-        {"response": data[:, 0].astype(np.int64), "channel": channel, "value": data[:, 2]}
+def _transaction_answers(cursor, head: str, params: tuple, slugs: dict, places: _Councils):
+    """``Inputs.transactions`` without the offered channels (in the order of the pandas
+    path), the providers offering each channel and all providers (``tables.offered_groups``),
+    from one row per distinct (transaction, provision, end to end, offered) answer: each
+    offered list is decoded once."""
+    cursor.execute(
+        f"""{head} SELECT ta.transaction_id, ta.provision, ta.end_to_end,
+                   ta.channels_offered::text, array_agg(ta.response_id), array_agg(ta.id)
+            FROM {_names()["answer"]} ta JOIN s ON s.id = ta.response_id
+            GROUP BY 1, 2, 3, 4""",  # noqa: S608 (table names from the models)
+        params,
     )
+    parts = [
+        (slugs[t], provision, end, text, ids, pks) for t, provision, end, text, ids, pks in cursor
+    ]
+    offering: dict[tuple[str, str], list[list[int]]] = {}
+    providing: dict[str, list[list[int]]] = {}
+    for slug, provision, _end, text, ids, _pks in parts:
+        if provision != "yes":
+            continue
+        providing.setdefault(slug, []).append(ids)
+        chosen = json.loads(text)
+        for code in chosen if isinstance(chosen, list) else []:
+            if isinstance(code, str):
+                offering.setdefault((slug, code), []).append(ids)
+    offered = {}
+    for (slug, code), lists in offering.items():
+        for (kind,), (where,) in places.split([i for ids in lists for i in ids]).items():
+            offered[slug, code, kind] = list(places.gss[where])
+    providers = {}
+    for slug, lists in providing.items():
+        for (kind,), (where,) in places.split([i for ids in lists for i in ids]).items():
+            providers[slug, kind] = list(places.gss[where])
+    sizes = [len(p[4]) for p in parts]
+    response = np.fromiter((i for p in parts for i in p[4]), np.int64, sum(sizes))
+    pks = np.fromiter((i for p in parts for i in p[5]), np.int64, sum(sizes))
+    order = np.lexsort((pks, response))
+
+    def column(index: int) -> np.ndarray:
+        return np.repeat(np.array([p[index] for p in parts], dtype=object), sizes)[order]
+
+    frame = pd.DataFrame(
+        {
+            "response": response[order],
+            "transaction": column(0),
+            "provision": column(1),
+            "offered": None,
+            "end_to_end": column(2),
+        }
+    )
+    return frame, offered, providers
+
+
+def grouped_answers(submitted, wanted: list[str]) -> pd.DataFrame:
+    """``Inputs.answers`` (response, question, value) from one row per distinct answer: each
+    value is decoded once (as the JSON field decodes it) and shared by its councils."""
+    sub_sql, params = submitted.query.sql_with_params()
+    n = _names()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""{SUBMITTED.format(submitted=sub_sql)}
+                SELECT q.slug, a.value::text, array_agg(a.response_id)
+                FROM {n["closed"]} a JOIN s ON s.id = a.response_id
+                JOIN {n["question"]} q ON q.id = a.question_id
+                WHERE q.slug = ANY(%s) AND NOT q.free_text AND NOT q.personal_data
+                GROUP BY 1, 2""",  # noqa: S608 (table names from the models)
+            (*params, list(wanted)),
+        )
+        parts = [
+            (slug, None if text is None else json.loads(text), ids) for slug, text, ids in cursor
+        ]
+    sizes = [len(p[2]) for p in parts]
+    keys = np.empty(len(parts), dtype=object)
+    values = np.empty(len(parts), dtype=object)
+    for number, (slug, value, _ids) in enumerate(parts):
+        keys[number], values[number] = slug, value
+    return pd.DataFrame(
+        {
+            "response": np.fromiter((i for p in parts for i in p[2]), np.int64, sum(sizes)),
+            "question": np.repeat(keys, sizes),
+            "value": np.repeat(values, sizes),
+        }
+    )
+
+
+def _own_costs(
+    counted: dict[str, list[tuple[np.ndarray, np.ndarray]]],
+    places: _Councils,
+    catalogue: Catalogue,
+    answers: pd.DataFrame,
+) -> tuple[dict, dict]:
+    """Own-cost cells (``tables.own_cost_cells``) from the counted figures the database
+    grouped: each figure at the council's own unit cost for its channel, else the published
+    default, rounded to whole pence (numpy's ``rint``, as the pandas path), summed exactly."""
+    own = own_unit_costs(catalogue, answers)
+    costs = {}
+    at_default = {}
+    for channel in catalogue.channels:
+        parts = counted.get(channel.code, [])
+        ids = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.int64)
+        values = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.float64)
+        default = np.nan if channel.default_cost is None else channel.default_cost
+        price = np.full(len(places.ids), default, dtype=np.float64)
+        mine = own[own["channel"] == channel.code]
+        price[places.where(mine["response"].to_numpy(dtype=np.int64))] = mine["cost"]
+        where = places.where(ids)
+        cost = price[where]
+        priced = ~np.isnan(cost)
+        where, values, cost = where[priced], values[priced], cost[priced]
+        pence = np.rint(values * cost * 100).astype(np.int64)
+        total = np.zeros(len(places.ids), dtype=np.int64)
+        np.add.at(total, where, pence)
+        present = np.zeros(len(places.ids), dtype=bool)
+        present[where] = True
+        moving = np.zeros(len(places.ids), dtype=bool)
+        moving[where[values > 0]] = True
+        for kind_code, kind in enumerate(places.kinds):
+            chosen = np.flatnonzero(present & (places.kind == kind_code))
+            if not len(chosen):
+                continue
+            gss = places.gss[chosen]
+            order = np.argsort(gss, kind="stable")
+            costs[channel.code, str(kind)] = (gss[order], total[chosen[order]] / 100)
+            decided = chosen[moving[chosen]]
+            if len(decided):
+                at_default[channel.code, str(kind)] = bool((price[decided] == default).all())
+    return costs, at_default

@@ -192,6 +192,11 @@ class Publication:
         """Every table, as the workbook has them (one sheet each)."""
         return selectors.report_tables(view=self._view(), labels=self.labels)
 
+    def figure(self, table: str, unit: str = "count", **keys: str) -> Shown:
+        """One cell as published, by its table and keys in the release's order (a council's
+        comparison reads its type's, region's and England's); ``[z]`` where there is none."""
+        return shown(self._view(table).get(table, **keys), unit)
+
     def cells(self) -> list[dict]:
         """Every cell as published (CSV and JSON): table, keys, value (None where [c])."""
         return selectors.published_cells(release=self._release)

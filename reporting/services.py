@@ -24,7 +24,7 @@ from authorities.choices import AuthorityKind, Region
 from authorities.models import Authority
 from reporting.derived import derive
 from reporting.disclosure import REASONS, ProtectionResult, Rules, protect
-from reporting.grouping import grouped_load
+from reporting.grouping import grouped_answers, grouped_load
 from reporting.models import CellStatus, Release, ReleaseCell, ReleaseStatus, Withheld
 from reporting.synthetic import SYNTHETIC_ACTOR, synthetic_inputs
 from reporting.tables import (
@@ -147,23 +147,20 @@ def release_catalogue(*, survey: Survey) -> Catalogue:
     return Catalogue(transactions, channels, kinds, regions, invited, questions)
 
 
-def transaction_answers_frame(answers, *, offered: bool = True) -> pd.DataFrame:
+def transaction_answers_frame(answers) -> pd.DataFrame:
     """Transaction answers as ``Inputs.transactions``: response, transaction, provision,
-    offered (list), end_to_end. ``offered=False``: the offered column
-    left empty (grouped by the database instead, see ``reporting.grouping``)."""
-    columns = ["response_id", "transaction__slug", "provision", "channels_offered", "end_to_end"]
-    if not offered:
-        columns[3] = "pk"
+    offered (list), end_to_end."""
     transactions = pd.DataFrame(
-        list(answers.values_list(*columns)),
+        list(
+            answers.values_list(
+                "response_id", "transaction__slug", "provision", "channels_offered", "end_to_end"
+            )
+        ),
         columns=["response", "transaction", "provision", "offered", "end_to_end"],
     )
-    if offered:
-        transactions["offered"] = transactions["offered"].map(
-            lambda v: list(v) if isinstance(v, list) else []
-        )
-    else:
-        transactions["offered"] = None
+    transactions["offered"] = transactions["offered"].map(
+        lambda v: list(v) if isinstance(v, list) else []
+    )
     return transactions
 
 
@@ -186,24 +183,27 @@ def release_load(*, survey: Survey, catalogue: Catalogue, grouped: bool | None =
     ).set_index("response")
     submitted_pks = _submitted(survey).values("pk")
     submitted = {"response__in": submitted_pks}
+    wanted = [q.slug for q in catalogue.questions] + [
+        f"unit-cost-{c.code.lower()}" for c in catalogue.channels
+    ]
+    if grouped:
+        answers = grouped_answers(submitted_pks, wanted)
+        groups, transactions = grouped_load(submitted_pks, councils, catalogue, answers)
+        figures = pd.DataFrame(columns=["response", "transaction", "channel", "value"])
+        figures["value"] = figures["value"].astype("float64")
+        return Inputs(councils, transactions, figures, answers, grouped=groups)
     transactions = transaction_answers_frame(
-        TransactionAnswer.objects.filter(**submitted).order_by("response_id", "pk"),
-        offered=not grouped,
+        TransactionAnswer.objects.filter(**submitted).order_by("response_id", "pk")
     )
     figures = pd.DataFrame(
         list(
             Figure.objects.filter(**submitted, value__isnull=False)
             .order_by("response_id", "pk")
             .values_list("response_id", "transaction__slug", "channel__code", "value")
-        )
-        if not grouped
-        else [],
+        ),
         columns=["response", "transaction", "channel", "value"],
     )
     figures["value"] = figures["value"].astype("float64")
-    wanted = [q.slug for q in catalogue.questions] + [
-        f"unit-cost-{c.code.lower()}" for c in catalogue.channels
-    ]
     answers = pd.DataFrame(
         list(
             Answer.objects.filter(
@@ -215,11 +215,7 @@ def release_load(*, survey: Survey, catalogue: Catalogue, grouped: bool | None =
         ),
         columns=["response", "question", "value"],
     )
-    inputs = Inputs(councils, transactions, figures, answers)
-    if grouped:
-        gss_of = dict(zip(councils.index, councils["gss"], strict=True))
-        inputs.grouped = grouped_load(submitted_pks, gss_of)
-    return inputs
+    return Inputs(councils, transactions, figures, answers)
 
 
 # --- Requesting and building -------------------------------------------------------

@@ -119,14 +119,15 @@ class Grouped:
     volumes: (transaction, channel, kind, region) -> (gss, values) of counted figures, each
     cell's rows in response order. offered: (transaction, channel, kind) -> gss of providers
     offering the channel; providers: (transaction, kind) -> gss of providers, both in
-    response order. counted: the counted figures' response, channel and value (the columns
-    own costs need), in response order. Kinds are reporting kinds (``REPORTING_KIND``).
+    response order. costs and at_default: as ``own_cost_cells`` returns them. Kinds are
+    reporting kinds (``REPORTING_KIND``).
     """
 
     volumes: Split
     offered: dict[tuple[str, str, str], list[str]]
     providers: dict[tuple[str, str], list[str]]
-    counted: pd.DataFrame
+    costs: Split
+    at_default: dict[tuple[str, str], bool]
 
 
 @dataclass
@@ -570,28 +571,83 @@ def _category(value: object, question: QuestionInfo) -> str:
     return text if text in question.categories else NOT_ANSWERED
 
 
+UNIT_COST = "unit-cost-"
+
+
+def own_unit_costs(cat: Catalogue, answers: pd.DataFrame) -> pd.DataFrame:
+    """Councils' own unit costs that are usable amounts (``parse_pounds``), for the channels
+    of the catalogue. Columns: response, channel, cost. Each distinct answer is parsed once.
+    """
+    rows = answers[answers["question"].str.startswith(UNIT_COST)]
+    parsed: dict[tuple[type, object], float | None] = {}
+    costs = []
+    for value in rows["value"]:
+        if isinstance(value, str | int | float):
+            key = (type(value), value)
+            if key not in parsed:
+                parsed[key] = parse_pounds(value)
+            costs.append(parsed[key])
+        else:
+            costs.append(parse_pounds(value))
+    frame = pd.DataFrame(
+        {
+            "response": rows["response"].to_numpy(dtype=np.int64),
+            "channel": rows["question"].str[len(UNIT_COST) :].str.upper().to_numpy(dtype=object),
+            "cost": np.array([np.nan if c is None else c for c in costs], dtype=np.float64),
+        }
+    )
+    codes = [c.code for c in cat.channels]
+    frame = frame[frame["channel"].isin(codes) & frame["cost"].notna()]
+    # One answer per council and question; were there two, the last would be the one read.
+    return frame.drop_duplicates(["response", "channel"], keep="last").reset_index(drop=True)
+
+
 def unit_costs(cat: Catalogue, inputs: Inputs) -> pd.DataFrame:
     """Each council's unit cost per channel: its own answer, else the published default.
 
-    Columns: response, channel, cost, own (bool). Channels with neither are left out.
+    Columns: response, channel, cost, own (bool), by council then channel (catalogue order).
+    Channels with neither are left out.
     """
-    rows = []
-    own_answers = inputs.answers[inputs.answers["question"].str.startswith("unit-cost-")]
-    own = {
-        (rid, question[len("unit-cost-") :].upper()): parse_pounds(value)
-        for rid, question, value in own_answers[["response", "question", "value"]].itertuples(
-            index=False
-        )
-    }
-    for rid in inputs.councils.index:
-        for channel in cat.channels:
-            cost = own.get((rid, channel.code))
-            if cost is not None:
-                rows.append((rid, channel.code, cost, True))
-            elif channel.default_cost is not None:
-                rows.append((rid, channel.code, channel.default_cost, False))
-    frame = pd.DataFrame(rows, columns=["response", "channel", "cost", "own"])
-    return frame.astype({"cost": "float64", "own": "bool"})  # numeric even when empty
+    codes = [c.code for c in cat.channels]
+    responses = inputs.councils.index.to_numpy()
+    frame = pd.DataFrame(
+        {
+            "response": np.repeat(responses, len(codes)),
+            "channel": np.tile(np.array(codes, dtype=object), len(responses)),
+        }
+    )
+    own = own_unit_costs(cat, inputs.answers)
+    frame = frame.merge(own, on=["response", "channel"], how="left")
+    frame["own"] = frame["cost"].notna()
+    defaults = {c.code: c.default_cost for c in cat.channels}
+    frame["cost"] = frame["cost"].fillna(frame["channel"].map(defaults).astype("float64"))
+    frame = frame[frame["cost"].notna()].reset_index(drop=True)
+    return frame.astype({"response": "int64", "cost": "float64", "own": "bool"})
+
+
+def own_cost_cells(cat: Catalogue, inputs: Inputs) -> tuple[Split, dict[tuple[str, str], bool]]:
+    """Each (channel, type) cost cell's councils (GSS order) and their cost in pounds, and
+    whether every moving figure of the cell (value > 0) was priced at the default.
+
+    Each counted figure costs its value times the council's unit cost, rounded to whole
+    pence; a council's cost is its pence summed exactly, then in pounds.
+    """
+    counted = counted_figures(inputs)[["response", "channel", "value", "gss", "kind"]]
+    costs = unit_costs(cat, inputs)
+    priced = counted.merge(costs, on=["response", "channel"], how="inner")
+    priced["pence"] = np.rint(priced["value"] * priced["cost"] * 100).astype(np.int64)
+    defaults = {c.code: c.default_cost for c in cat.channels}
+    priced["default"] = priced["channel"].map(defaults)
+    moving = priced[priced["value"] > 0]
+    at_default = moving["cost"] == moving["default"]
+    by_cell = at_default.groupby([moving["channel"], moving["kind"]]).all().to_dict()
+    per_council = priced.groupby(["channel", "kind", "gss"], as_index=False)["pence"].sum()
+    split = _split(
+        per_council[["channel", "kind"]],
+        per_council["gss"].to_numpy(),
+        per_council["pence"].to_numpy(dtype=np.int64) / 100,
+    )
+    return split, by_cell
 
 
 def _own_costs(system: System, cat: Catalogue, inputs: Inputs) -> None:
@@ -619,25 +675,9 @@ def _own_costs(system: System, cat: Catalogue, inputs: Inputs) -> None:
     figure is the same.) Derived and protected cells look alike on every output.
     """
     if inputs.grouped is not None:
-        # Without the index's name: an empty join keeps "response" as both (ambiguous).
-        counted = inputs.grouped.counted.join(inputs.councils, on="response", how="inner")
-        counted = counted.rename_axis(index=None)
+        split, by_cell = inputs.grouped.costs, inputs.grouped.at_default
     else:
-        counted = counted_figures(inputs)[["response", "channel", "value", "gss", "kind"]]
-    costs = unit_costs(cat, inputs)
-    priced = counted.merge(costs, on=["response", "channel"], how="inner")
-    priced["pounds"] = (priced["value"] * priced["cost"]).round(2)
-    defaults = {c.code: c.default_cost for c in cat.channels}
-    priced["default"] = priced["channel"].map(defaults)
-    moving = priced[priced["value"] > 0]
-    at_default = moving["cost"] == moving["default"]
-    by_cell = at_default.groupby([moving["channel"], moving["kind"]]).all().to_dict()
-    per_council = priced.groupby(["channel", "kind", "gss"], as_index=False)["pounds"].sum()
-    split = _split(
-        per_council[["channel", "kind"]],
-        per_council["gss"].to_numpy(),
-        per_council["pounds"].to_numpy(dtype=np.float64),
-    )
+        split, by_cell = own_cost_cells(cat, inputs)
     empty = (np.array([], dtype=object), np.array([], dtype=np.float64))
     # Each inner cell as terms over protected cells: itself, or default x its volumes.
     terms: dict[tuple[str, str], tuple[Term, ...]] = {}

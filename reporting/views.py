@@ -21,8 +21,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from reporting import selectors
-from reporting.charts import bar_chart
+from reporting import charts, selectors
 from reporting.exports import release_csv, release_json, release_xlsx
 from reporting.publication import Progress, Publication, Round
 from survey_site.roles import holds, role_required
@@ -75,11 +74,7 @@ def release_overview(request: HttpRequest, slug: str) -> HttpResponse:
         context["summary"] = publication.summary()
         context["rates"] = table
         context["hidden"] = publication.hidden_shares()
-        context["chart"] = bar_chart(
-            "Response rate by council type",
-            "Percentage of invited councils that submitted a response, by council type.",
-            [(row[0], row[4]) for row in table.rows if row[1] == "England"],
-        )
+        context["chart"] = charts.response_rate_chart(table)
     context["latest"] = Progress.of(selectors.release_latest(survey=survey))
     return render(request, "reporting/release_overview.html", context)
 
@@ -98,12 +93,7 @@ def channel_mix(request: HttpRequest, slug: str) -> HttpResponse:
             "table": table,
             "transactions": transactions,
             "transaction": transaction,
-            "chart": bar_chart(
-                "Share of transactions by channel, England: "
-                + publication.labels.transaction(transaction),
-                "Percentage of all recorded transactions made through each channel.",
-                [(row[1], row[3]) for row in table.rows if row[1] != "All channels"],
-            ),
+            "chart": charts.channel_mix_chart(table, publication.labels.transaction(transaction)),
         }
     )
     return render(request, "reporting/channel_mix.html", context)
@@ -118,12 +108,7 @@ def take_up(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "table": table,
             "matrix": publication.take_up_matrix(),
-            "chart": bar_chart(
-                "Digital take-up by transaction, England",
-                "Online self-service and app transactions as a percentage of all recorded "
-                "transactions, for each transaction.",
-                [(row[0], row[1]) for row in table.rows],
-            ),
+            "chart": charts.take_up_chart(table),
         }
     )
     return render(request, "reporting/take_up.html", context)
@@ -138,11 +123,7 @@ def costs(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "table": publication.costs(),
             "own": own,
-            "chart": bar_chart(
-                "Estimated cost by channel at councils' own unit costs, England",
-                "Estimated cost in pounds of each channel's transactions.",
-                [(row[0], row[1]) for row in own.rows if row[0] != "All channels"],
-            ),
+            "chart": charts.own_costs_chart(own),
         }
     )
     return render(request, "reporting/costs.html", context)

@@ -43,9 +43,11 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("campaigns", "view_emailattempt"),
         ("surveys", "view_linkdownload"),
         ("outbox", "view_emailattempt"),
+        ("publishing", "publish_public_release"),
     ],
     ANALYSTS: [
         ("reporting", "view_dashboards"),
+        ("publishing", "draft_public_release"),
     ],
     DATA_STEWARDS: [
         ("surveys", "view_individual_responses"),
@@ -113,14 +115,14 @@ def holds(user, permission: str) -> bool:
     return permission in role_permissions(user)
 
 
-def role_required(permission: str) -> Callable[[Callable], Callable]:
-    """A view for holders of `permission` (see `holds`): anonymous users go to sign in,
-    everyone else gets the 403 page."""
+def role_required(*permissions: str) -> Callable[[Callable], Callable]:
+    """A view for holders of any of `permissions` (see `holds`): anonymous users go to sign
+    in, everyone else gets the 403 page."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def guarded(request, *args, **kwargs):
-            if not holds(request.user, permission):
+            if not any(holds(request.user, permission) for permission in permissions):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "reporting",
     "campaigns",
     "stewards",
+    "publishing",
 ]
 
 MIDDLEWARE = [
@@ -125,6 +126,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "survey_site.context_processors.service",
+                # A respondent's pointer to the round's published results (publishing).
+                "publishing.context_processors.round_results",
             ],
             # GOV.UK-style date, time and money filters in every template and email.
             "builtins": ["survey_site.templatetags.govuk_format"],

@@ -22,6 +22,9 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("reporting/", include("reporting.urls")),
     path("responses/", include("stewards.urls")),
+    path("statistics/", include("publishing.urls")),
+    # Before the journey's own patterns: a council's comparison (publishing, above surveys).
+    path("", include("publishing.comparison_urls")),
     path("", include("surveys.urls")),
 ]
 

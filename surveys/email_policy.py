@@ -27,6 +27,7 @@ LINK_KINDS = (
     EmailKind.EXTENSION,
     EmailKind.CONTRIBUTOR_ADDED,
     EmailKind.CONTRIBUTOR_REASSIGNED,
+    EmailKind.COMPARISON_READY,
 )
 LINK_REVOKED = f"{CANCELLED}: the council's link was revoked"
 CONTRIBUTOR_REMOVED = f"{CANCELLED}: the contributor was removed"

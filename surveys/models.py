@@ -425,6 +425,8 @@ class EmailKind(models.TextChoices):
     CONTRIBUTOR_ADDED = "contributor_added", "Contributor added"
     CONTRIBUTOR_REASSIGNED = "contributor_reassigned", "Contributor's sections changed"
     SECTION_COMPLETE = "section_complete", "Section completed by a contributor"
+    # Sent by the public release (publishing.emails) once per round to each council counted.
+    COMPARISON_READY = "comparison_ready", "Council's comparison ready"
 
 
 class ChangeRecord(models.Model):

@@ -51,6 +51,9 @@ class Respondent:
     section_ids: frozenset[int] | None = None  # None: every section
     # The council's deadline (and any grace) has passed: not merely submitted or paused.
     deadline_passed: bool = False
+    # A session opened from the link after the round closed (surveys.after_close): the
+    # one page it may open; it reaches no page of the journey. Empty: the whole journey.
+    after_close: str = ""
 
     @property
     def is_link_holder(self) -> bool:
@@ -65,13 +68,17 @@ class Respondent:
         return self.section_ids is None or section.pk in self.section_ids
 
 
-def respondent_login(request: HttpRequest, link: AccessLink, now: datetime.datetime) -> None:
-    """Start a fresh session for this link (a new key: no fixation)."""
+def respondent_login(
+    request: HttpRequest, link: AccessLink, now: datetime.datetime, *, after_close: str = ""
+) -> None:
+    """Start a fresh session for this link (a new key: no fixation). ``after_close``: the
+    one page a link opened after its round closed may reach (see surveys.after_close)."""
     request.session.cycle_key()
     request.session[SESSION_KEY] = {
         "link": link.pk,
         "response": link.response_id,
         "since": now.timestamp(),
+        **({"after_close": after_close} if after_close else {}),
     }
 
 
@@ -140,7 +147,30 @@ def respondent_from_request(request: HttpRequest) -> Respondent | None:
         deadline=response_deadline(response),
         session_ends_at=since + max_session,
         deadline_passed=now >= response_grace_deadline(response),
+        after_close=str(state.get("after_close") or ""),
     )
+
+
+def respondent_context(request: HttpRequest) -> dict[str, object]:
+    """What every page of a respondent session shows (base_respondent.html): the council,
+    the round, the deadline and the session's timeouts for the warning."""
+    respondent: Respondent = request.respondent
+    return {
+        "respondent": respondent,
+        "response": respondent.response,
+        "authority": respondent.response.authority,
+        "survey": respondent.response.survey,
+        "deadline": respondent.deadline,
+        # The expiry slides at most once a minute (SlidingSessionMiddleware), so the
+        # browser counts from up to a minute earlier than the server.
+        "respondent_timeout_seconds": settings.SESSION_COOKIE_AGE
+        - min(60, settings.SESSION_COOKIE_AGE // 4),
+        # Seconds until the session ends whatever the activity (the absolute limit).
+        "respondent_session_left_seconds": max(
+            0, int((respondent.session_ends_at - timezone.now()).total_seconds())
+        ),
+        "respondent_session_max_hours": settings.RESPONDENT_SESSION_MAX_HOURS,
+    }
 
 
 def respondent_required(view: Callable) -> Callable:
@@ -155,6 +185,11 @@ def respondent_required(view: Callable) -> Callable:
                 # A background save cannot follow a redirect to a page: it says so itself.
                 return JsonResponse({"saved": False, "reason": "session ended"}, status=401)
             return redirect("surveys:session-ended")
+        if respondent.after_close and not getattr(view, "open_after_close", False):
+            # Opened after the round closed: no page of the journey, only the one it came for.
+            if is_autosave(request):
+                return JsonResponse({"saved": False, "reason": "round closed"}, status=409)
+            return redirect(respondent.after_close)
         request.respondent = respondent
         return view(request, *args, **kwargs)
 

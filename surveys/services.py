@@ -277,6 +277,21 @@ def link_is_usable(link: AccessLink, now: datetime.datetime) -> bool:
     return population.filter(pk=link.response.authority_id).exists()
 
 
+def link_after_close(link: AccessLink, now: datetime.datetime):
+    """What a live link of a closed round still opens (surveys.after_close), or None: the
+    round is still open for the council, the link is revoked, the council is no longer in
+    the round, or nothing is offered for it."""
+    from surveys.after_close import destination
+    from surveys.selectors import survey_population
+
+    response = link.response
+    if link.is_revoked or response_is_open(response, now) or response.survey.opens_at > now:
+        return None
+    if not survey_population(survey=response.survey).filter(pk=response.authority_id).exists():
+        return None
+    return destination(response)
+
+
 OUTSIDE_POPULATION = "The council is no longer in this round"
 
 

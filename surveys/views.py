@@ -6,7 +6,6 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -28,6 +27,7 @@ from survey_site.ratelimit import (
     link_failures_over_global_limit,
 )
 from survey_site.uploads import upload_limit_bytes, upload_limit_text, upload_too_large
+from surveys.after_close import AfterClose, open_after_close
 from surveys.choices import Provision, ResponseStatus, SectionKind
 from surveys.contributors import (
     ContributorRefused,
@@ -61,6 +61,7 @@ from surveys.respondent import (
     ENDED_KEY,
     Respondent,
     is_autosave,
+    respondent_context,
     respondent_from_request,
     respondent_login,
     respondent_logout,
@@ -88,6 +89,7 @@ from surveys.services import (
     TransactionInput,
     channel_names,
     figures_unconfirmed,
+    link_after_close,
     link_find,
     link_is_usable,
     link_redeem,
@@ -131,6 +133,9 @@ def _link_landing(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "429.html", status=429)
     link = link_find(token)
     now = timezone.now()
+    after = link_after_close(link, now) if link is not None else None
+    if after is not None:
+        return _after_close_landing(request, link, after, now)
     if link is None or not link_is_usable(link, now):
         link_attempt_failed(request)
         # The limit on all clients together applies to bad links only: a right link
@@ -162,6 +167,20 @@ def _link_landing(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+def _after_close_landing(request: HttpRequest, link, after: AfterClose, now) -> HttpResponse:
+    """A closed round's link: the one read-only page it still opens (surveys.after_close).
+    Continue starts a session limited to that page; no answer can change."""
+    if request.method == "POST":
+        respondent_login(request, link, now, after_close=after.url)
+        return _redirect_303(after.url)
+    response = link.response
+    return render(
+        request,
+        "surveys/link_after_close.html",
+        {"authority": response.authority, "survey": response.survey, "after": after},
+    )
+
+
 def _redirect_303(url: str) -> HttpResponse:
     response = redirect(url)
     response.status_code = 303
@@ -169,24 +188,7 @@ def _redirect_303(url: str) -> HttpResponse:
 
 
 def _context(request: HttpRequest, data: ResponseData | None, **extra: Any) -> dict[str, Any]:
-    respondent: Respondent = request.respondent
-    return {
-        "respondent": respondent,
-        "response": respondent.response,
-        "authority": respondent.response.authority,
-        "survey": respondent.response.survey,
-        "deadline": respondent.deadline,
-        # The expiry slides at most once a minute (SlidingSessionMiddleware), so the
-        # browser counts from up to a minute earlier than the server.
-        "respondent_timeout_seconds": settings.SESSION_COOKIE_AGE
-        - min(60, settings.SESSION_COOKIE_AGE // 4),
-        # Seconds until the session ends whatever the activity (the absolute limit).
-        "respondent_session_left_seconds": max(
-            0, int((respondent.session_ends_at - timezone.now()).total_seconds())
-        ),
-        "respondent_session_max_hours": settings.RESPONDENT_SESSION_MAX_HOURS,
-        **extra,
-    }
+    return {**respondent_context(request), **extra}
 
 
 @respondent_required
@@ -853,6 +855,7 @@ def saved(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @respondent_required
+@open_after_close
 def keep_alive(request: HttpRequest) -> HttpResponse:
     """Extends the session now; the timeout warning calls it."""
     request.session.modified = True

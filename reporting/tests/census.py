@@ -15,6 +15,13 @@ A number on a page or in a download is allowed only when it is
   hidden cells, share hidden and withheld derived figures are what the published [c] pattern
   gives, and its split by reason adds up to the primary and secondary cells. It says how many,
   never which.
+- a cell of an earlier round's published release, where a page sets it beside this one's
+  ("up from 45.2% to 51.0%"): the figure is marked ``data-cell`` and ``data-release="<that
+  round's slug>"``, and is checked against that round's cells (``Census(..., earlier=)``),
+  never this one's;
+- on a council's own comparison page only (``publishing``), one of that council's own figures:
+  an element marked ``data-own="<what>"`` whose text is what the test worked out from the
+  council's own answers (``own``), or a phrase the page may print about it (``allow``).
 Anything else, a count of responses printed beside the tables, a sum or a share computed in a
 template, a hidden cell's value, is reported.
 """
@@ -25,6 +32,7 @@ import csv
 import io
 import json
 import re
+from functools import cached_property
 from html.parser import HTMLParser
 
 from django.test import Client
@@ -61,10 +69,13 @@ CONSTANTS = {
     "Open Government Licence v3.0": "the page footer's licence of the reference data",
     "CC BY 4.0": "the page footer's licence of the reference data",
     "100.0%": "the All channels share, 100% by definition (selectors.CONSTANT_FIGURES)",
+    "April 2023": "the classification note's example, North Yorkshire (publishing.rounds)",
 }
 PAGES = (*ANALYST_PAGES, "release-suppression")
 # A loss reads "\u2212£1,176,403" (GOV.UK style: a minus sign before the pound sign).
 FIGURE = re.compile(r"^[-\u2212]?£?-?[\d,]+(\.\d+)?%?$")
+# A figure inside words: "353", "1,234", "45.2%", "£2.83", "\u2212£1,200".
+QUOTED_FIGURE = re.compile(r"[-\u2212]?£?\d[\d,]*(?:\.\d+)?%?")
 
 
 def metadata(publication: Publication) -> dict[str, str]:
@@ -83,16 +94,35 @@ def metadata(publication: Publication) -> dict[str, str]:
 
 
 class Census:
-    def __init__(self, publication: Publication) -> None:
+    """Checks outputs of one publication. ``extra`` names further phrases with digits that an
+    output may print, with the reason (the public pages' version numbers and dates).
+    ``earlier``: publications of earlier rounds whose cells a page may set beside this one's
+    (marked ``data-release="<slug>"``); their rounds' names are labels too."""
+
+    def __init__(
+        self,
+        publication: Publication,
+        extra: dict[str, str] | None = None,
+        *,
+        earlier: tuple[Publication, ...] = (),
+    ) -> None:
         self.publication = publication
         release = publication._release
         self.cells = {c.cell_id: c for c in ReleaseCell.objects.filter(release=release)}
+        # Each earlier round's cells, by its slug (never mixed with this round's).
+        self.earlier = {
+            other.round.slug: {
+                c.cell_id: c for c in ReleaseCell.objects.filter(release=other._release)
+            }
+            for other in earlier
+        }
         # The relations as stored, not as the publication hands them out.
         self.relations = Release.objects.get(pk=release.pk).relations
         self.by_keys = {(c.table, tuple(sorted(c.keys.items()))): c for c in self.cells.values()}
         questionnaire = release.survey.questionnaire
         labels = [
             publication.round.name,
+            *(other.round.name for other in earlier),
             *publication.labels.transactions.values(),
             *publication.labels.channels.values(),
             *Question.objects.filter(section__questionnaire=questionnaire).values_list(
@@ -111,17 +141,24 @@ class Census:
             for choice in choices or ()
         }
         self.hidden = _hidden_from_statuses(self.cells.values())
-        allowed = [*labels, *CONSTANTS, *metadata(publication)]
+        allowed = [*labels, *CONSTANTS, *metadata(publication), *(extra or {})]
         self.allowed = sorted({a for a in allowed if re.search(r"\d", a)}, key=len, reverse=True)
         self.problems: list[str] = []
 
     # --- Checks -----------------------------------------------------------------------
 
-    def figure(self, where: str, cell_id: str, shown: object) -> None:
-        """``shown`` (text or a number) must be how the release publishes cell ``cell_id``."""
+    def figure(self, where: str, cell_id: str, shown: object, release: str = "") -> None:
+        """``shown`` (text or a number) must be how the release publishes cell ``cell_id``;
+        with ``release`` (an earlier round's slug), how that round's release publishes it."""
         if not cell_id and shown in ("[z]", "[x]"):
             return  # not applicable or not available: a symbol where there is no figure
-        cell = self.cells.get(cell_id)
+        cells = self.cells
+        if release and release != self.publication.round.slug:
+            if release not in self.earlier:
+                self.problems.append(f"{where}: {shown!r} claims to be of round {release!r}")
+                return
+            cells, where = self.earlier[release], f"{where} ({release})"
+        cell = cells.get(cell_id)
         if cell is None:
             self.problems.append(f"{where}: {shown!r} claims to be cell {cell_id!r}, no such cell")
             return
@@ -196,18 +233,59 @@ class Census:
         for match in re.finditer(r"\S*\d\S*", text):
             self.problems.append(f"{where}: number {match.group()!r} is no cell, label or constant")
 
+    def quoted(self, where: str, text: str) -> None:
+        """Words people wrote (marked ``data-quoted``) may quote a figure only as a published
+        cell's value, rounded as written ("45.2%" is any cell from 45.15 to 45.25)."""
+        text = " ".join(text.split())
+        for phrase in self.allowed:
+            text = text.replace(phrase, " ")
+        for match in QUOTED_FIGURE.finditer(text):
+            figure = match.group().rstrip(".,")
+            number = float(
+                figure.replace("\u2212", "-").replace("£", "").rstrip("%").replace(",", "")
+            )
+            decimals = len(figure.rstrip("%").split(".")[1]) if "." in figure else 0
+            if not any(abs(number - value) <= 0.5 * 10**-decimals for value in self.published):
+                self.problems.append(f"{where}: {figure!r} in {text!r} is not a published figure")
+
+    @cached_property
+    def published(self) -> list[float]:
+        return [
+            c.value
+            for c in self.cells.values()
+            if c.value is not None and c.status not in HIDDEN_STATUSES
+        ]
+
     # --- Outputs ------------------------------------------------------------------------
 
-    def page(self, where: str, html: str) -> None:
+    def allow(self, phrase: str) -> None:
+        """A phrase with digits one page may print (a council's own date, say)."""
+        self.allowed = sorted({*self.allowed, phrase}, key=len, reverse=True)
+
+    def page(self, where: str, html: str, own: dict[str, str] | None = None) -> None:
+        """Any rendered page: figures (data-cell), quoted words (data-quoted) and the rest.
+        ``own``: on a council's comparison, its own figures (``data-own`` -> text); any
+        other page showing one is reported."""
         reader = _Page()
         reader.feed(html)
         for source, shown in reader.tallies:
             self.tally(where, source, shown)
-        for cell_id, shown in reader.figures:
+        for cell_id, shown, release in reader.figures:
             if cell_id:
-                self.figure(where, cell_id, shown)
+                self.figure(where, cell_id, shown, release)
             else:
                 self.text(where, shown)
+        for key, shown in reader.own:
+            text = " ".join(shown.split())
+            if own is None:
+                self.problems.append(f"{where}: {key} {text!r} is a council's own figure")
+            elif key in own:
+                if text != own[key]:
+                    self.problems.append(f"{where}: own {key} shows {text!r}, not {own[key]!r}")
+            else:
+                self.text(f"{where} own {key}", text)  # a note ("Not offered"), no figure
+        for text in reader.quoted:
+            self.quoted(where, text)
         for text in reader.texts:
             self.text(where, text)
 
@@ -293,15 +371,18 @@ class Census:
 
 
 class _Page(HTMLParser):
-    """Text of a page: figures (elements marked data-cell) apart from everything else."""
+    """Text of a page: figures (elements marked data-cell) and words people wrote (marked
+    data-quoted) apart from everything else."""
 
     def __init__(self) -> None:
         super().__init__()
         self.texts: list[str] = []
-        self.figures: list[tuple[str, str]] = []
-        self.tallies: list[tuple[str, str]] = []
+        self.figures: list[tuple[str, str, str]] = []  # (cell id, text, data-release)
+        self.tallies: list[tuple[str, str]] = []  # counts of hidden cells (data-tally)
+        self.own: list[tuple[str, str]] = []  # a council's own figures (data-own)
+        self.quoted: list[str] = []
         self._skip = 0
-        self._figure: list | None = None
+        self._figure: list | None = None  # [kind, cell id or own key, text, release]
         self._depth = 0
 
     def handle_starttag(self, tag, attrs):
@@ -311,10 +392,18 @@ class _Page(HTMLParser):
         self.texts += [v for k, v in attrs if k in ("aria-label", "title", "alt") and v]
         if self._figure is not None:
             self._depth += 1
-        elif "data-cell" in dict(attrs) or "data-tally" in dict(attrs):
-            named = dict(attrs)
-            tally = "data-tally" in named
-            self._figure = [named.get("data-tally" if tally else "data-cell") or "", "", tally]
+        elif "data-tally" in dict(attrs):
+            self._figure = ["tally", dict(attrs)["data-tally"] or "", "", ""]
+            self._depth = 1
+        elif "data-cell" in dict(attrs):
+            marks = dict(attrs)
+            self._figure = ["cell", marks["data-cell"] or "", "", marks.get("data-release") or ""]
+            self._depth = 1
+        elif "data-quoted" in dict(attrs):
+            self._figure = ["quoted", "", "", ""]
+            self._depth = 1
+        elif "data-own" in dict(attrs):
+            self._figure = ["own", dict(attrs)["data-own"] or "", "", ""]
             self._depth = 1
 
     def handle_endtag(self, tag):
@@ -323,15 +412,22 @@ class _Page(HTMLParser):
         if self._figure is not None:
             self._depth -= 1
             if self._depth == 0:
-                found = self.tallies if self._figure[2] else self.figures
-                found.append((self._figure[0], self._figure[1]))
+                kind, key, text, release = self._figure
+                if kind == "quoted":
+                    self.quoted.append(text)
+                elif kind == "cell":
+                    self.figures.append((key, text, release))
+                elif kind == "tally":
+                    self.tallies.append((key, text))
+                else:
+                    self.own.append((key, text))
                 self._figure = None
 
     def handle_data(self, data):
         if self._skip:
             return
         if self._figure is not None:
-            self._figure[1] += data
+            self._figure[2] += data
         else:
             self.texts.append(data)
 

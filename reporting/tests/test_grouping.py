@@ -7,10 +7,11 @@ import sys
 import numpy as np
 import pytest
 from django.db import connection
+from pandas.testing import assert_frame_equal
 
 from reporting.services import release_build, release_catalogue, release_load, responses_generate
 from reporting.tables import Contributions, System, build_system
-from surveys.models import Figure, TransactionAnswer
+from surveys.models import Answer, Figure, Question, TransactionAnswer
 from surveys.tests.factories import make_authority
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +50,26 @@ def synthetic_round(survey):
     third.channels_offered = {"WEB": True}
     third.save()
     assert Figure.objects.filter(response=first.response, value__isnull=False).exists()
+    # Own unit costs as councils may give them: with a pound sign, as a JSON number, equal to
+    # the default, unusable (the default applies), with many decimals (pence round half to
+    # even); and a figure of 0 (does not decide whether a cell is priced at the default).
+    questions = {q.slug: q for q in Question.objects.filter(slug__startswith="unit-cost-")}
+    responses = list(survey.responses.order_by("pk"))
+    given = [
+        ("unit-cost-phone", "£3.10"),
+        ("unit-cost-web", 0.125),
+        ("unit-cost-f2f", "8.62"),
+        ("unit-cost-email", "not known"),
+        ("unit-cost-post", "1,234.5"),
+        ("unit-cost-web", "0.105"),
+    ]
+    for response, (slug, value) in zip(responses[1:], given, strict=False):
+        Answer.objects.update_or_create(
+            response=response, question=questions[slug], defaults={"value": value}
+        )
+    Figure.objects.filter(
+        pk=Figure.objects.filter(value__gt=0).order_by("pk").values("pk")[:1]
+    ).update(value=0)
     return survey
 
 
@@ -83,10 +104,21 @@ def test_cells_grouped_by_postgresql_equal_cells_grouped_by_pandas(synthetic_rou
     in_database = release_load(survey=synthetic_round, catalogue=catalogue)
     assert in_pandas.grouped is None and in_database.grouped is not None
     assert in_database.figures.empty  # no figure read into Python one by one
+    # The frames build_system still reads, rebuilt from the database's groups.
+    frames = ["response", "transaction", "provision", "end_to_end"]
+    assert_frame_equal(in_database.transactions[frames], in_pandas.transactions[frames])
+    by_answer = ["response", "question"]
+    assert_frame_equal(
+        in_database.answers.sort_values(by_answer).reset_index(drop=True),
+        in_pandas.answers.sort_values(by_answer).reset_index(drop=True),
+    )
     old = build_system(catalogue, in_pandas)
     new = build_system(catalogue, in_database)
     magnitudes = [c for c in old.cells if isinstance(c.contributions, Contributions)]
     assert sum(len(c.contributions.values) for c in magnitudes) > 1000
+    # Own costs both protected (some council's own price) and derived (all at the default).
+    assert any(c.id.startswith("cost_own|") and c.contributions is not None for c in old.cells)
+    assert any(cell.table == "cost_own" for cell in old.linear)
     assert np.isclose(sum(old.values.values()), sum(new.values.values()))
     assert _normal(new) == _normal(old)
 

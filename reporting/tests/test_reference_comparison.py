@@ -18,6 +18,7 @@ import pytest
 from .disclosure.held_out import RESPONDING, SEEDS, compare, lines
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("responding", RESPONDING)
 @pytest.mark.parametrize("seed", SEEDS)
 def test_the_engine_hides_no_more_than_the_reference(seed, responding) -> None:

@@ -11,9 +11,10 @@ from django.core.management import call_command
 from campaigns.selectors import contact_problem
 from campaigns.services import invitations_send
 from outbox.models import OutboundEmail
+from publishing.models import PublicRelease, PublicReleaseStatus
 from reporting.models import Release, ReleaseStatus
 from survey_site.roles import holds
-from surveys.models import Survey
+from surveys.models import EmailKind, Survey
 from surveys.selectors import survey_population
 
 
@@ -24,10 +25,17 @@ def test_setup_demo_builds_everything_once_and_is_safe_to_repeat(settings):
     call_command("setup_demo", stdout=out)
     text = out.getvalue()
     assert "Demo ready." in text
-    assert text.count("/s/") == 3  # three sample council links
+    # Three sample council links for the open round, one for a comparison in the results round.
+    assert text.count("/s/") == 4
     assert Survey.objects.filter(slug__in=["demo-2015", "demo-2015-results"]).count() == 2
     release = Release.objects.get(survey__slug="demo-2015-results")
     assert release.status == ReleaseStatus.READY and release.published_at is not None
+    # Its public release is published (to everyone), and the council with a link is told.
+    public = PublicRelease.objects.get(survey__slug="demo-2015-results")
+    assert (public.status, public.version) == (PublicReleaseStatus.PUBLISHED, 1)
+    assert public.findings and public.published_by.username == "admin"
+    assert "/statistics/demo-2015-results/" in text
+    assert OutboundEmail.objects.filter(kind=EmailKind.COMPARISON_READY).count() == 1
     admin = User.objects.get(username="admin")
     assert admin.check_password("demo-admin-password")
     # The demo administrator runs the admin but reads no answers and no suppression
@@ -62,6 +70,8 @@ def test_setup_demo_builds_everything_once_and_is_safe_to_repeat(settings):
     assert "Building synthetic results" not in again.getvalue()
     assert "Synthetic chief executive contacts" not in again.getvalue()  # kept as they are
     assert Release.objects.count() == 1
+    assert PublicRelease.objects.count() == 1  # published once, and emailed once
+    assert OutboundEmail.objects.filter(kind=EmailKind.COMPARISON_READY).count() == 1
 
 
 def test_setup_demo_refuses_without_debug(settings):

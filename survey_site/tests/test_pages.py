@@ -60,8 +60,13 @@ def test_roles_exist_after_migrate_with_their_permissions():
     analysts = Group.objects.get(name=ANALYSTS)
     admin_perms = set(administrators.permissions.values_list("codename", flat=True))
     assert {"change_authority", "change_survey", "view_tracker"} <= admin_perms
+    assert "publish_public_release" in admin_perms
     assert "view_dashboards" not in admin_perms
-    assert set(analysts.permissions.values_list("codename", flat=True)) == {"view_dashboards"}
+    # Analysts read releases and draft the public release's words; administrators publish.
+    assert set(analysts.permissions.values_list("codename", flat=True)) == {
+        "view_dashboards",
+        "draft_public_release",
+    }
     # Only data stewards read individual answers; the group has no members until given.
     for codename in ("view_individual_responses", "export_responses"):
         holders = Permission.objects.get(codename=codename).group_set

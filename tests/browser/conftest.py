@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
+from reporting.services import release_build
+from reporting.tests.factories import SMALL_ROUND, close_round, make_small_round
+from surveys.questionnaires import questionnaire_load
+from surveys.tests.factories import make_survey
 from tests.conftest import CHROMIUM, require
 
 AXE = Path(__file__).resolve().parent.parent / "vendor" / "axe.min.js"
@@ -65,3 +71,15 @@ def sign_in(page, username: str, password: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+
+
+@pytest.fixture
+def released_round():
+    """The 2015 questionnaire's small round, closed, with its release published to analysts."""
+    data = json.loads((settings.BASE_DIR / "fixtures" / "questionnaire-2015.json").read_text())
+    questionnaire, _ = questionnaire_load(data=data)
+    survey = make_survey(questionnaire, name="Channel baseline 2015", slug="baseline-2015")
+    make_small_round(survey, SMALL_ROUND)
+    close_round(survey)
+    assert release_build(survey_id=survey.pk).published_at is not None
+    return survey

@@ -1,30 +1,13 @@
 """Analysts' dashboards in a real browser: accessible, and never a hidden number."""
 
-import json
 import re
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import Permission, User
 
-from reporting.services import release_build
-from reporting.tests.factories import SMALL_ROUND, close_round, make_small_round
-from surveys.questionnaires import questionnaire_load
-from surveys.tests.factories import make_survey
 from tests.browser.conftest import axe_violations, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def released_round():
-    data = json.loads((settings.BASE_DIR / "fixtures" / "questionnaire-2015.json").read_text())
-    questionnaire, _ = questionnaire_load(data=data)
-    survey = make_survey(questionnaire, name="Channel baseline 2015", slug="baseline-2015")
-    make_small_round(survey, SMALL_ROUND)
-    close_round(survey)
-    assert release_build(survey_id=survey.pk).published_at is not None
-    return survey
 
 
 def test_analyst_pages_are_accessible(page, released_round):

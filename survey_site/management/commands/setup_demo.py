@@ -9,10 +9,13 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from authorities.models import Authority
+from publishing import services as publishing
+from publishing.models import PublicRelease
 from reporting.models import Release
+from reporting.publication import Publication
 from reporting.services import release_build, responses_generate
 from survey_site.roles import ANALYSTS, DATA_STEWARDS, SURVEY_ADMINISTRATORS
-from surveys.choices import PopulationKind, SurveyStatus
+from surveys.choices import PopulationKind, ResponseStatus, SurveyStatus
 from surveys.models import Survey
 from surveys.questionnaires import questionnaire_load
 from surveys.selectors import survey_population
@@ -71,6 +74,35 @@ def demo_contacts_give(survey: Survey) -> int:
     return given
 
 
+def demo_public_release(survey: Survey, user: User) -> PublicRelease | None:
+    """The results round's public release, published once, with headline findings quoting
+    England's published digital take-up (hidden figures are simply not quoted)."""
+    live = publishing.live(survey)
+    if live is not None or Publication.of(survey) is None:
+        return live
+    draft = publishing.draft_start(survey=survey, user=user)
+    publication = Publication.of(survey)
+    findings = []
+    for row in publication.take_up().rows:  # England's digital take-up, where published
+        transaction, england = row[0], row[1]
+        if england.number is not None and len(findings) < 2:
+            findings.append(
+                f"In England, {england.text} of {transaction[0].lower()}{transaction[1:]} "
+                "transactions were done online or in an app."
+            )
+    publishing.draft_update(
+        draft,
+        title=draft.title,
+        summary=(
+            "Synthetic figures, made up for this demonstration: how residents reach their "
+            "council for key transactions, by channel, and what each channel costs."
+        ),
+        findings=findings,
+        change_note="",
+    )
+    return publishing.publish(draft=draft, user=user)
+
+
 class Command(BaseCommand):
     help = "Load councils, the 2015 questionnaire and an open demo round (DEBUG only)."
 
@@ -127,6 +159,20 @@ class Command(BaseCommand):
             responses_generate(survey_id=results.pk)
             release = release_build(survey_id=results.pk)
             self.stdout.write(f"Release of {results.slug}: {release.status}")
+        # One council of the results round with a link, so that publishing the public
+        # release emails it and its comparison can be opened.
+        counted = (
+            results.responses.filter(status=ResponseStatus.SUBMITTED)
+            .select_related("authority")
+            .order_by("authority__gss_code")
+        )
+        compared = counted.filter(authority__gss_code__in=DEMO_COUNCILS).first() or counted.first()
+        comparison_links = (
+            links_issue_for_survey(survey=results, authorities=[compared.authority])
+            if compared is not None
+            else []
+        )
+        public = demo_public_release(results, User.objects.get(username="admin"))
         demo_councils = Authority.objects.filter(gss_code__in=DEMO_COUNCILS).order_by("gss_code")
         links = links_issue_for_survey(survey=survey, authorities=demo_councils)
         base = settings.SURVEY_BASE_URL
@@ -144,6 +190,16 @@ class Command(BaseCommand):
                 "  Council links (demo only; every council's: manage.py issue_links "
                 f"{survey.slug} --csv links.csv):\n"
                 + "".join(f"    {a.short_name:<20} {link_url(link)}\n" for a, link in links)
+                + (
+                    f"  Public release:  {base}/statistics/{results.slug}/\n"
+                    if public is not None
+                    else ""
+                )
+                + "".join(
+                    f"  Comparison of {a.short_name} (its link, then 'How your council "
+                    f"compares'):\n    {link_url(link)}\n"
+                    for a, link in comparison_links
+                )
                 + f"  Outbox:          {outbox}\n"
             )
         )
