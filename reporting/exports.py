@@ -16,7 +16,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from reporting.publication import Publication
-from reporting.selectors import KEY_COLUMNS, SYMBOL_MEANINGS, Shown
+from reporting.selectors import KEY_COLUMNS, SYMBOL_MEANINGS, Shown, Tally, plain_number
 from survey_site.exports import safe_cell, write_csv
 from survey_site.formatting import datetime_text
 
@@ -77,7 +77,7 @@ class Sheet:
     """One worksheet as written: rows of text and published figures (``Shown``)."""
 
     name: str
-    rows: list[list[str | Shown]]
+    rows: list[list[str | Shown | Tally]]
     widths: tuple[int, ...] = ()
     header_rows: int = 2  # frozen, bold
 
@@ -85,7 +85,8 @@ class Sheet:
 def workbook_sheets(*, publication: Publication) -> list[Sheet]:
     """The workbook, sheet by sheet: a cover, notes, and one sheet per table.
 
-    Every figure, the cover's included, is a ``Shown`` read from a cell of the release.
+    Every figure, the cover's included, is a ``Shown`` read from a cell of the release; the
+    notes end with the release's counts of hidden cells by table and why (``Tally``).
     """
     published = publication.finished_at
     cover: list[list[str | Shown]] = [
@@ -96,9 +97,14 @@ def workbook_sheets(*, publication: Publication) -> list[Sheet]:
         *([label, figure] for label, figure in publication.summary()[:2]),
         ["Confidentiality", "No council can be identified; see the Notes sheet."],
     ]
+    notes: list[list[str | Shown | Tally]] = [["Symbol or term", "Meaning"], *map(list, NOTES)]
+    hidden = publication.hidden_shares()
+    if hidden is not None:
+        # The share of cells hidden by table and why, below the notes (counts, never cells).
+        notes += [[""], [hidden.title], list(hidden.head), *hidden.rows]
     sheets = [
         Sheet("Cover", cover, (24, 60), header_rows=0),
-        Sheet("Notes", [["Symbol or term", "Meaning"], *map(list, NOTES)], (18, 100), 1),
+        Sheet("Notes", notes, (26, 100, 12, 12, 16, 16, 16), 1),
     ]
     used = {"Cover", "Notes"}
     for table in publication.report_tables():
@@ -112,10 +118,14 @@ def workbook_sheets(*, publication: Publication) -> list[Sheet]:
 NUMBER_FORMATS = {"count": "#,##0", "percent": "0.0", "pounds": "#,##0"}
 
 
-def xlsx_write(cell: Any, value: str | Shown) -> None:
-    """One value of a sheet into a worksheet cell: a figure as a number (a hidden one as its
-    symbol, text), anything else as text."""
-    if isinstance(value, Shown):
+def xlsx_write(cell: Any, value: str | Shown | Tally) -> None:
+    """One value of a sheet into a worksheet cell: a figure or a count of cells as a number
+    (a hidden figure as its symbol, text), anything else as text."""
+    if isinstance(value, Tally):
+        cell.value = plain_number(value.number)
+        if value.unit != "count":
+            cell.number_format = NUMBER_FORMATS[value.unit]
+    elif isinstance(value, Shown):
         if value.number is None:
             _text(cell, value.text)
         else:

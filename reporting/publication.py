@@ -21,11 +21,67 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from reporting import selectors
-from reporting.derived import INVITED, RESPONSE_RATE
+from reporting.derived import (
+    COST_DEFAULT,
+    INVITED,
+    RESPONSE_RATE,
+    SCENARIO,
+    SHARE,
+    TAKE_UP,
+)
 from reporting.models import CellStatus, Release, ReleaseStatus
-from reporting.selectors import Labels, ReleaseView, ReportTable, Shown, shown
-from reporting.tables import RESPONDED, TOTAL
+from reporting.selectors import Labels, ReleaseView, ReportTable, Shown, Tally, shown
+from reporting.tables import (
+    ANSWERS,
+    COST_OWN,
+    END_TO_END,
+    NOT_OFFERED,
+    OFFERED,
+    PROVISION,
+    RESPONDED,
+    TOTAL,
+    VOLUME,
+)
 from surveys.models import Survey
+
+# The tables of a release, as the hidden-cells table names them (in this order).
+HIDDEN_TABLE_LABELS = {
+    INVITED: "Invited councils",
+    RESPONDED: "Responding councils",
+    RESPONSE_RATE: "Response rates",
+    VOLUME: "Transactions by channel",
+    OFFERED: "Channels offered",
+    NOT_OFFERED: "Channels not offered",
+    PROVISION: "Provision",
+    END_TO_END: "End to end online",
+    ANSWERS: "Platforms and capability",
+    SHARE: "Channel shares",
+    TAKE_UP: "Digital take-up",
+    COST_DEFAULT: "Costs at default unit costs",
+    SCENARIO: "Cost scenarios",
+    COST_OWN: "Costs at own unit costs",
+}
+ALL_TABLES = "all"
+HIDDEN_SHARES_HEAD = [
+    "Table",
+    "Cells",
+    "Hidden [c]",
+    "Share hidden",
+    "Hidden: too few councils or one council dominates",
+    "Hidden: every council of a small group gave one answer",
+    "Hidden to protect other hidden cells",
+    "Withheld: computed from a hidden figure",
+]
+# Measures of the stored summary, column by column after the table's name.
+HIDDEN_MEASURES = (
+    "cells",
+    "hidden",
+    "hidden_share",
+    "primary_rule",
+    "group_rule",
+    "secondary",
+    "withheld",
+)
 
 
 @dataclass(frozen=True)
@@ -150,6 +206,28 @@ class Publication:
         """Every additive relation between the protected cells (published in the JSON)."""
         return self._release.relations
 
+    def hidden_shares(self) -> ReportTable | None:
+        """How many cells of each protected table are hidden, and why (the release's notes).
+
+        Read from the summary stored with the release when it was built
+        (``reporting.services``); None for a release built before it was stored. Counts by
+        table and reason only: which cell is hidden for which reason is never shown.
+        """
+        stored = self._release.counts.get("hidden")
+        if not stored:
+            return None
+        tables = stored["tables"]
+        order = [t for t in HIDDEN_TABLE_LABELS if t in tables]
+        order += sorted(t for t in tables if t not in HIDDEN_TABLE_LABELS)
+        rows: list[list[str | Shown | Tally]] = [
+            [HIDDEN_TABLE_LABELS.get(table, table), *_tallies(table, tables[table])]
+            for table in order
+        ]
+        rows.append(["All tables", *_tallies(ALL_TABLES, stored[ALL_TABLES])])
+        return ReportTable(
+            "hidden-shares", "Cells hidden, by table and why", list(HIDDEN_SHARES_HEAD), rows
+        )
+
     # --- For statisticians (reporting.view_suppression_internals) ----------------------
 
     def internals(self) -> list[tuple[str, int]]:
@@ -163,3 +241,13 @@ class Publication:
             ("Primary suppression", counts.get(CellStatus.PRIMARY, 0)),
             ("Secondary suppression", counts.get(CellStatus.SECONDARY, 0)),
         ]
+
+
+def _tallies(table: str, tally: dict) -> list[Tally]:
+    """One row of the hidden-cells table: the stored counts of ``table``, the share in %."""
+    return [
+        Tally(100 * tally[m], f"{table}|{m}", "percent")
+        if m == "hidden_share"
+        else Tally(tally[m], f"{table}|{m}")
+        for m in HIDDEN_MEASURES
+    ]

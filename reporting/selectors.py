@@ -115,6 +115,29 @@ class Shown:
         return True
 
 
+@dataclass(frozen=True)
+class Tally:
+    """A count of the release's protected cells: how many a table has, how many are hidden and
+    why (primary rule, group rule, secondary), never which.
+
+    Read from the summary stored with the release when it was built (``Release.counts``,
+    "hidden"), not counted by a page. Cells, hidden cells and the share hidden follow from the
+    published [c] pattern; the split by reason is the only addition, by table and never by
+    cell. ``source`` says where in that summary: ``"<table>|<measure>"`` (``"all"`` for every
+    table), so that the census of the outputs can trace it (``reporting/tests/census.py``).
+    """
+
+    number: float
+    source: str
+    unit: str = "count"  # count or percent
+
+    @property
+    def text(self) -> str:
+        if self.unit == "percent":
+            return f"{self.number:.1f}%"
+        return f"{self.number:,.0f}"
+
+
 def shown(cell: ReleaseCell | None, unit: str = "count") -> Shown:
     """A stored cell as shown: hidden cells never carry a number."""
     if cell is None:
@@ -140,7 +163,7 @@ class ReportTable:
     slug: str
     title: str
     head: list[str]
-    rows: list[list[str | Shown]] = field(default_factory=list)
+    rows: list[list[str | Shown | Tally]] = field(default_factory=list)
     label_columns: int = 1
 
     def symbols(self) -> dict[str, str]:
@@ -153,7 +176,11 @@ class ReportTable:
     def html_rows(self) -> list[list[object]]:
         return [
             [
-                {"text": v.text, "numeric": True, "cell": v.cell} if isinstance(v, Shown) else v
+                {"text": v.text, "numeric": True, "cell": v.cell}
+                if isinstance(v, Shown)
+                else {"text": v.text, "numeric": True, "tally": v.source}
+                if isinstance(v, Tally)
+                else v
                 for v in row
             ]
             for row in self.rows

@@ -23,7 +23,7 @@ from django.utils import timezone
 from authorities.choices import AuthorityKind, Region
 from authorities.models import Authority
 from reporting.derived import derive
-from reporting.disclosure import ProtectionResult, Rules, protect
+from reporting.disclosure import REASONS, ProtectionResult, Rules, protect
 from reporting.grouping import grouped_answers, grouped_load
 from reporting.models import CellStatus, Release, ReleaseCell, ReleaseStatus, Withheld
 from reporting.synthetic import SYNTHETIC_ACTOR, synthetic_inputs
@@ -332,11 +332,12 @@ def _run(release: Release, attempt: int) -> str:
     timings["protection"] = time.perf_counter() - clock
     timings.update({f"protection_{k}": v for k, v in result.timings.items()})
     relations = [[r.total, list(r.parts)] for r in system.relations]
+    audit = _audit_record(result, system.cells)
     common = {
         "inputs": inputs_record,
         "inputs_fingerprint": _fingerprint(inputs_record, rules_record),
         "rules": rules_record,
-        "audit": _audit_record(result),
+        "audit": audit,
         "relations": relations,
     }
     counts = {
@@ -346,7 +347,7 @@ def _run(release: Release, attempt: int) -> str:
         "relations": len(relations),
         **_status_counts(result),
     }
-    if not result.passed:
+    if not audit["passed"]:
         timings["total"] = time.perf_counter() - started
         _finish(
             release.pk,
@@ -374,6 +375,8 @@ def _run(release: Release, attempt: int) -> str:
             )
         )
     counts["derived"] = len(derived)
+    # The share hidden by table and why, for the release's notes (Publication.hidden_shares).
+    counts["hidden"] = _hidden_record(result, rows)
     timings["derivation"] = time.perf_counter() - clock
     _progress(release.pk, attempt, "storing", 90)
     clock = time.perf_counter()
@@ -445,15 +448,84 @@ def _status_counts(result: ProtectionResult) -> dict[str, int]:
     return counts
 
 
-def _audit_record(result: ProtectionResult) -> dict:
+def _hidden_record(result: ProtectionResult, rows: list[ReleaseCell]) -> dict:
+    """Cells, hidden cells, their share and why they are hidden, per table of the release and
+    for all of them: counts only (no cell, no rule parameter).
+
+    Why: the primary rule (too few councils, or one dominates), the group rule (every council
+    of a small group gave one answer) or secondary, from the disclosure engine; "withheld" for
+    a derived figure (share, take-up, cost) computed from a hidden cell.
+    """
+    reasons = result.summary(lambda cell_id: cell_id.split("|", 1)[0])["tables"]
+    measures = ("cells", "hidden", "hidden_share", *REASONS, CellStatus.WITHHELD.value)
+    tables: dict[str, dict] = {}
+    for row in rows:
+        tally = tables.setdefault(row.table, dict.fromkeys(measures, 0))
+        tally["cells"] += 1
+        if row.status == CellStatus.WITHHELD:
+            tally["hidden"] += 1
+            tally[CellStatus.WITHHELD.value] += 1
+    for table, tally in tables.items():
+        for reason in REASONS:
+            tally[reason] = reasons.get(table, {}).get(reason, 0)
+            tally["hidden"] += tally[reason]
+    everything = {m: sum(t[m] for t in tables.values()) for m in measures}
+    for tally in (*tables.values(), everything):
+        tally["hidden_share"] = round(tally["hidden"] / max(tally["cells"], 1), 4)
+    return {"tables": dict(sorted(tables.items())), "all": everything}
+
+
+def _audit_record(result: ProtectionResult, cells) -> dict:
+    """What the audit of the release proved (kept with it; never shown to analysts).
+
+    Passed only when no attacker found anything (outsiders; each council with all of its own
+    figures known in every table: exact values and the p% rule; groups) and the public facts
+    were in the attacker's hands: every public cell published, and every hidden cell's
+    interval within its public bound (the councils invited to a group), so the audit bounded
+    it as the world can.
+    """
     audit = result.audit
+    public = _public_facts(result, cells)
     return {
-        "passed": result.passed,
+        "passed": result.passed and public["passed"],
         "exact_disclosures": list(audit.exact_disclosures)[:100],
         "under_protected": list(audit.under_protected)[:100],
         "insider_disclosures": [[d.contributor, d.cell] for d in audit.insider_disclosures[:100]],
+        # p%-unsafe cells that their second-largest contributor, with all its own figures known
+        # in every table at once, bounds too closely (issue 10, attack 2).
+        "insider_under_protected": [
+            [d.contributor, d.cell] for d in audit.insider_under_protected[:100]
+        ],
         "group_disclosures": list(audit.group_disclosures)[:100],
         "hidden_cells_audited": len(audit.intervals),
+        "public_facts": public,
+    }
+
+
+def _public_facts(result: ProtectionResult, cells) -> dict:
+    """Whether the audit held the public facts: public cells published (fixed for every
+    attacker) and hidden cells bounded by their public upper bounds."""
+    outcomes = {outcome.id: outcome for outcome in result.cells}
+    public = [cell.id for cell in cells if cell.public]
+    hidden_public = [c for c in public if outcomes[c].status in ("primary", "secondary")]
+    bounded = {cell.id: cell.upper for cell in cells if cell.upper is not None}
+    beyond = []
+    for cell_id, upper in bounded.items():
+        outcome = outcomes[cell_id]
+        if outcome.status not in ("primary", "secondary"):
+            continue
+        high = outcome.interval[1] if outcome.interval else None
+        if high is None or high > upper + 1e-6 * max(1.0, upper):
+            beyond.append(cell_id)
+    return {
+        "passed": not hidden_public and not beyond,
+        "public_cells": len(public),
+        "public_cells_hidden": hidden_public[:100],
+        "bounded_cells": len(bounded),
+        "bounded_hidden_cells": sum(
+            outcomes[c].status in ("primary", "secondary") for c in bounded
+        ),
+        "intervals_beyond_bound": beyond[:100],
     }
 
 

@@ -73,6 +73,7 @@ def release_overview(request: HttpRequest, slug: str) -> HttpResponse:
         table = publication.response_rates()
         context["summary"] = publication.summary()
         context["rates"] = table
+        context["hidden"] = publication.hidden_shares()
         context["chart"] = charts.response_rate_chart(table)
     context["latest"] = Progress.of(selectors.release_latest(survey=survey))
     return render(request, "reporting/release_overview.html", context)

@@ -46,6 +46,7 @@ from .suppress import (
 )
 
 __all__ = [
+    "REASONS",
     "Audit",
     "Cell",
     "CellOutcome",

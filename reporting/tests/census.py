@@ -8,6 +8,13 @@ A number on a page or in a download is allowed only when it is
 - part of a label (a council type, a region, a transaction, a channel, a question, the round's
   name), or
 - one of the documented constants in ``CONSTANTS`` (with the reason it may be printed), or
+- a count of the release's hidden cells by table and why (``reporting.selectors.Tally``: the
+  notes' table on the overview and the workbook's Notes sheet), marked ``data-tally`` on pages
+  and placed by the workbook's layout. It must be the summary stored with the release when it
+  was built, and that summary must agree with the statuses of the release's cells: its cells,
+  hidden cells, share hidden and withheld derived figures are what the published [c] pattern
+  gives, and its split by reason adds up to the primary and secondary cells. It says how many,
+  never which.
 - a cell of an earlier round's published release, where a page sets it beside this one's
   ("up from 45.2% to 51.0%"): the figure is marked ``data-cell`` and ``data-release="<that
   round's slug>"``, and is checked against that round's cells (``Census(..., earlier=)``),
@@ -42,6 +49,7 @@ from reporting.selectors import (
     KIND_LABELS,
     REGION_LABELS,
     Shown,
+    Tally,
 )
 from reporting.tests.analyst_outputs import PAGES as ANALYST_PAGES
 from survey_site.exports import safe_cell
@@ -132,6 +140,7 @@ class Census:
             ).values_list("choices", flat=True)
             for choice in choices or ()
         }
+        self.hidden = _hidden_from_statuses(self.cells.values())
         allowed = [*labels, *CONSTANTS, *metadata(publication), *(extra or {})]
         self.allowed = sorted({a for a in allowed if re.search(r"\d", a)}, key=len, reverse=True)
         self.problems: list[str] = []
@@ -174,6 +183,40 @@ class Census:
             self.problems.append(
                 f"{where}: {cell_id} shows {shown!r}, the release has {cell.value}"
             )
+
+    def tally(self, where: str, source: str, shown: object) -> None:
+        """``shown`` must be the stored summary's count ``source`` ("<table>|<measure>"), and
+        that count what the statuses of the release's cells give."""
+        table, _, measure = source.partition("|")
+        stored = self.publication._release.counts.get("hidden") or {}
+        tally = stored.get("all") if table == "all" else stored.get("tables", {}).get(table)
+        counted = self.hidden.get(table)
+        if not tally or counted is None or measure not in tally:
+            self.problems.append(f"{where}: {shown!r} claims to be count {source!r}, no such count")
+            return
+        value = tally[measure]
+        if measure == "hidden_share":
+            truth = round(counted["hidden"] / max(counted["cells"], 1), 4)
+        elif measure in ("primary_rule", "group_rule"):
+            reasons = tally["primary_rule"] + tally["group_rule"]
+            truth = value if reasons == counted["primary"] and value >= 0 else None
+        else:
+            truth = counted[measure]
+        if value != truth:
+            self.problems.append(f"{where}: count {source} is {value}, the cells give {truth}")
+            return
+        expected = 100 * value if measure == "hidden_share" else value
+        text = str(shown).strip()
+        if not isinstance(shown, int | float) and not FIGURE.match(text):
+            self.problems.append(f"{where}: count {source} shows {shown!r}, not a figure")
+            return
+        number = float(text.rstrip("%").replace(",", ""))
+        decimals = len(text.rstrip("%").split(".")[1]) if "." in text else 0
+        if isinstance(shown, int | float):
+            decimals = 9
+        # (A float such as 25.95 prints as 25.9: half a unit of the last digit, and a hair.)
+        if abs(number - expected) > 0.5 * 10**-decimals + 1e-9:
+            self.problems.append(f"{where}: count {source} shows {shown!r}, stored {expected}")
 
     def constant(self, where: str, shown: Shown, value: object) -> None:
         """A constant of a definition (selectors.CONSTANT_FIGURES), as the layout has it."""
@@ -225,6 +268,8 @@ class Census:
         other page showing one is reported."""
         reader = _Page()
         reader.feed(html)
+        for source, shown in reader.tallies:
+            self.tally(where, source, shown)
         for cell_id, shown, release in reader.figures:
             if cell_id:
                 self.figure(where, cell_id, shown, release)
@@ -278,7 +323,9 @@ class Census:
                         continue
                     place = f"{where} {sheet.name}!{cell.coordinate}"
                     value = expected.get((cell.row, cell.column))
-                    if isinstance(value, Shown) and value.constant:
+                    if isinstance(value, Tally):
+                        self.tally(place, value.source, cell.value)
+                    elif isinstance(value, Shown) and value.constant:
                         self.constant(place, value, cell.value)
                     elif isinstance(value, Shown):
                         self.figure(place, value.cell, cell.value)
@@ -331,6 +378,7 @@ class _Page(HTMLParser):
         super().__init__()
         self.texts: list[str] = []
         self.figures: list[tuple[str, str, str]] = []  # (cell id, text, data-release)
+        self.tallies: list[tuple[str, str]] = []  # counts of hidden cells (data-tally)
         self.own: list[tuple[str, str]] = []  # a council's own figures (data-own)
         self.quoted: list[str] = []
         self._skip = 0
@@ -344,6 +392,9 @@ class _Page(HTMLParser):
         self.texts += [v for k, v in attrs if k in ("aria-label", "title", "alt") and v]
         if self._figure is not None:
             self._depth += 1
+        elif "data-tally" in dict(attrs):
+            self._figure = ["tally", dict(attrs)["data-tally"] or "", "", ""]
+            self._depth = 1
         elif "data-cell" in dict(attrs):
             marks = dict(attrs)
             self._figure = ["cell", marks["data-cell"] or "", "", marks.get("data-release") or ""]
@@ -366,6 +417,8 @@ class _Page(HTMLParser):
                     self.quoted.append(text)
                 elif kind == "cell":
                     self.figures.append((key, text, release))
+                elif kind == "tally":
+                    self.tallies.append((key, text))
                 else:
                     self.own.append((key, text))
                 self._figure = None
@@ -377,6 +430,22 @@ class _Page(HTMLParser):
             self._figure[2] += data
         else:
             self.texts.append(data)
+
+
+def _hidden_from_statuses(cells) -> dict[str, dict[str, int]]:
+    """Cells, hidden cells and hidden cells by status of each table of the release (and
+    "all"), as the statuses of the release's cells give them."""
+    counted: dict[str, dict[str, int]] = {}
+    for cell in cells:
+        for name in (cell.table, "all"):
+            tally = counted.setdefault(
+                name, {"cells": 0, "hidden": 0, "primary": 0, "secondary": 0, "withheld": 0}
+            )
+            tally["cells"] += 1
+            if cell.status in HIDDEN_STATUSES:
+                tally["hidden"] += 1
+                tally[cell.status] += 1
+    return counted
 
 
 def census(client: Client, publication: Publication, *, pages=PAGES) -> list[str]:

@@ -101,11 +101,24 @@ def test_no_number_beside_the_tables_unlocks_hidden_cells(full_round, analyst_cl
     assert cover["Responding councils"] == "[c]"
 
 
+def _pinned_secondaries(publication: Publication) -> list[str]:
+    """Secondary cells whose audited interval is one point: hidden for nothing (issue 10)."""
+    cells = ReleaseCell.objects.filter(release=publication._release, status="secondary")
+    assert cells.exists()
+    return [
+        c.cell_id
+        for c in cells
+        if c.interval_high is not None
+        and c.interval_high - c.interval_low <= 1e-6 * max(1.0, abs(c.interval_low))
+    ]
+
+
 def test_the_census_of_a_full_response_finds_only_cells_labels_and_constants(
     full_round, client, internals_analyst
 ):
     client.force_login(internals_analyst)
     assert census(client, full_round) == []
+    assert _pinned_secondaries(full_round) == []
 
 
 def test_the_census_of_a_low_response_finds_only_cells_and_catches_side_numbers(
@@ -113,6 +126,7 @@ def test_the_census_of_a_low_response_finds_only_cells_and_catches_side_numbers(
 ):
     client.force_login(internals_analyst)
     assert census(client, low_round) == []
+    assert _pinned_secondaries(low_round) == []
     # The response rate really is low, and it is a cell.
     summary = dict(low_round.summary())
     assert summary["Response rate"].cell == "response_rate|total|total"

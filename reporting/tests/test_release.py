@@ -5,6 +5,7 @@ import dataclasses
 import datetime
 import io
 import json
+import re
 
 import pytest
 import time_machine
@@ -252,7 +253,16 @@ def test_analyst_sees_pages_others_are_refused(release, client, analyst, adminis
         == 403
     )
     overview = client.get(reverse("reporting:release-overview", args=[release.survey.slug]))
-    assert b"Secondary" not in overview.content and b"secondary" not in overview.content
+    # They see how many cells of each table are hidden and why (the release's notes, issue 10),
+    # never which cell: no cell is labelled by its status, every hidden one reads [c].
+    content = overview.content.decode()
+    assert "Secondary suppression" not in content and "Primary suppression" not in content
+    assert "Cells hidden, by table and why" in content
+    statuses = dict(ReleaseCell.objects.filter(release=release).values_list("cell_id", "status"))
+    shown = re.findall(r'data-cell="([^"]+)">([^<]*)<', content)
+    assert shown
+    for cell_id, text in shown:
+        assert (text == "[c]") == (statuses[cell_id] in HIDDEN_STATUSES), cell_id
 
 
 def test_internals_permission_shows_suppression_details(release, client, internals_analyst):

@@ -3,18 +3,26 @@
 * After a pattern is chosen, secondary cells that no protection needs any more are published
   again (the trim): on held-out synthetic rounds fewer cells are hidden than in the untrimmed
   pattern, and the release is still protected against outsiders and the all-figures insider.
+* Secondary cells an attacker works out exactly protect nothing: they are published again
+  (``Chooser.publish_fixed`` while planning, ``drop_pinned`` before the certifying audit).
 * The summary counts hidden cells by table and by why (primary rule, group rule, secondary);
   its counts agree with the cells' statuses and name no rule parameter.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+import reporting.disclosure as protect_module
 from reporting.disclosure import Rules, protect, suppress
+from reporting.disclosure.audit import audit_system
 from reporting.disclosure.bench import SHAPES, realistic_release
+from reporting.disclosure.model import build_system
+from reporting.disclosure.rules import find_primaries
+from reporting.disclosure.suppress import Chooser
 
-from .examples import insider_table
+from .examples import example_b_frequency, insider_table
 from .insider_check import insider_p_violations
 from .test_suppression import _answers_table
 
@@ -89,3 +97,57 @@ def test_summary_tells_the_group_rule_apart() -> None:
     assert summary["group_rule"] == 1
     assert summary["tables"]["R1"]["group_rule"] == 1
     assert result.cell("R2|yes").reason is None or result.cell("R2|yes").status != "published"
+
+
+def _chooser_with(cells, relations, hidden_ids):
+    system = build_system(cells, relations)
+    primaries = find_primaries(system, Rules())
+    primary = np.zeros(system.size, dtype=bool)
+    primary[list(primaries.requirements)] = True
+    chooser = Chooser(system, primaries, primary, ~primaries.empty, budget=0.0)
+    for cell_id in hidden_ids:
+        chooser.hidden[system.index[cell_id]] = True
+    return system, primaries, primary, chooser
+
+
+def test_a_secondary_cell_an_attacker_works_out_exactly_is_published() -> None:
+    """Issue 10, part 3: a hidden cell that follows from the published ones (B's total, with
+    B male and B female published) protects nothing and costs the analysts a figure."""
+    cells, relations = example_b_frequency()
+    protecting = ("A|female", "A|male", "C|male", "C|female")
+    system, primaries, primary, chooser = _chooser_with(cells, relations, (*protecting, "B|total"))
+    pinned = audit_system(system, chooser.hidden, primaries).intervals["B|total"]
+    assert pinned == (33.0, 33.0)  # exactly derivable: hidden for nothing
+    chooser.publish_fixed(primary)
+    published_again = {system.ids[c] for c in np.flatnonzero(~chooser.hidden)}
+    assert "B|total" in published_again
+    assert {system.ids[c] for c in np.flatnonzero(chooser.hidden)} == set(protecting)
+    report = audit_system(system, chooser.hidden, primaries)
+    assert report.passed, report
+
+
+def test_the_final_guard_publishes_secondaries_the_audit_pins() -> None:
+    """Whatever the chooser left, a secondary cell whose audited interval is one point is
+    published before the certifying audit (``drop_pinned``); a primary cell never is."""
+    cells, relations = example_b_frequency()
+    system, primaries, primary, _ = _chooser_with(cells, relations, ())
+    hidden = np.zeros(system.size, dtype=bool)
+    for cell_id in ("A|female", "A|male", "C|male", "C|female", "B|total", "D|total"):
+        hidden[system.index[cell_id]] = True
+    report = audit_system(system, hidden, primaries)
+    kept = protect_module._drop_pinned_secondaries(system, hidden, primary, report)
+    assert not kept[system.index["B|total"]] and not kept[system.index["D|total"]]
+    assert kept[system.index["A|female"]] and kept[system.index["C|female"]]
+
+
+def test_a_release_hides_no_secondary_cell_that_the_audit_pins() -> None:
+    """End to end: with every margin cheap to hide, the engine's pattern still holds no
+    secondary cell whose interval is a single point."""
+    cells, relations = example_b_frequency()
+    cheap = {c.id: 0.0 for c in cells if "total" in c.id}
+    result = protect(cells, relations, costs=cheap)
+    assert result.passed, result.audit
+    for cell in result.cells:
+        if cell.status == "secondary":
+            low, high = cell.interval
+            assert high is None or high - low > 1e-6 * max(1.0, cell.value), cell
