@@ -1,21 +1,17 @@
 """A council's comparison in a real browser: opened from its link after the round closed,
 accessible (axe) and valid HTML (Nu HTML checker), wide and narrow, and printable."""
 
-import json
 import re
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import User
 
 from publishing import services
-from reporting.services import release_build
-from reporting.tests.factories import SMALL_ROUND, close_round, make_small_round
+from reporting.tests.factories import SMALL_ROUND
 from surveys.models import Response
-from surveys.questionnaires import questionnaire_load
 from surveys.services import link_issue
-from surveys.tests.factories import make_survey, token_path
+from surveys.tests.factories import token_path
 from tests.browser.conftest import axe_violations
 from tests.html import html_problems
 
@@ -23,14 +19,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def council_link():
+def council_link(released_round):
     """The link of a council that responded to a closed round whose release is public."""
-    data = json.loads((settings.BASE_DIR / "fixtures" / "questionnaire-2015.json").read_text())
-    questionnaire, _ = questionnaire_load(data=data)
-    survey = make_survey(questionnaire, name="Channel baseline 2015", slug="baseline-2015")
-    make_small_round(survey, SMALL_ROUND)
-    close_round(survey)
-    assert release_build(survey_id=survey.pk).published_at is not None
+    survey = released_round
     publisher = User.objects.create_user("publisher", password="a-long-test-password")
     draft = services.draft_start(survey=survey, user=publisher)
     services.draft_update(draft, title="Results", summary="", findings=[], change_note="")

@@ -1,20 +1,14 @@
 """A withdrawn version's file in a real browser: the 410 page is accessible (axe) and valid
 HTML (Nu HTML checker), and says when and why it was withdrawn."""
 
-import json
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import User
 
 from publishing import services
 from publishing.downloads import file_url
-from reporting.services import release_build
-from reporting.tests.factories import SMALL_ROUND, close_round, make_small_round
 from survey_site.roles import SURVEY_ADMINISTRATORS, roles_ensure
-from surveys.questionnaires import questionnaire_load
-from surveys.tests.factories import make_survey
 from tests.browser.conftest import axe_violations
 from tests.html import html_problems
 
@@ -22,13 +16,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def withdrawn():
-    data = json.loads((settings.BASE_DIR / "fixtures" / "questionnaire-2015.json").read_text())
-    questionnaire, _ = questionnaire_load(data=data)
-    survey = make_survey(questionnaire, name="Channel baseline 2015", slug="baseline-2015")
-    make_small_round(survey, SMALL_ROUND)
-    close_round(survey)
-    assert release_build(survey_id=survey.pk).published_at is not None
+def withdrawn(released_round):
+    survey = released_round
     roles_ensure()
     user = User.objects.create_user("publisher", password="a-long-test-password")
     user.groups.add(*User.groups.field.related_model.objects.filter(name=SURVEY_ADMINISTRATORS))
