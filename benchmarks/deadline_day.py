@@ -26,7 +26,8 @@ the window, `send_reminders`' service: they were invited 8 days before) and ever
 the journeys queue (contributors' section-complete emails, submission copies) to a local
 SMTP server (aiosmtpd, in this process), and rebuilds a release over and over: the
 previous round's (353 synthetic submitted responses, reporting.services.responses_generate)
-requested through the worker again as soon as each build ends. The app is served by
+requested through the worker again as soon as each build ends, or (``--rebuild-every``)
+one build started every so many simulated minutes. The app is served by
 gunicorn with 2 workers, then again (fresh database) with 4 (`--workers 2,4`).
 
 Prints the input sizes; per request kind: count, failures, throughput, p50/p95/p99/max
@@ -719,9 +720,10 @@ def send_reminders(survey, log: WorkerLog, start_at: float, started: float, stop
         close_old_connections()
 
 
-def rebuild_releases(previous, log: WorkerLog, stop) -> None:
-    """Request the previous round's release through the worker, again as soon as each
-    build has ended, until the journeys are over."""
+def rebuild_releases(previous, log: WorkerLog, stop, every: float = 0.0) -> None:
+    """Request the previous round's release through the worker until the journeys are over:
+    again as soon as each build has ended, or (``every`` real seconds) at most that often,
+    each start that many seconds after the last."""
     from django.db import close_old_connections
 
     from reporting.models import ReleaseStatus
@@ -736,6 +738,8 @@ def rebuild_releases(previous, log: WorkerLog, stop) -> None:
                 if release.status != ReleaseStatus.BUILDING:
                     log.rebuilds.append((release.status, time.monotonic() - begun))
                     break
+            if every:
+                stop.wait(max(0.0, begun + every - time.monotonic()))
     except Exception as error:
         log.errors.append(f"release rebuild: {type(error).__name__}: {error}")
     finally:
@@ -1201,9 +1205,12 @@ def run_day(args, speed, sink, worker, app, load_before) -> int:
     print(f"  window: {args.window} simulated minutes in {args.minutes} real minutes "
           f"(speed-up x{speed:g}: {speed:g} times the request rate of a real hour); councils "
           f"start in the first {START_SPREAD:.0%}")  # fmt: skip
+    rebuilds = (
+        f"every {args.rebuild_every:g} simulated minutes" if args.rebuild_every else "back to back"
+    )
     print(f"  web: gunicorn {args.workers} sync workers; worker: Celery, 2 processes, "
           f"reminders at {REMINDERS_AT:.0%} of the window, release of the previous round "
-          f"({plan['synthetic']} responses) rebuilt continuously")  # fmt: skip
+          f"({plan['synthetic']} responses) rebuilt {rebuilds}")  # fmt: skip
     # Each request's method, status and time in the server (no path: links hold tokens).
     access_log = Path(tempfile.gettempdir()) / f"deadline-day-access-{os.getpid()}.log"
     access_log.unlink(missing_ok=True)
@@ -1226,7 +1233,10 @@ def run_day(args, speed, sink, worker, app, load_before) -> int:
                 stop,
             ),
         ),
-        threading.Thread(target=rebuild_releases, args=(plan["previous"], log, stop)),
+        threading.Thread(
+            target=rebuild_releases,
+            args=(plan["previous"], log, stop, args.rebuild_every * 60 / speed),
+        ),
     ]
     load_start = os.getloadavg()
     access_offset = access_log.stat().st_size if access_log.exists() else 0
@@ -1325,6 +1335,10 @@ def arguments(argv=None):
     parser.add_argument("--speed", type=float, help="speed-up (instead of --minutes)")
     parser.add_argument("--workers", default="2,4", help="gunicorn workers, one run each")
     parser.add_argument("--seed", type=int, default=2015, help="start times")
+    parser.add_argument(
+        "--rebuild-every", type=float, default=0, metavar="MINUTES",
+        help="simulated minutes from one release rebuild's start to the next (0: back to back)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.minutes is None:
         args.minutes = args.window / args.speed if args.speed else args.window
