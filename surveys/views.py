@@ -27,6 +27,7 @@ from survey_site.ratelimit import (
     link_failures_over_global_limit,
 )
 from survey_site.uploads import upload_limit_bytes, upload_limit_text, upload_too_large
+from surveys import markup
 from surveys.after_close import AfterClose, open_after_close
 from surveys.choices import Provision, ResponseStatus, SectionKind
 from surveys.contributors import (
@@ -431,6 +432,9 @@ def transaction_page(request: HttpRequest, slug: str) -> HttpResponse:
             request,
             data,
             form=form,
+            provision_radios=markup.radios(form["provision"]),
+            channels_group=markup.channels_group(form),
+            end_to_end_radios=markup.radios(form["end_to_end"], inline=True),
             key_transaction=key_transaction,
             unsaved=unsaved,
             transaction_count=len(data.transactions),
