@@ -362,6 +362,10 @@ class SaveResult:
     conflicts: list[Conflict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     needs_confirmation: bool = False
+    # A transaction page's answer and figures (channel code -> figure) as this save left
+    # them, locked and written in its transaction: the page shown again needs no re-read.
+    answer: TransactionAnswer | None = None
+    figures: dict[str, Figure] = field(default_factory=dict)
 
 
 def figures_fingerprint(figures: Mapping[str, FigureInput]) -> str:
@@ -601,6 +605,7 @@ def response_save_transaction(
     if records:
         ChangeRecord.objects.bulk_create(records)
         _mark_started(response, now, actor)
+    result.answer, result.figures = answer, figures
     return result
 
 

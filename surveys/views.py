@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from django.contrib import messages
@@ -406,8 +407,9 @@ def transaction_page(request: HttpRequest, slug: str) -> HttpResponse:
             if not unsaved and not result.conflicts and not result.needs_confirmation:
                 return _after_save(request, _transaction_url(after))
         if result is not None:
-            # Saved what could be saved; show the page again with what needs a decision.
-            data = transaction_page_data(response=respondent.response, slug=slug)
+            # Saved what could be saved; show the page again with what needs a decision,
+            # from the answer and figures as the save left them (no second read).
+            data = _with_saved(data, key_transaction, result)
             stored = transaction_stored(data, key_transaction)
             form = TransactionForm(
                 initial=transaction_initial(stored)
@@ -447,6 +449,14 @@ def transaction_page(request: HttpRequest, slug: str) -> HttpResponse:
             history=history[:HISTORY_SHOWN],
             older_history=len(history) > HISTORY_SHOWN,
         ),
+    )
+
+
+def _with_saved(data: ResponseData, key_transaction: KeyTransaction, result: SaveResult):
+    return replace(
+        data,
+        transaction_answers={key_transaction.pk: result.answer},
+        figures={(key_transaction.pk, code): figure for code, figure in result.figures.items()},
     )
 
 

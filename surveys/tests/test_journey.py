@@ -630,6 +630,34 @@ def test_a_conflicting_edit_is_never_silently_overwritten(response):
     assert figures(response)["WEB"] == (200, False, False)
 
 
+def test_the_page_shown_again_after_a_clash_has_what_the_save_wrote(response):
+    """The re-shown page is built from the rows the save left (no second read): a figure
+    it wrote shows, and is the base of the next save, so changing it again is no clash."""
+    first, second = Client(), Client()
+    open_link(first, response)
+    open_link(second, response)
+    common = {"provision": "yes", "channels": ["WEB", "PHONE"], "end_to_end": "no"}
+    figures_in = {"figure_WEB": "10", "figure_PHONE": "20", "action": "continue"}
+    assert (
+        first.post(PAY, {**common, "state": state_of(first.get(PAY)), **figures_in}).status_code
+        == 303
+    )
+    base = state_of(second.get(PAY))
+    figures_in |= {"figure_WEB": "100"}
+    assert first.post(PAY, {**common, "state": base, **figures_in}).status_code == 303
+    figures_in |= {"figure_WEB": "200", "figure_PHONE": "50"}
+    clash = second.post(PAY, {**common, "state": base, **figures_in})
+    assert clash.status_code == 200
+    text = clash.content.decode()
+    assert re.search(r'name="figure_PHONE"[^>]*value="50"', text)
+    assert "yours is 200" in text
+    assert figures(response) == {"WEB": (100, False, False), "PHONE": (50, False, False)}
+    figures_in |= {"figure_WEB": "100", "figure_PHONE": "60"}
+    again = second.post(PAY, {**common, "state": state_of(clash), **figures_in})
+    assert again.status_code == 303
+    assert figures(response) == {"WEB": (100, False, False), "PHONE": (60, False, False)}
+
+
 def another_pages_state(client) -> str:
     """A genuine signed state, but for another transaction: no base for this page."""
     return state_of(client.get("/survey/transactions/council-tax-discount/"))
