@@ -282,7 +282,16 @@ def run(scale: int) -> dict[str, object]:
         return progress(release_id, attempt, stage, percent)
 
     def build_spy(catalogue, inputs):
-        seen["inputs"] = inputs
+        # Sizes only: holding the inputs would keep them alive through protection.
+        grouped = inputs.grouped
+        seen["sizes"] = {
+            "councils": len(inputs.councils),
+            "transaction_answers": len(inputs.transactions),
+            "counted_figures": sum(len(v) for _, v in grouped.volumes.values())
+            if grouped
+            else len(inputs.figures),
+            "answers": len(inputs.answers),
+        }
         seen["system"] = build(catalogue, inputs)
         return seen["system"]
 
@@ -296,18 +305,12 @@ def run(scale: int) -> dict[str, object]:
     release = services.release_build(survey_id=survey.pk)
     peaks["derive_and_write"] = _peak_mb()
     timings = release.timings
-    inputs, system, result = seen["inputs"], seen["system"], seen["result"]
+    system, result = seen["system"], seen["result"]
     summary = result.summary(lambda cell_id: system.meta[cell_id].table)
-    grouped = inputs.grouped
     return {
         "mode": "postgresql",
         "status": release.status,
-        "councils": len(inputs.councils),
-        "transaction_answers": len(inputs.transactions),
-        "counted_figures": sum(len(v) for _, v in grouped.volumes.values())
-        if grouped
-        else len(inputs.figures),
-        "answers": len(inputs.answers),
+        **seen["sizes"],
         "cells": len(system.cells),
         "relations": len(system.relations),
         "stored_cells": ReleaseCell.objects.filter(release=release).count(),

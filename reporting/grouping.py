@@ -6,7 +6,9 @@ PostgreSQL the database does the joins (which figures count: the council provide
 transaction and offers the channel), prices each counted figure at the council's unit cost
 and groups everything by identifiers only (transaction, channel, answer): a few thousand
 rows of arrays of response ids. Python then splits each array by council type and region
-with numpy (``_Councils``) and keeps only each cell's contributions (``tables.Grouped``).
+with numpy (``_Councils``) and keeps only each cell's contributions (``tables.Grouped``), as
+positions (int32) into one array of GSS codes, the disclosure engine's compact form. The
+biggest query is read through a server-side cursor, a few groups at a time.
 The frames ``build_system`` still reads (transaction answers without the offered channels,
 closed answers) are rebuilt from the groups: each distinct answer is decoded once.
 
@@ -22,7 +24,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from django.db import connection
+from django.db import connection, transaction
 
 from authorities.models import Authority
 from reporting.tables import REPORTING_KIND, Catalogue, Grouped, own_unit_costs
@@ -53,6 +55,9 @@ def _names() -> dict[str, str]:
 # The submitted responses, computed once per query: as a subquery in IN (...), PostgreSQL
 # estimated a handful of rows and chose nested loops over millions of figures.
 SUBMITTED = "WITH s(id) AS MATERIALIZED ({submitted})"
+
+# Groups of counted figures fetched at a time from the server-side cursor.
+STREAM_ROWS = 50
 
 # Whether a transaction answer offers channel c (its offered channels are a list holding
 # c's code), as ``tables.standing_channels`` reads it. A CASE, not two conditions: the
@@ -135,23 +140,30 @@ def grouped_load(
     codes = dict(Channel.objects.values_list("pk", "code"))
     volumes = {}
     counted: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""{head} SELECT f.transaction_id, f.channel_id, array_agg(f.response_id),
-                       array_agg(f.value::float8) {_counted_sql()} GROUP BY 1, 2""",
-            params,
-        )
-        for transaction_id, channel_id, id_list, value_list in cursor:
-            key = (slugs[transaction_id], codes[channel_id])
-            ids = np.array(id_list, dtype=np.int64)
-            values = np.array(value_list, dtype=np.float64)
-            del id_list, value_list
-            counted.setdefault(codes[channel_id], []).append((ids, values))
-            for part, (where, value) in places.split(ids, values, regions=True).items():
-                volumes[key + part] = (places.gss[where], np.asarray(value, dtype=np.float64))
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Streamed through a server-side cursor, a few groups at a time: the whole result
+        # (every counted figure) was held at once as well as the arrays made from it. Planned
+        # for all of its rows (cursor_tuple_fraction), as the plain query was.
+        cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
+        with cursor.connection.cursor(name="release_counted_figures") as stream:
+            stream.itersize = STREAM_ROWS
+            stream.execute(
+                f"""{head} SELECT f.transaction_id, f.channel_id, array_agg(f.response_id),
+                           array_agg(f.value::float8) {_counted_sql()} GROUP BY 1, 2""",
+                params,
+            )
+            for transaction_id, channel_id, id_list, value_list in stream:
+                key = (slugs[transaction_id], codes[channel_id])
+                ids = np.array(id_list, dtype=np.int64)
+                values = np.array(value_list, dtype=np.float64)
+                del id_list, value_list
+                counted.setdefault(codes[channel_id], []).append((ids, values))
+                for part, (where, value) in places.split(ids, values, regions=True).items():
+                    volumes[key + part] = (where.astype(np.int32), np.asarray(value, np.float64))
         transactions, offered, providers = _transaction_answers(cursor, head, params, slugs, places)
     costs, at_default = _own_costs(counted, places, catalogue, answers)
-    return Grouped(volumes, offered, providers, costs, at_default), transactions
+    grouped = Grouped(volumes, offered, providers, costs, at_default, labels=places.gss)
+    return grouped, transactions
 
 
 def _transaction_answers(cursor, head: str, params: tuple, slugs: dict, places: _Councils):
@@ -182,11 +194,11 @@ def _transaction_answers(cursor, head: str, params: tuple, slugs: dict, places: 
     offered = {}
     for (slug, code), lists in offering.items():
         for (kind,), (where,) in places.split([i for ids in lists for i in ids]).items():
-            offered[slug, code, kind] = list(places.gss[where])
+            offered[slug, code, kind] = where.astype(np.int32)
     providers = {}
     for slug, lists in providing.items():
         for (kind,), (where,) in places.split([i for ids in lists for i in ids]).items():
-            providers[slug, kind] = list(places.gss[where])
+            providers[slug, kind] = where.astype(np.int32)
     sizes = [len(p[4]) for p in parts]
     response = np.fromiter((i for p in parts for i in p[4]), np.int64, sum(sizes))
     pks = np.fromiter((i for p in parts for i in p[5]), np.int64, sum(sizes))
@@ -276,7 +288,10 @@ def _own_costs(
                 continue
             gss = places.gss[chosen]
             order = np.argsort(gss, kind="stable")
-            costs[channel.code, str(kind)] = (gss[order], total[chosen[order]] / 100)
+            costs[channel.code, str(kind)] = (
+                chosen[order].astype(np.int32),
+                total[chosen[order]] / 100,
+            )
             decided = chosen[moving[chosen]]
             if len(decided):
                 at_default[channel.code, str(kind)] = bool((price[decided] == default).all())

@@ -89,11 +89,13 @@ def release_inputs(*, survey: Survey) -> list[list]:
         .order_by("pk")
         .values_list("pk", "authority__gss_code", "updated_at", "submission_count")
     )
-    ids = [r[0] for r in responses]
-    stamps: dict[int, list] = {pk: [] for pk in ids}
+    stamps: dict[int, list] = {r[0]: [] for r in responses}
+    # A subquery, not the list of ids: at 35,000 councils the list made each query's text
+    # and its plan the bigger part of the work (this runs twice per build).
+    submitted = _submitted(survey).values("pk")
     for model in (Figure, TransactionAnswer, Answer):
         rows = (
-            model.objects.filter(response_id__in=ids)
+            model.objects.filter(response_id__in=submitted)
             .values("response_id")
             .annotate(changed=Max("updated_at"), versions=Sum("version"), n=Count("pk"))
             .values_list("response_id", "changed", "versions", "n")
@@ -325,6 +327,9 @@ def _run(release: Release, attempt: int) -> str:
     _progress(release.pk, attempt, "aggregating", 20)
     clock = time.perf_counter()
     system = build_system(catalogue, inputs)
+    respondents = len(inputs.councils)
+    # The answers are in the system's cells now: freed before protection, the build's peak.
+    del inputs
     timings["aggregation"] = time.perf_counter() - clock
     _progress(release.pk, attempt, "protecting", 35)
     clock = time.perf_counter()
@@ -341,7 +346,7 @@ def _run(release: Release, attempt: int) -> str:
         "relations": relations,
     }
     counts = {
-        "respondents": len(inputs.councils),
+        "respondents": respondents,
         "invited": sum(catalogue.invited.values()),
         "cells": len(system.cells),
         "relations": len(relations),
@@ -383,7 +388,7 @@ def _run(release: Release, attempt: int) -> str:
     with transaction.atomic():
         if _lock_if_mine(release.pk, attempt):
             ReleaseCell.objects.filter(release_id=release.pk).delete()
-            ReleaseCell.objects.bulk_create(rows, batch_size=STORE_BATCH)
+            _cells_store(rows)
             timings["store"] = time.perf_counter() - clock
             timings["total"] = time.perf_counter() - started
             publication = _publication(survey, collected=collected, end=end, read=inputs_record)
@@ -439,6 +444,24 @@ def _protected_rows(release: Release, system, result: ProtectionResult) -> list[
         )
     rows.sort(key=lambda row: row.order)
     return rows
+
+
+def _cells_store(rows: list[ReleaseCell]) -> None:
+    """Write a release's cells: with COPY on PostgreSQL (a fraction of the time of bulk
+    inserts at 100,000 cells), else in batches."""
+    if connection.vendor != "postgresql":
+        ReleaseCell.objects.bulk_create(rows, batch_size=STORE_BATCH)
+        return
+    names = ["release_id", "cell_id", "table", "keys", "value", "status", "interval_low",
+             "interval_high", "order"]  # fmt: skip
+    columns = ", ".join(f'"{name}"' for name in names)
+    sql = f"COPY {ReleaseCell._meta.db_table} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(
+                (row.release_id, row.cell_id, row.table, json.dumps(row.keys), row.value,
+                 row.status, row.interval_low, row.interval_high, row.order)
+            )  # fmt: skip
 
 
 def _status_counts(result: ProtectionResult) -> dict[str, int]:

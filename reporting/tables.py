@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 import numpy as np
 import pandas as pd
 
-from reporting.disclosure import Cell, Contributions, Relation
+from reporting.disclosure import Cell, Contributions, Members, Relation
 
 TOTAL = "total"
 NOT_ANSWERED = "not_answered"
@@ -119,7 +119,8 @@ class Grouped:
     volumes: (transaction, channel, kind, region) -> (gss, values) of counted figures, each
     cell's rows in response order. offered: (transaction, channel, kind) -> gss of providers
     offering the channel; providers: (transaction, kind) -> gss of providers, both in
-    response order. costs and at_default: as ``own_cost_cells`` returns them. Kinds are
+    response order. Each "gss" is an int32 array of positions into ``labels`` when given.
+    costs and at_default: as ``own_cost_cells`` returns them. Kinds are
     reporting kinds (``REPORTING_KIND``).
     """
 
@@ -128,6 +129,9 @@ class Grouped:
     providers: dict[tuple[str, str], list[str]]
     costs: Split
     at_default: dict[tuple[str, str], bool]
+    # When given, councils are positions (int32 arrays) into these GSS codes, not the codes
+    # themselves: the disclosure engine's compact form (``Contributions.labels``, ``Members``).
+    labels: np.ndarray | None = None
 
 
 @dataclass
@@ -172,10 +176,18 @@ class System:
         return cell.id
 
     def magnitude(
-        self, table: str, keys: dict[str, str], gss: np.ndarray, values: np.ndarray
+        self,
+        table: str,
+        keys: dict[str, str],
+        gss: np.ndarray,
+        values: np.ndarray,
+        labels: np.ndarray | None = None,
     ) -> str:
+        """``labels``: when given, ``gss`` are positions into it (``Grouped.labels``)."""
         cell_id = cell_key(table, keys)
-        cell = Cell(cell_id, contributions=Contributions(gss, values.astype(np.float64)))
+        if labels is not None:
+            gss = np.asarray(gss, dtype=np.int32)
+        cell = Cell(cell_id, contributions=Contributions(gss, values.astype(np.float64), labels))
         return self._add(cell, table, keys, float(values.sum()))
 
     def frequency(
@@ -185,10 +197,13 @@ class System:
         gss: Sequence[str],
         *,
         upper: float | None = None,
+        labels: np.ndarray | None = None,
     ) -> str:
-        """A count of councils; ``upper``: a public bound on it (e.g. the councils invited)."""
+        """A count of councils; ``upper``: a public bound on it (e.g. the councils invited);
+        ``labels``: when given, ``gss`` are positions into it (``Grouped.labels``)."""
         cell_id = cell_key(table, keys)
-        cell = Cell(cell_id, contributors=list(gss), upper=upper)
+        counted = list(gss) if labels is None else Members(np.asarray(gss, np.int32), labels)
+        cell = Cell(cell_id, contributors=counted, upper=upper)
         return self._add(cell, table, keys, float(len(gss)))
 
     def total(
@@ -423,6 +438,7 @@ def _offered(
     engine hides cells until a "not offered" (or an "offered") council could exist. The
     complement is a real figure (providers minus offered), so publishing it shows nothing new.
     """
+    labels = None if inputs.grouped is None else inputs.grouped.labels
     if inputs.grouped is not None:
         grouped, by_provider = inputs.grouped.offered, inputs.grouped.providers
     else:
@@ -434,10 +450,15 @@ def _offered(
             for kind in cat.kinds:
                 keys = {**base, "council_type": kind}
                 offering = grouped.get((slug, channel.code, kind), [])
-                chosen = set(offering)
-                rest = [g for g in by_provider.get((slug, kind), []) if g not in chosen]
-                parts.append(system.frequency(OFFERED, keys, offering))
-                others.append(system.frequency(NOT_OFFERED, keys, rest))
+                providing = by_provider.get((slug, kind), [])
+                if labels is not None:
+                    providing = np.asarray(providing, dtype=np.int32)
+                    rest = providing[~np.isin(providing, offering)]
+                else:
+                    chosen = set(offering)
+                    rest = [g for g in providing if g not in chosen]
+                parts.append(system.frequency(OFFERED, keys, offering, labels=labels))
+                others.append(system.frequency(NOT_OFFERED, keys, rest, labels=labels))
                 system.relate(provided[slug][kind], [parts[-1], others[-1]], group_check=True)
             england = {**base, "council_type": TOTAL}
             offered = system.total(OFFERED, england, parts)
@@ -483,6 +504,7 @@ def counted_figures(inputs: Inputs) -> pd.DataFrame:
 def _volumes(system: System, cat: Catalogue, inputs: Inputs) -> None:
     """Transactions by transaction x channel x type x region, with every margin, and the
     all-channels total of each (the denominator of shares and take-up)."""
+    labels = None if inputs.grouped is None else inputs.grouped.labels
     if inputs.grouped is not None:
         split = inputs.grouped.volumes
     else:
@@ -501,7 +523,7 @@ def _volumes(system: System, cat: Catalogue, inputs: Inputs) -> None:
             for kind, region in cat.groups:
                 gss, values = split.get((slug, code, kind, region), empty)
                 keys = _vkeys(slug, code, kind, region)
-                inner[kind, region] = system.magnitude(VOLUME, keys, gss, values)
+                inner[kind, region] = system.magnitude(VOLUME, keys, gss, values, labels)
             layers[code] = _margins(system, cat, VOLUME, slug, code, inner)
         # All channels: one cell per (type, region) including the margins.
         inner_all = {}
@@ -674,6 +696,7 @@ def _own_costs(system: System, cat: Catalogue, inputs: Inputs) -> None:
     figure. (A council whose own cost equals the default counts as default-priced: the
     figure is the same.) Derived and protected cells look alike on every output.
     """
+    labels = None if inputs.grouped is None else inputs.grouped.labels
     if inputs.grouped is not None:
         split, by_cell = inputs.grouped.costs, inputs.grouped.at_default
     else:
@@ -698,7 +721,7 @@ def _own_costs(system: System, cat: Catalogue, inputs: Inputs) -> None:
                     LinearCell(COST_OWN, keys, (terms[channel.code, kind],), value)
                 )
             else:
-                cell = system.magnitude(COST_OWN, keys, gss, pounds)
+                cell = system.magnitude(COST_OWN, keys, gss, pounds, labels)
                 terms[channel.code, kind] = ((cell, 1.0),)
     codes = [c.code for c in cat.channels]
     by_channel = {

@@ -59,10 +59,28 @@ class Rules:
 
 @dataclass(frozen=True)
 class Contributions:
-    """Named contributions held as two parallel arrays (the efficient form for big releases)."""
+    """Named contributions held as two parallel arrays (the efficient form for big releases).
+
+    ``labels``: when given, ``contributors`` are positions (int32) into it, an array of
+    contributor ids shared by many cells (the compact form: 4 bytes per contribution, and
+    each id is looked up once per array of labels, not once per cell)."""
 
     contributors: npt.NDArray[Any]
     values: FloatArray
+    labels: npt.NDArray[Any] | None = None
+
+
+@dataclass(frozen=True)
+class Members:
+    """The councils a frequency cell counts, compactly: ``positions`` (int32) into ``labels``,
+    an array of contributor ids shared by many cells. The same as ``contributors`` given as
+    the list ``[labels[i] for i in positions]``."""
+
+    positions: npt.NDArray[np.int32]
+    labels: npt.NDArray[Any]
+
+    def __len__(self) -> int:
+        return len(self.positions)
 
 
 ContributionInput = Sequence[float] | Sequence[tuple[str, float]] | Mapping[str, float]
@@ -83,7 +101,7 @@ class Cell:
     id: str
     value: float | None = None
     contributions: ContributionInput | Contributions | None = None
-    contributors: int | Sequence[str] | None = None
+    contributors: int | Sequence[str] | Members | None = None
     frequency: bool = False
     forced_primary: bool = False
     upper: float | None = None
@@ -211,6 +229,10 @@ class _Interner:
     def __init__(self) -> None:
         self.codes: dict[object, int] = {}
         self.labels: list[str] = []
+        # Arrays of labels of compact contributions, by id: (the array, its distinct labels,
+        # each position's rank, each rank's code).
+        self._universes: dict[int, tuple] = {}
+        self._checked: dict[int, object] = {}
 
     def named(self, key: object) -> int:
         code = self.codes.get(key)
@@ -225,6 +247,45 @@ class _Interner:
         unique, inverse = np.unique(keys, return_inverse=True)
         mapped = np.fromiter((self.named(_plain(k)) for k in unique), np.int64, len(unique))
         return mapped[inverse]
+
+    def _ranks(self, labels: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], IntArray, IntArray]:
+        """For an array of labels (kept while the interner lives): its distinct labels
+        sorted, each position's rank among them and each rank's code (-1: none yet)."""
+        found = self._universes.get(id(labels))
+        if found is None or found[0] is not labels:
+            unique, rank = np.unique(np.asarray(labels), return_inverse=True)
+            found = (labels, unique, rank.reshape(-1), np.full(len(unique), -1, np.int64))
+            self._universes[id(labels)] = found
+        return found[1:]
+
+    def _code_ranks(self, unique: npt.NDArray[Any], code: IntArray, ranks: IntArray) -> None:
+        for r in ranks[code[ranks] < 0].tolist():
+            code[r] = self.named(_plain(unique[r]))
+
+    def positions(self, labels: npt.NDArray[Any], positions: npt.NDArray[Any]) -> IntArray:
+        """Codes of ``labels[positions]``, as ``many`` gives them (new ids coded in sorted
+        order) without comparing a string per contribution."""
+        unique, rank, code = self._ranks(labels)
+        ranks = rank[positions]
+        self._code_ranks(unique, code, np.unique(ranks))
+        return code[ranks]
+
+    def in_order(self, labels: npt.NDArray[Any], positions: npt.NDArray[Any]) -> IntArray:
+        """Codes of ``labels[positions]``, as ``named`` one by one gives them (new ids coded
+        in the order they first appear)."""
+        unique, rank, code = self._ranks(labels)
+        ranks = rank[positions]
+        distinct, first = np.unique(ranks, return_index=True)
+        self._code_ranks(unique, code, distinct[np.argsort(first, kind="stable")])
+        return code[ranks]
+
+    def check_ids(self, cell_id: str, labels: npt.NDArray[Any]) -> None:
+        """Councils' ids must be non-empty strings: each array of labels checked once."""
+        if id(labels) in self._checked and self._checked[id(labels)] is labels:
+            return
+        for key in self._ranks(labels)[0]:
+            _contributor_id(cell_id, key)
+        self._checked[id(labels)] = labels
 
     def anonymous(self, cell_id: str, count: int) -> IntArray:
         start = len(self.labels)
@@ -251,7 +312,12 @@ def _cell_contributions(
         keys = np.asarray(given.contributors)
         if values.ndim != 1 or keys.shape != values.shape:
             raise DisclosureInputError(f"cell {cell.id}: contributors and values differ in length")
-        codes = interner.many(keys) if len(keys) else np.zeros(0, np.int64)
+        if not len(keys):
+            codes = np.zeros(0, np.int64)
+        elif given.labels is not None:
+            codes = interner.positions(given.labels, _positions(cell.id, keys, given.labels))
+        else:
+            codes = interner.many(keys)
     elif isinstance(given, Mapping):
         codes = np.array([interner.named(k) for k in given], dtype=np.int64)
         values = np.array([_value(cell.id, v) for v in given.values()], dtype=np.float64)
@@ -286,6 +352,13 @@ def _sequence_contributions(
 def _frequency_contributions(cell: Cell, interner: _Interner) -> tuple[IntArray, FloatArray]:
     """A count of councils: each counted council contributes 1."""
     named = cell.contributors
+    if isinstance(named, Members):
+        where = _positions(cell.id, np.asarray(named.positions), named.labels)
+        interner.check_ids(cell.id, named.labels)
+        codes = interner.in_order(named.labels, where) if len(where) else np.zeros(0, np.int64)
+        if len(set(codes.tolist())) != len(codes):
+            raise DisclosureInputError(f"cell {cell.id}: a council is counted twice")
+        return aggregate(codes, np.ones(len(codes)))
     if isinstance(named, list | tuple):
         codes = np.array(
             [interner.named(_contributor_id(cell.id, k)) for k in named], dtype=np.int64
@@ -300,6 +373,15 @@ def _frequency_contributions(cell: Cell, interner: _Interner) -> tuple[IntArray,
     if number != int(number):
         raise DisclosureInputError(f"cell {cell.id}: a count must be a whole number")
     return interner.anonymous(cell.id, int(number)), np.ones(int(number))
+
+
+def _positions(cell_id: str, positions: npt.NDArray[Any], labels: npt.NDArray[Any]) -> IntArray:
+    """Positions of compact contributions, checked to fall within their labels."""
+    if positions.ndim != 1 or (len(positions) and positions.dtype.kind not in "iu"):
+        raise DisclosureInputError(f"cell {cell_id}: positions must be a list of integers")
+    if len(positions) and (positions.min() < 0 or positions.max() >= len(labels)):
+        raise DisclosureInputError(f"cell {cell_id}: a position falls outside its labels")
+    return positions.astype(np.int64)
 
 
 def _contributor_id(cell_id: str, key: object) -> str:
@@ -412,7 +494,7 @@ def _cell_kind(cell: Cell) -> tuple[bool, int | None]:
     named = cell.contributors
     if named is None:
         return bool(cell.frequency), None
-    if isinstance(named, list | tuple):
+    if isinstance(named, list | tuple | Members):
         if cell.contributions is not None:
             raise DisclosureInputError(f"cell {cell.id}: give contributions or contributors")
         return True, None

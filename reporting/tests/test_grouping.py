@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from pandas.testing import assert_frame_equal
 
+from reporting.disclosure import Members
 from reporting.services import release_build, release_catalogue, release_load, responses_generate
 from reporting.tables import Contributions, System, build_system
 from surveys.models import Answer, Figure, Question, TransactionAnswer
@@ -79,12 +80,14 @@ def _normal(system: System) -> list:
     for cell in system.cells:
         contributions = cell.contributions
         if isinstance(contributions, Contributions):
-            contributions = (
-                list(contributions.contributors),
-                contributions.values.dtype.str,
-                list(contributions.values),
-            )
+            named = contributions.contributors
+            if contributions.labels is not None:  # the compact form: positions into labels
+                named = contributions.labels[named]
+            values = contributions.values
+            contributions = (list(named), values.dtype.str, list(values))
         contributors = cell.contributors
+        if isinstance(contributors, Members):
+            contributors = contributors.labels[contributors.positions]
         if contributors is not None and not isinstance(contributors, int):
             contributors = list(contributors)
         cells.append((cell.id, cell.value, contributions, contributors, cell.upper, cell.frequency))
