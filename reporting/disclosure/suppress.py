@@ -8,9 +8,10 @@ is a deviation y with ``A y = 0`` for every relation, y = 0 on published cells, 
 ``x + y`` is then a feasible table for the attacker, so the audit interval reaches that far.
 
 For each need in turn the chooser first checks whether the cells already hidden allow such a y:
-first against the deviations it has already found in the block (any of them is still feasible,
-as the hidden set only grows), then with a warm-started LP. If not it solves a MILP that picks
-the cheapest extra cells::
+first against the proof it kept for the need and the deviations it has already found in the
+block (any of them is still feasible while the cells it moves stay hidden), then with an LP (for
+a need on one cell, the LP relaxation below, which picks no new cell exactly when the hidden ones
+suffice). If not it solves a MILP that picks the cheapest extra cells::
 
     min  sum c_j s_j     s.t.  A y = 0,  g . y >= t,  -L_j s_j <= y_j <= M_j s_j,  s binary
 
@@ -145,6 +146,8 @@ class Chooser:
         self.untrimmed = 0
         # LPs solved per block (the trim's allowance is a share of them).
         self._lps: dict[int, int] = {}
+        # Per block: the needs that blocked a publication in the trim, the latest last.
+        self._blockers: dict[int, dict[Need, None]] = {}
 
     def _blocks(self) -> tuple[list[_Block], IntArray]:
         """Connected blocks of hideable cells (cells that cannot move do not connect)."""
@@ -272,9 +275,11 @@ class Chooser:
         and insider protection of the primary cells, group siblings, insider widths) still has a
         proving deviation without it: then publishing it changes no primary cell's protection.
         Only needs whose last proving deviation moves the cell are checked again (the others'
-        deviations stay feasible), each with a warm LP that prefers moving cheap cells, so that
-        its proof rarely stands in the way of the next, cheaper candidate. The cells hidden
-        later in the greedy order often make earlier ones unnecessary; this takes them back.
+        deviations stay feasible), the needs that blocked a cell most recently first, each with
+        a warm LP that prefers moving cheap cells, so that its proof rarely stands in the way of
+        the next, cheaper candidate. Proofs found by a try that fails are kept as well. The
+        cells hidden later in the greedy order often make earlier ones unnecessary; this takes
+        them back.
 
         Work is bounded per block by a number of LPs (:data:`TRIM_LP_FLOOR` plus
         :data:`TRIM_LP_SHARE` times the LPs its choice took), not by time: the result does not
@@ -303,23 +308,39 @@ class Chooser:
         return self.block_cells(blocks)
 
     def _try_publish(self, b: int, cell: int, needs: list[Need]) -> bool:
+        """Publish the cell if every need of the block still has a proof without it.
+
+        The needs that blocked a publication most recently are checked first: they are the
+        likeliest to block this one too, and then one LP ends the try. The proofs found on
+        the way leave the cell alone, so they stay valid whether or not it is published, and
+        are kept either way (the next try need not solve them again).
+        """
         position = int(self.local[cell])
+        blockers = self._blockers.setdefault(b, {})
+        rank = {need: i for i, need in enumerate(reversed(blockers))}
         affected = []
         for need in needs:
             witness = self._witness.get(need)
             if witness is None or position in witness[0]:
                 affected.append(need)
+        affected.sort(key=lambda need: rank.get(need, len(rank)))
         self.hidden[cell] = False
         found: dict[Need, tuple[IntArray, FloatArray]] = {}
+        blocked = None
         for need in affected:
             witness = self._without(b, need, position)
             if witness is None and need.alternative is not None:
                 witness = self._without(b, need.alternative, position)
             if witness is None:
-                self.hidden[cell] = True
-                return False
+                blocked = need
+                break
             found[need] = witness
-        self.forget(b, np.array([cell]))
+        if blocked is None:
+            self.forget(b, np.array([cell]))
+        else:
+            self.hidden[cell] = True
+            blockers.pop(blocked, None)
+            blockers[blocked] = None
         n = len(self.blocks[b].cells)
         for moved, values in {id(w): w for w in found.values()}.values():
             if len(values) == len(moved):
@@ -327,6 +348,8 @@ class Chooser:
                 dense[moved] = values
                 self._remember(b, dense)
         self._witness.update(found)
+        if blocked is not None:
+            return False
         self.stats["trimmed"] = self.stats.get("trimmed", 0) + 1
         return True
 
@@ -386,9 +409,9 @@ class Chooser:
         upper = np.concatenate([np.where(fixed, rise, 0.0), np.where(fixed, fall, 0.0)]) / scale
         cost = np.concatenate([price, price]) * scale
         j = int(self.local[cell])
-        goal = (1 + TARGET_MARGIN) / abs(weight)
         side = j if weight > 0 else n + j
-        if upper[side] < goal:
+        goal = _goal(float(upper[side]), weight)
+        if goal is None:
             return None
         lower[side] = goal
         upper[n + j if weight > 0 else j] = 0.0
@@ -451,16 +474,27 @@ class Chooser:
         return pairs
 
     def _satisfy_one(self, b: int, need: Need) -> None:
-        if self._met(b, need):
-            return
-        alternative = need.alternative
-        if alternative is not None and self._met(b, alternative):
-            return
-        chosen = self._cheapest(b, need)
-        if alternative is not None:
-            other = self._cheapest(b, alternative)
-            if other is not None and (chosen is None or self._cost(other) < self._cost(chosen)):
-                chosen = other
+        """Meet the need (or its alternative) with the cheaper of their patterns.
+
+        For a need on one cell there is no separate "already met?" LP: the relaxation of
+        :meth:`_relaxed` prices the hidden cells at nothing, so it picks no new cell exactly when
+        the hidden cells already meet the need, and its deviation is then the proof.
+        """
+        options = [need] if need.alternative is None else [need, need.alternative]
+        for option in options:
+            if self._met(b, option):
+                return
+        patterns = []
+        for option in options:
+            pattern = self._pattern(b, option)
+            if pattern is not None and not len(pattern):
+                return
+            patterns.append(pattern)
+        chosen = None
+        for option, pattern in zip(options, patterns, strict=True):
+            found = self._improve(b, option, pattern)
+            if found is not None and (chosen is None or self._cost(found) < self._cost(chosen)):
+                chosen = found
         if chosen is not None:
             self.hidden[chosen] = True
 
@@ -520,7 +554,16 @@ class Chooser:
         return matrix.indices[start:stop].astype(np.int64), matrix.data[start:stop]
 
     def _met(self, b: int, need: Need) -> bool:
-        """Whether the cells hidden now already allow a deviation reaching the need's target."""
+        """Whether the cells hidden now already allow a deviation reaching the need's target.
+
+        A proof found earlier stands while every cell it moves is still hidden; then a
+        remembered deviation. A need on several cells is then decided by an LP; a need on one
+        cell by the relaxation in :meth:`_satisfy_one` (False here means "not known yet").
+        """
+        witness = self._witness.get(need)
+        if witness is not None and self.hidden[self.blocks[b].cells[witness[0]]].all():
+            self.stats["proved"] = self.stats.get("proved", 0) + 1
+            return True
         self._witness.pop(need, None)
         weights = self._weights(b, need)
         threshold = need.target * (1 + TARGET_MARGIN) * (1 - TARGET_MARGIN)
@@ -529,6 +572,8 @@ class Chooser:
             self.stats["known"] += 1
             self._witness[need] = _sparse(known)
             return True
+        if len(need.weights) == 1 and need.weights[0][1] != 0:
+            return False
         self.stats["lp"] += 1
         self._lps[b] = self._lps.get(b, 0) + 1
         met, y = self._reach(b, need, self.hidden[self.blocks[b].cells], weights)
@@ -634,24 +679,32 @@ class Chooser:
                 fixed[self.local[cells[i]]] = True
         return cells[keep]
 
-    def _cheapest(self, b: int, need: Need) -> IntArray | None:
+    def _pattern(self, b: int, need: Need) -> IntArray | None:
+        """The cells the LP relaxation of the MILP moves (none: the need is met already).
+
+        Hiding all of them is a valid proof, since y_j lies within [-L_j, M_j]. A small cap
+        first: per unit of deviation a cell then costs c_j / (2 t), so the relaxation prefers
+        cheap cells; the big cap only when that is infeasible. Only when both are infeasible
+        with the margin is the target asked for exactly: a public bound may let a cell reach it
+        exactly and no further (the audit judges such a pattern like any other).
+        """
+        for exact in (False, True):
+            for big in (False, True):
+                found = self._relaxed(b, need, big=big, exact=exact)
+                if found is not None:
+                    return found
+        return None
+
+    def _improve(self, b: int, need: Need, pattern: IntArray | None) -> IntArray | None:
         """Cells to hide in block b that prove the need, as cheaply as time allows.
 
-        First a cheap pattern: every cell that the LP relaxation of the MILP moves (hiding all
-        of them is a valid proof, since y_j lies within [-L_j, M_j]), without the dearest ones
-        that an LP shows are not needed. Then, while the time budget lasts, a MILP with a small
-        time limit, cut off at that pattern's cost: its incumbent, if any, is cheaper and
-        replaces the pattern.
+        The relaxation's pattern without the dearest cells that an LP shows are not needed.
+        Then, while the time budget lasts, a MILP with a small time limit, cut off at that
+        pattern's cost: its incumbent, if any, is cheaper and replaces the pattern.
         """
-        pattern = None
-        # A small cap first: per unit of deviation a cell then costs c_j / (2 t), so the
-        # relaxation prefers cheap cells; the big cap only when that is infeasible.
-        for big in (False, True):
-            found = self._relaxed(b, need, big=big)
-            if found is not None:
-                pattern = self._prune(b, need, found)
-                self.stats["relaxed"] += 1
-                break
+        if pattern is not None:
+            pattern = self._prune(b, need, pattern)
+            self.stats["relaxed"] += 1
         left = self.budget - self.spent
         if pattern is None or left <= 0 or len(pattern) <= 1:
             return pattern
@@ -671,7 +724,7 @@ class Chooser:
             return better
         return pattern
 
-    def _relaxed(self, b: int, need: Need, *, big: bool) -> IntArray | None:
+    def _relaxed(self, b: int, need: Need, *, big: bool, exact: bool = False) -> IntArray | None:
         """The LP-relaxation pattern of :meth:`_solve`, from one warm-started model per block.
 
         For a need on one cell the relaxation is rewritten without the s variables: with
@@ -710,17 +763,18 @@ class Chooser:
             cost[:n] = np.where(free & (room > 0), price * scale / room, 0.0)
             cost[n:] = np.where(free & (drop > 0), price * scale / drop, 0.0)
         j = int(self.local[cell])
-        goal = (1 + TARGET_MARGIN) / abs(weight)
         side = j if weight > 0 else n + j
+        goal = _goal(float(upper[side]), weight, exact=exact)
+        if goal is None:
+            return None
         lower[side] = goal
         upper[n + j if weight > 0 else j] = 0.0
-        if upper[side] < goal:
-            return None
         model = self._relaxations.get(b)
         if model is None:
             matrix = sparse.hstack([block.matrix, -block.matrix], format="csc")
             model = LinearProgram(matrix, np.zeros(block.matrix.shape[0]), lower, upper)
             self._relaxations[b] = model
+        self._lps[b] = self._lps.get(b, 0) + 1
         status, x = model.solve(cost, lower, upper, may_be_infeasible=True)
         if status != "optimal" or x is None:
             return None
@@ -731,6 +785,11 @@ class Chooser:
             )
         moved = np.abs(rising - falling) > 1e-9 * np.maximum(1.0, values)
         picked = free & ((share > 1e-9) | moved)
+        if not picked.any():
+            # The hidden cells meet the need: the deviation proves it (for the trim).
+            y = np.where(fixed, rising - falling, 0.0)
+            self._witness[need] = _sparse(y)
+            self._remember(b, y)
         return block.cells[picked]
 
     def _solve(
@@ -784,6 +843,14 @@ class Chooser:
         y_high = np.where(fixed, rise, 0.0)
         y_low[free] = -drop[free]
         y_high[free] = room[free]
+        if len(need.weights) == 1 and need.weights[0][1] != 0:
+            cell, weight = need.weights[0]
+            j = int(self.local[cell])
+            reach = (y_high[j] if weight > 0 else -y_low[j]) / need.target
+            goal = _goal(float(reach), weight)
+            if goal is None:
+                return None
+            row_lower[relations] = goal * abs(weight) * need.target
         result = solve_mip(
             np.concatenate([np.zeros(n), costs]),
             rows,
@@ -804,6 +871,24 @@ class Chooser:
         moved = np.abs(result.x[:n][free]) > 1e-9 * np.maximum(1.0, values[free])
         picked = (result.x[n:] > (1e-9 if relaxed else 0.5)) | moved
         return block.cells[free[picked]]
+
+
+def _goal(reach: float, weight: float, *, exact: bool = False) -> float | None:
+    """How far a need on one cell asks its cell to move, in units of the target (None: too far).
+
+    ``reach``: how far the cell may move that way, in the same units. The margin keeps a proof
+    clear of the audit's tolerance; but a cell whose public bound lets it reach the target
+    exactly, and no further, is asked to go to its bound: meeting the target exactly at the
+    bound protects the cell (the audit judges), and asking for the margin beyond it would make
+    the need look out of reach and leave it unmet. ``exact``: the target without the margin
+    (a bound of another cell may stop the deviation exactly at the target).
+    """
+    goal = (1 + (0.0 if exact else TARGET_MARGIN)) / abs(weight)
+    if reach >= goal:
+        return goal
+    if reach * abs(weight) >= 1 - 1e-12:
+        return reach
+    return None
 
 
 def _sparse(y: FloatArray) -> tuple[IntArray, FloatArray]:

@@ -151,3 +151,38 @@ def test_a_release_hides_no_secondary_cell_that_the_audit_pins() -> None:
         if cell.status == "secondary":
             low, high = cell.interval
             assert high is None or high - low > 1e-6 * max(1.0, cell.value), cell
+
+
+def test_every_kept_proof_moves_only_hidden_cells_and_meets_its_need() -> None:
+    # The chooser keeps one proof per need through the trim (including the proofs found by a
+    # try that failed) and trusts it instead of solving again: each must stay a deviation of
+    # the hidden cells that balances every relation and reaches its need's target.
+    shape = next(s for s in SHAPES if s.name.startswith("linked 3-D"))
+    cells, relations = realistic_release(shape, seed=61)
+    system = build_system(cells, relations)
+    primaries = find_primaries(system, Rules())
+    primary = np.zeros(system.size, dtype=bool)
+    primary[list(primaries.requirements)] = True
+    chooser = Chooser(system, primaries, primary, ~primaries.empty, budget=0.0)
+    chooser.satisfy(suppress.needs_for_primaries(system, primaries))
+    chooser.publish_fixed(primary)
+    chooser.trim(primary)
+    assert chooser.stats.get("trimmed", 0) > 0
+    checked = 0
+    for b, needs in chooser._needs.items():
+        block = chooser.blocks[b]
+        for need in needs:
+            positions, values = chooser._witness[need]
+            assert chooser.hidden[block.cells[positions]].all(), need
+            if len(values) != len(positions):
+                continue  # an unbounded LP: no values, every hidden cell of the block listed
+            y = np.zeros(len(block.cells))
+            y[positions] = values
+            assert np.abs(block.matrix @ y).max(initial=0.0) <= 1e-6 * max(1.0, need.target)
+            proved = [need] if need.alternative is None else [need, need.alternative]
+            reached = [sum(w * y[chooser.local[c]] for c, w in n.weights) for n in proved]
+            assert any(r >= n.target * (1 - 1e-6) for r, n in zip(reached, proved, strict=True)), (
+                need
+            )
+            checked += 1
+    assert checked > 10

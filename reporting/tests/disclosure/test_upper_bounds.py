@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from reporting.disclosure import Cell, DisclosureInputError, Relation, Rules, audit, protect
@@ -150,8 +150,21 @@ def bounded_tables(draw: st.DrawFn) -> tuple[list[Cell], list[Relation]]:
     return bounded, relations
 
 
+def _bound_exactly_at_the_target() -> tuple[list[Cell], list[Relation]]:
+    """Found by Hypothesis: the insider (sole in 1|1) can push 1|T up only through 1|0, whose
+    public bound 111.1 is exactly 1|T's p% target; asking for a margin beyond it left the need
+    unmet and the audit failed."""
+    inner = {(0, 0): [], (0, 1): [100, 10, 10], (1, 0): [101], (1, 1): [100], (2, 0): []}
+    cells, relations = _table((3, 2), {**inner, (2, 1): [1, 1]})
+    return [
+        Cell(c.id, contributions=c.contributions, upper=111.1) if c.id == "1|0" else c
+        for c in cells
+    ], relations
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(bounded_tables())
+@example(_bound_exactly_at_the_target())
 def test_random_upper_bounds_every_hidden_interval_is_exact_and_protects(table) -> None:
     cells, relations = table
     result = protect(cells, relations, rules=Rules(min_contributors=3, p=P, group_min_size=0))
