@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from authorities.models import AccessLink
+from surveys import compiled
 from surveys.models import Contributor, Response, Section
 from surveys.services import (
     response_deadline,
@@ -118,13 +119,13 @@ def respondent_from_request(request: HttpRequest) -> Respondent | None:
     if now - since > max_session:
         respondent_logout(request)
         return None
-    link = (
-        AccessLink.objects.select_related(
-            "response__survey__questionnaire", "response__authority", "contributor"
-        )
-        .filter(pk=state.get("link"), response_id=state.get("response"))
-        .first()
+    link_id, response_id = state.get("link"), state.get("response")
+    found = (
+        compiled.RESPONDENT_LINK(link=link_id, response=response_id)
+        if isinstance(link_id, int) and isinstance(response_id, int)
+        else []
     )
+    link = found[0] if found else None
     if link is None or link.is_revoked or (link.contributor and link.contributor.is_revoked):
         respondent_logout(request)
         if link is not None:

@@ -11,6 +11,7 @@ from typing import Any
 from authorities.choices import LinkKind
 from authorities.models import ENGLAND_2015_DATE, AccessLink, Authority, AuthorityQuerySet
 from survey_site.formatting import iso_date_text
+from surveys import compiled
 from surveys.choices import PopulationKind, Provision, QuestionKind, SectionKind
 from surveys.models import (
     Answer,
@@ -276,13 +277,13 @@ def transaction_page_data(
         questions={},
         transaction_answers={
             a.transaction_id: a
-            for a in TransactionAnswer.objects.filter(response=response, transaction=current)
+            for a in compiled.TRANSACTION_ANSWERS(response=response.pk, transaction=current.pk)
         }
         if answers
         else {},
         figures={
             (f.transaction_id, codes[f.channel_id]): f
-            for f in Figure.objects.filter(response=response, transaction=current)
+            for f in compiled.TRANSACTION_FIGURES(response=response.pk, transaction=current.pk)
         }
         if answers
         else {},
@@ -459,9 +460,7 @@ def transaction_history(
     """The latest changes to one transaction page, newest first: who, when, what, from,
     to. At most HISTORY_SHOWN + 1 rows: the page shows HISTORY_SHOWN and says when there
     are older ones (all of them stay in the audit trail)."""
-    records = ChangeRecord.objects.filter(
-        response=response, key__startswith=f"{key_transaction.slug}/"
-    ).order_by("-changed_at", "-id")[: HISTORY_SHOWN + 1]
+    records = compiled.HISTORY(response=response.pk, prefix=f"{key_transaction.slug}/")
     return [
         {
             "when": record.changed_at,

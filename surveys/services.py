@@ -31,6 +31,7 @@ from authorities.choices import LinkKind
 from authorities.models import AccessLink, Authority
 from authorities.tokens import TOKEN_LENGTH, derive_token, hash_token, looks_like_token, new_nonce
 from outbox import sending
+from surveys import compiled
 from surveys.choices import ChangeKind, Provision, ResponseStatus, SurveyStatus
 from surveys.email_policy import LINK_KINDS
 from surveys.models import (
@@ -492,18 +493,20 @@ def response_save_transaction(
     now = timezone.now()
     response = _ensure_editable(response, now)
     result = SaveResult()
-    answer, _ = TransactionAnswer.objects.select_for_update().get_or_create(
-        response=response, transaction=key_transaction
-    )
+    locked = compiled.LOCKED_ANSWERS(response=response.pk, transaction=key_transaction.pk)
+    if locked:
+        answer = locked[0]
+    else:
+        answer, _ = TransactionAnswer.objects.select_for_update().get_or_create(
+            response=response, transaction=key_transaction
+        )
     if key_transaction.questionnaire_id != response.survey.questionnaire_id:
         raise ValueError("the transaction is not in this response's questionnaire")
     channels = {c.code: c for c in answered_questionnaire_parts(response)[1]}
     codes = {c.pk: code for code, c in channels.items()}
     figures = {
         codes[f.channel_id]: f
-        for f in Figure.objects.select_for_update().filter(
-            response=response, transaction=key_transaction
-        )
+        for f in compiled.LOCKED_FIGURES(response=response.pk, transaction=key_transaction.pk)
     }
     prefix = key_transaction.slug
     records: list[ChangeRecord] = []
