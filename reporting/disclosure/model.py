@@ -161,6 +161,10 @@ class ContributionStore:
             return float(values[pos])
         return 0.0
 
+    def forget(self, cell: int) -> None:
+        """Drop one memoised total (rebuilt on demand if read again)."""
+        self._memo.pop(cell, None)
+
     def clear_derived(self) -> None:
         """Drop memoised totals (they are rebuilt on demand) to bound memory."""
         self._memo.clear()
@@ -193,13 +197,14 @@ class System:
 
 def aggregate(codes: IntArray, values: FloatArray) -> tuple[IntArray, FloatArray]:
     """Sum values per contributor code; return sorted unique codes and their totals."""
+    # Codes are int32 (4 bytes per contribution: millions of them in a big release).
     if len(codes) == 0:
-        return codes.astype(np.int64), values.astype(np.float64)
+        return codes.astype(np.int32), values.astype(np.float64)
     unique, inverse = np.unique(codes, return_inverse=True)
     if len(unique) == len(codes):
         order = np.argsort(codes, kind="stable")
-        return codes[order].astype(np.int64), values[order].astype(np.float64)
-    return unique.astype(np.int64), np.bincount(inverse, weights=values).astype(np.float64)
+        return codes[order].astype(np.int32), values[order].astype(np.float64)
+    return unique.astype(np.int32), np.bincount(inverse, weights=values).astype(np.float64)
 
 
 def _check_number(name: str, value: object) -> float:

@@ -17,11 +17,12 @@ Protection levels follow the Handbook on SDC (2024), chapter 4:
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 
-from .model import BoolArray, FloatArray, IntArray, Rules, System
+from .model import BoolArray, ContributionStore, FloatArray, IntArray, Rules, System
 
 # Reasons a cell is primary (internal only: never printed, since they would reveal parameters).
 MIN_CONTRIBUTORS = "min_contributors"
@@ -170,14 +171,29 @@ def group_flags(system: System, rules: Rules) -> tuple[GroupFlag, ...]:
     return tuple(flags)
 
 
+def _forget_read(store: ContributionStore, readers: Counter[int], cell: int) -> None:
+    """Once ``cell`` is read (cells in order), drop the memoised totals that no cell
+    still to be read derives from: ``cell`` itself, and its parts assessed already."""
+    for part in store.derive_from.get(cell, ()):
+        readers[part] -= 1
+        if not readers[part] and part < cell:
+            store.forget(part)
+    if not readers[cell]:
+        store.forget(cell)
+
+
 def find_primaries(system: System, rules: Rules) -> Primaries:
     """Apply every primary rule to every cell of the system."""
     requirements: dict[int, Requirement] = {}
     empty = np.zeros(system.size, dtype=bool)
     store = system.store
+    # A derived total's contributions are kept only until every total derived from it has
+    # been assessed: all of them at once were a big release's peak of memory.
+    readers = Counter(part for parts in store.derive_from.values() for part in parts)
     for cell in range(system.size):
         total = float(system.values[cell])
         found = store.get(cell)
+        _forget_read(store, readers, cell)  # found stays in hand for this cell
         contributions = found[1] if found is not None else None
         count = system.count_only.get(cell)
         positive = int(np.count_nonzero(contributions > 0)) if contributions is not None else count
