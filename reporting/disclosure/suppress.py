@@ -604,14 +604,14 @@ class Chooser:
         seen = self._seen.get(b)
         if seen is None:
             return None
+        # A view: no copy of the (up to KEPT_DEVIATIONS x block) rows in this hot path.
         rows = seen[0][: min(seen[1][0], KEPT_DEVIATIONS)]
-        if leave is not None:
-            # Only deviations that leave this cell (about to be published) alone.
-            rows = rows[rows[:, leave] == 0]
         if not len(rows):
             return None
         # Only the need's cells matter: a few columns instead of the whole product.
-        columns = np.unique(self.local[[cell for cell, _ in need.weights]])
+        columns = self.local[[cell for cell, _ in need.weights]]
+        if len(columns) > 1:
+            columns = np.unique(columns)
         reached = rows[:, columns] @ weights[columns]
         scale = np.ones(len(rows))
         if need.insider is not None:
@@ -627,6 +627,9 @@ class Chooser:
                     )
                 scale = np.minimum(1.0, room.min(axis=1))
                 reached = reached * scale
+        if leave is not None:
+            # Only deviations that leave this cell (about to be published) alone.
+            reached[rows[:, leave] != 0] = -np.inf
         best = int(np.argmax(reached))
         return rows[best] * scale[best] if reached[best] >= threshold else None
 
