@@ -17,7 +17,7 @@ from dataclasses import asdict
 import pandas as pd
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, JSONField, Max, Sum
 from django.utils import timezone
 
 from authorities.choices import AuthorityKind, Region
@@ -452,16 +452,18 @@ def _cells_store(rows: list[ReleaseCell]) -> None:
     if connection.vendor != "postgresql":
         ReleaseCell.objects.bulk_create(rows, batch_size=STORE_BATCH)
         return
-    names = ["release_id", "cell_id", "table", "keys", "value", "status", "interval_low",
-             "interval_high", "order"]  # fmt: skip
-    columns = ", ".join(f'"{name}"' for name in names)
+    fields = [f for f in ReleaseCell._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     sql = f"COPY {ReleaseCell._meta.db_table} ({columns}) FROM STDIN"
+    encoded = [(f.attname, isinstance(f, JSONField)) for f in fields]
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
         for row in rows:
             copy.write_row(
-                (row.release_id, row.cell_id, row.table, json.dumps(row.keys), row.value,
-                 row.status, row.interval_low, row.interval_high, row.order)
-            )  # fmt: skip
+                [
+                    json.dumps(getattr(row, name)) if is_json else getattr(row, name)
+                    for name, is_json in encoded
+                ]
+            )
 
 
 def _status_counts(result: ProtectionResult) -> dict[str, int]:

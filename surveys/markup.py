@@ -22,14 +22,18 @@ CHANNELS_HINT = (
 )
 
 
-def field_errors(field: forms.BoundField) -> str:
-    """The GOV.UK error message of each of a field's errors (templates/surveys/
-    _field_error.html)."""
+def error_messages(element_id: str, errors) -> str:
+    """The GOV.UK error message of each error, for the element ``element_id``."""
     return "".join(
-        f'<p class="govuk-error-message" id="{esc(field.auto_id)}-error">'
+        f'<p class="govuk-error-message" id="{esc(element_id)}-error">'
         f'<span class="govuk-visually-hidden">Error:</span> {esc(error)}</p>'
-        for error in field.errors
+        for error in errors
     )
+
+
+def field_errors(field: forms.BoundField) -> str:
+    """A field's error messages (templates/surveys/_field_error.html)."""
+    return error_messages(field.auto_id, field.errors)
 
 
 def radios(field: forms.BoundField, size: str = "m", inline: bool = False) -> SafeString:
@@ -74,11 +78,7 @@ def _channel_row(row: dict, box_name: str) -> str:
     errors = row["errors"]
     error = " govuk-form-group--error" if errors else ""
     described = f' aria-describedby="{figure_id}-error"' if errors else ""
-    messages = "".join(
-        f'<p class="govuk-error-message" id="{figure_id}-error">'
-        f'<span class="govuk-visually-hidden">Error:</span> {esc(message)}</p>'
-        for message in errors
-    )
+    messages = error_messages(row["id"], errors)
     hidden = "" if row["offered"] else " govuk-checkboxes__conditional--hidden"
     return (
         '<div class="govuk-checkboxes__item">\n'
