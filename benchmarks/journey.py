@@ -63,20 +63,37 @@ request = function()
     headers[name] = value
   end
   if method == "POST" then
+    -- Two bodies taken in turn (BENCH_BODY and BENCH_BODY_OTHER): each puts back the value
+    -- the other wrote, with the page's signed state of that value as its base.
     counter = counter + 1
     headers["Content-Type"] = "application/x-www-form-urlencoded"
-    return wrk.format("POST", nil, headers, string.gsub(body, "COUNTER", tostring(counter)))
+    local other = os.getenv("BENCH_BODY_OTHER")
+    local chosen = (other and counter % 2 == 0) and other or body
+    return wrk.format("POST", nil, headers, chosen)
   end
   return wrk.format("GET", nil, headers)
 end
+-- A reply other than the one the case expects (BENCH_STATUS) is an error: a save that
+-- shows the page again (a clash, an invalid figure) is not a save.
+-- Counted in each thread's own Lua state, summed in done() through setup()'s list.
+local expected = tonumber(os.getenv("BENCH_STATUS") or "200")
+unexpected = 0
+response = function(status, headers, body)
+  if status ~= expected then unexpected = unexpected + 1 end
+end
+local threads = {}
+setup = function(thread)
+  table.insert(threads, thread)
+end
 done = function(summary, latency, requests)
-  local non2xx = summary.errors.status
+  local unexpected = 0
+  for _, thread in ipairs(threads) do unexpected = unexpected + thread:get("unexpected") end
   io.write(string.format("JSON{\"requests\": %d, \"seconds\": %f, \"p50\": %f, \"p95\": %f, "
     .. "\"p99\": %f, \"errors\": %d}\n", summary.requests, summary.duration / 1e6,
     latency:percentile(50) / 1000, latency:percentile(95) / 1000,
     latency:percentile(99) / 1000,
     summary.errors.connect + summary.errors.read + summary.errors.write
-    + summary.errors.timeout + non2xx))
+    + summary.errors.timeout + unexpected))
 end
 """
 
@@ -149,9 +166,12 @@ for label, response in (("first council of 353", Response.objects.order_by("pk")
     client.post(page, body)
     body["figure_WEB"] = "1,300"
     with CaptureQueriesContext(connection) as view:
-        client.get(page)
+        text = client.get(page).content.decode()
+    # A save as the browser sends it: the page's signed state as the base, one figure changed.
+    body["state"] = re.search(r'name="state" value="([^"]*)"', text).group(1)
     with CaptureQueriesContext(connection) as save:
-        client.post(page, body)
+        status = client.post(page, body).status_code
+    assert status == 303, status
     out[label] = [len(view.captured_queries), len(save.captured_queries)]
 print(json.dumps(out))
 """
@@ -206,14 +226,20 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def wrk(path: str, session: Session, method: str = "GET", body: str = "") -> dict:
+def wrk(
+    path: str, session: Session, method: str = "GET", bodies: tuple[str, ...] = (), status=200
+) -> dict:
+    """wrk on one path; a POST sends ``bodies`` in turn. Any reply but ``status`` counts as
+    an error."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_SCRIPT)
     env = {
         **os.environ,
         "BENCH_HEADERS": f"Cookie: {session.cookie_header()}\nX-CSRFToken: {session.csrf}",
         "BENCH_METHOD": method,
-        "BENCH_BODY": body,
+        "BENCH_STATUS": str(status),
+        **({"BENCH_BODY": bodies[0]} if bodies else {}),
+        **({"BENCH_BODY_OTHER": bodies[1]} if len(bodies) > 1 else {}),
     }
     result = subprocess.run(
         ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "-s", script.name, BASE + path],
@@ -223,6 +249,40 @@ def wrk(path: str, session: Session, method: str = "GET", body: str = "") -> dic
     stats = json.loads(result.stdout.split("JSON", 1)[1])
     stats["rps"] = stats["requests"] / stats["seconds"]
     return stats
+
+
+STATE = re.compile(r'name="state" value="([^"]*)"')
+
+
+def save_bodies(session: Session, page: str) -> tuple[str, str]:
+    """Two saves of the page that undo each other (one figure, 1,200 and 1,300), each with
+    the page's signed state of the value the other one writes as its base, as a browser
+    sends it: under load every save is a real one (a 303), and it writes its figure
+    whenever the other one wrote last. A save with no base, or a stale one, would be a
+    clash: the page shown again with both values, not a save."""
+    fields = {"provision": "yes", "channels": ["WEB", "PHONE"], "end_to_end": "no",
+              "figure_PHONE": "340"}  # fmt: skip
+    states = {}
+    for value in ("1,200", "1,300"):
+        base = STATE.search(session.get(page)).group(1)
+        assert session.post(page, {**fields, "figure_WEB": value, "state": base}) == 303, value
+        states[value] = STATE.search(session.get(page)).group(1)
+    token = session.csrf
+    return tuple(
+        urllib.parse.urlencode(
+            {**fields, "figure_WEB": value, "state": states[base], "csrfmiddlewaretoken": token},
+            doseq=True,
+        )
+        for value, base in (("1,300", "1,200"), ("1,200", "1,300"))
+    )
+
+
+def changes_recorded() -> int:
+    """Rows of the answers' change history: one per figure a save wrote."""
+    import psycopg
+
+    with psycopg.connect(ENV["DATABASE_URL"]) as connection:
+        return connection.execute("SELECT count(*) FROM surveys_changerecord").fetchone()[0]
 
 
 def start_server(port: int, workers: int = 2, *options: str) -> subprocess.Popen:
@@ -276,12 +336,8 @@ def main() -> None:
             assert status == 303, (slug, status)
         whole = time.perf_counter() - started
 
-        body = urllib.parse.urlencode(
-            {"provision": "yes", "channels": ["WEB", "PHONE"], "end_to_end": "no",
-             "figure_WEB": "COUNTER", "figure_PHONE": "340", "state": "",
-             "csrfmiddlewaretoken": session.csrf},
-            doseq=True,
-        )  # fmt: skip
+        bodies = save_bodies(session, page)
+        written = changes_recorded()
         print(
             f"Load: {CONNECTIONS} connections, {DURATION} per case, gunicorn 2 workers", flush=True
         )
@@ -290,8 +346,9 @@ def main() -> None:
             "baseline: bare Django page": wrk("/", session),
             "baseline: admin login form": wrk("/admin/login/", session),
             "transaction page view": wrk(page, session),
-            "transaction page save": wrk(page, session, "POST", body),
+            "transaction page save": wrk(page, session, "POST", bodies, status=303),
         }
+        written = changes_recorded() - written
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -309,6 +366,11 @@ def main() -> None:
     for label, (view, save) in sql.items():
         print(f"SQL statements per request ({label}, 22 transactions x 10 channels): "
               f"view {view}, save {save}")  # fmt: skip
+    saves = results["transaction page save"]["requests"]
+    print(
+        f"Saves under load: {saves:,} (every one a 303), {written:,} of them wrote the figure; "
+        "the others found the value already there (the two saves undo each other)"
+    )
     print(
         f"Whole questionnaire: 22 transaction pages saved in {whole:.2f} s "
         "(sequential, loopback, client-measured)"
