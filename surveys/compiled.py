@@ -170,6 +170,20 @@ LOCKED_FIGURES = CompiledQuery(
 )
 
 
+def _locked_response(response: int) -> QuerySet:
+    from surveys.models import Response
+
+    return (
+        Response.objects.select_for_update(of=("self",))
+        .select_related("survey__questionnaire")
+        .filter(pk=response)
+    )
+
+
+# A save's first step: the response locked (its status, deadline and round read afresh).
+LOCKED_RESPONSE = CompiledQuery(_locked_response, "response")
+
+
 def _history(response: int, prefix: str) -> QuerySet:
     from surveys.models import ChangeRecord
     from surveys.selectors import HISTORY_SHOWN
@@ -188,4 +202,5 @@ ALL = (
     LOCKED_ANSWERS,
     LOCKED_FIGURES,
     HISTORY,
+    LOCKED_RESPONSE,
 )

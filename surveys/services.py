@@ -425,11 +425,10 @@ def figures_unconfirmed(
 
 
 def _ensure_editable(response: Response, now: datetime.datetime) -> Response:
-    locked = (
-        Response.objects.select_for_update(of=("self",))
-        .select_related("survey__questionnaire")
-        .get(pk=response.pk)
-    )
+    found = compiled.LOCKED_RESPONSE(response=response.pk)
+    if not found:
+        raise Response.DoesNotExist(f"response {response.pk} does not exist")
+    locked = found[0]
     if not response_is_editable(locked, now):
         raise ResponseNotEditable
     return locked

@@ -62,6 +62,8 @@ def _cases(responses):
         for answer in TransactionAnswer.objects.filter(response=response)[:3]:
             prefix = f"{answer.transaction.slug}/"
             yield compiled.HISTORY, {"response": response.pk, "prefix": prefix}
+        yield compiled.LOCKED_RESPONSE, {"response": response.pk}
+        yield compiled.LOCKED_RESPONSE, {"response": response.pk + 999}  # none
         # LIKE's own characters in the prefix match only themselves, as with the ORM.
         yield compiled.HISTORY, {"response": response.pk, "prefix": "odd_%\\/"}
 
