@@ -2,14 +2,16 @@
 
 Run with `make bench` (it installs wrk from Debian when missing). Cases, 8 concurrent
 clients for 20 s each: a bare Django response (/healthz), a bare Django page on the same
-stack (the start page, a template rendered through every middleware with the
-respondent's cookies, no database query), Django's admin login page (a form with CSRF
-through the full middleware: the baseline a form page is compared with), a transaction
-page view, and a transaction page save. Sessions are read through Redis, as in production. Prints
-requests per second, p50, p95 and p99 latency, the ratios to both baselines, SQL statements
-per request in steady state (for the first and the last council of a round of 353: the
-same, since every query is by one response and one transaction, never per transaction,
-channel or council), and the time to save a whole questionnaire (22 transaction pages).
+stack (the start page, a template rendered through every middleware with the respondent's
+cookies, no database query), Django's admin login page (a form with CSRF through the full
+middleware: the baseline a form page is compared with), a transaction page view, and a
+transaction page save (a real one: see ``save_bodies``). Sessions are read through Redis, as
+in production. BENCH_THREADS=4 runs the form cases again on threaded workers (gunicorn's
+gthread, 2 workers x 4 threads). Prints requests per second, p50, p95 and p99 latency, the
+ratios to both baselines, SQL statements per request in steady state (for the first and the
+last council of a round of 353: the same, since every query is by one response and one
+transaction, never per transaction, channel or council), and the time to save a whole
+questionnaire (22 transaction pages).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ PORT = int(os.environ.get("BENCH_PORT", "8765"))
 BASE = f"http://127.0.0.1:{PORT}"
 DURATION = os.environ.get("BENCH_DURATION", "20s")
 CONNECTIONS = 8
+# BENCH_THREADS=4: the form cases once more on gunicorn's threaded workers (gthread).
+THREADS = int(os.environ.get("BENCH_THREADS", "0"))
 ENV = {
     **os.environ,
     "DEBUG": "false",
@@ -303,6 +307,19 @@ def start_server(port: int, workers: int = 2, *options: str) -> subprocess.Popen
     return server
 
 
+def table(results: dict[str, dict], baseline: float | None = None) -> None:
+    """Each case's throughput, latency and ratios to the bare page (when given) and to the
+    admin login form of the same run."""
+    form_baseline = results["baseline: admin login form"]["rps"]
+    print(f"{'case':34} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+          f"{'vs page':>8} {'vs form':>8} {'errors':>7}")  # fmt: skip
+    for name, stats in results.items():
+        page = f"{stats['rps'] / baseline:8.0%}" if baseline else f"{'':8}"
+        print(f"{name:34} {stats['rps']:8.1f} {stats['p50']:8.1f} {stats['p95']:8.1f} "
+              f"{stats['p99']:8.1f} {page} "
+              f"{stats['rps'] / form_baseline:8.0%} {stats['errors']:7d}")  # fmt: skip
+
+
 def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk (make bench does it)")
@@ -352,24 +369,35 @@ def main() -> None:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+    threaded = {}
+    if THREADS:
+        # The form cases again on threaded workers: a thread waiting for the database
+        # leaves the worker's CPU to another request.
+        server = start_server(PORT, 2, "--worker-class", "gthread", "--threads", str(THREADS))
+        try:
+            threaded = {
+                "baseline: admin login form": wrk("/admin/login/", session),
+                "transaction page view": wrk(page, session),
+                "transaction page save": wrk(page, session, "POST", bodies, status=303),
+            }
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
 
-    baseline = results["baseline: bare Django page"]["rps"]
-    form_baseline = results["baseline: admin login form"]["rps"]
     print()
-    print(f"{'case':34} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-          f"{'vs page':>8} {'vs form':>8} {'errors':>7}")  # fmt: skip
-    for name, stats in results.items():
-        print(f"{name:34} {stats['rps']:8.1f} {stats['p50']:8.1f} {stats['p95']:8.1f} "
-              f"{stats['p99']:8.1f} {stats['rps'] / baseline:8.0%} "
-              f"{stats['rps'] / form_baseline:8.0%} {stats['errors']:7d}")  # fmt: skip
+    table(results, results["baseline: bare Django page"]["rps"])
+    if threaded:
+        print(f"\nThe same on gunicorn 2 workers x {THREADS} threads (gthread):")
+        table(threaded)
     print()
     for label, (view, save) in sql.items():
         print(f"SQL statements per request ({label}, 22 transactions x 10 channels): "
               f"view {view}, save {save}")  # fmt: skip
-    saves = results["transaction page save"]["requests"]
+    saves = results["transaction page save"]
     print(
-        f"Saves under load: {saves:,} (every one a 303), {written:,} of them wrote the figure; "
-        "the others found the value already there (the two saves undo each other)"
+        f"Saves under load: {saves['requests']:,}, {saves['errors']:,} of them not a 303; "
+        f"{written:,} wrote the figure, the others found the value already there (the two "
+        "saves undo each other)"
     )
     print(
         f"Whole questionnaire: 22 transaction pages saved in {whole:.2f} s "
