@@ -66,6 +66,20 @@ OFFERS = """CASE WHEN jsonb_typeof(ta.channels_offered) = 'array'
              THEN ta.channels_offered @> to_jsonb(c.code::text) ELSE false END"""
 
 
+def _ints(column: str) -> str:
+    """The group's integers as one text "1,2,3" (``_parse``): fetched as arrays, each would
+    be a list of Python ints (36 bytes each, in memory Python keeps once it has grown)."""
+    return f"array_to_string(array_agg({column}), ',')"
+
+
+def _parse(text: str, count: int) -> np.ndarray:
+    """The int64 array of an ``_ints`` text (parsed in C), of ``count`` integers."""
+    parsed = np.fromstring(text, dtype=np.int64, sep=",")
+    if len(parsed) != count:
+        raise ValueError(f"expected {count} integers, parsed {len(parsed)}")
+    return parsed
+
+
 def _counted_sql() -> str:
     """FROM/WHERE of the figures that count (``tables.counted_figures``)."""
     n = _names()
@@ -148,15 +162,17 @@ def grouped_load(
         with cursor.connection.cursor(name="release_counted_figures") as stream:
             stream.itersize = STREAM_ROWS
             stream.execute(
-                f"""{head} SELECT f.transaction_id, f.channel_id, array_agg(f.response_id),
-                           array_agg(f.value::float8) {_counted_sql()} GROUP BY 1, 2""",
+                f"""{head} SELECT f.transaction_id, f.channel_id, count(*),
+                           {_ints("f.response_id")}, {_ints("f.value")}
+                    {_counted_sql()} GROUP BY 1, 2""",
                 params,
             )
-            for transaction_id, channel_id, id_list, value_list in stream:
+            for transaction_id, channel_id, count, id_text, value_text in stream:
                 key = (slugs[transaction_id], codes[channel_id])
-                ids = np.array(id_list, dtype=np.int64)
-                values = np.array(value_list, dtype=np.float64)
-                del id_list, value_list
+                ids = _parse(id_text, count)
+                # As PostgreSQL's value::float8 (int8 to float8: a C cast, as numpy's).
+                values = _parse(value_text, count).astype(np.float64)
+                del id_text, value_text
                 counted.setdefault(codes[channel_id], []).append((ids, values))
                 for part, (where, value) in places.split(ids, values, regions=True).items():
                     volumes[key + part] = (where.astype(np.int32), np.asarray(value, np.float64))
@@ -173,16 +189,18 @@ def _transaction_answers(cursor, head: str, params: tuple, slugs: dict, places: 
     offered list is decoded once."""
     cursor.execute(
         f"""{head} SELECT ta.transaction_id, ta.provision, ta.end_to_end,
-                   ta.channels_offered::text, array_agg(ta.response_id), array_agg(ta.id)
+                   ta.channels_offered::text, count(*), {_ints("ta.response_id")}, {_ints("ta.id")}
             FROM {_names()["answer"]} ta JOIN s ON s.id = ta.response_id
             GROUP BY 1, 2, 3, 4""",  # noqa: S608 (table names from the models)
         params,
     )
+    # The two arrays of a group hold its rows in the same order (one input to both).
     parts = [
-        (slugs[t], provision, end, text, ids, pks) for t, provision, end, text, ids, pks in cursor
+        (slugs[t], provision, end, text, _parse(ids, count), _parse(pks, count))
+        for t, provision, end, text, count, ids, pks in cursor
     ]
-    offering: dict[tuple[str, str], list[list[int]]] = {}
-    providing: dict[str, list[list[int]]] = {}
+    offering: dict[tuple[str, str], list[np.ndarray]] = {}
+    providing: dict[str, list[np.ndarray]] = {}
     for slug, provision, _end, text, ids, _pks in parts:
         if provision != "yes":
             continue
@@ -193,15 +211,15 @@ def _transaction_answers(cursor, head: str, params: tuple, slugs: dict, places: 
                 offering.setdefault((slug, code), []).append(ids)
     offered = {}
     for (slug, code), lists in offering.items():
-        for (kind,), (where,) in places.split([i for ids in lists for i in ids]).items():
+        for (kind,), (where,) in places.split(np.concatenate(lists)).items():
             offered[slug, code, kind] = where.astype(np.int32)
     providers = {}
     for slug, lists in providing.items():
-        for (kind,), (where,) in places.split([i for ids in lists for i in ids]).items():
+        for (kind,), (where,) in places.split(np.concatenate(lists)).items():
             providers[slug, kind] = where.astype(np.int32)
     sizes = [len(p[4]) for p in parts]
-    response = np.fromiter((i for p in parts for i in p[4]), np.int64, sum(sizes))
-    pks = np.fromiter((i for p in parts for i in p[5]), np.int64, sum(sizes))
+    response = _concatenate([p[4] for p in parts])
+    pks = _concatenate([p[5] for p in parts])
     order = np.lexsort((pks, response))
 
     def column(index: int) -> np.ndarray:
@@ -227,7 +245,7 @@ def grouped_answers(submitted, wanted: list[str]) -> pd.DataFrame:
     with connection.cursor() as cursor:
         cursor.execute(
             f"""{SUBMITTED.format(submitted=sub_sql)}
-                SELECT q.slug, a.value::text, array_agg(a.response_id)
+                SELECT q.slug, a.value::text, count(*), {_ints("a.response_id")}
                 FROM {n["closed"]} a JOIN s ON s.id = a.response_id
                 JOIN {n["question"]} q ON q.id = a.question_id
                 WHERE q.slug = ANY(%s) AND NOT q.free_text AND NOT q.personal_data
@@ -235,7 +253,8 @@ def grouped_answers(submitted, wanted: list[str]) -> pd.DataFrame:
             (*params, list(wanted)),
         )
         parts = [
-            (slug, None if text is None else json.loads(text), ids) for slug, text, ids in cursor
+            (slug, None if text is None else json.loads(text), _parse(ids, count))
+            for slug, text, count, ids in cursor
         ]
     sizes = [len(p[2]) for p in parts]
     keys = np.empty(len(parts), dtype=object)
@@ -244,11 +263,15 @@ def grouped_answers(submitted, wanted: list[str]) -> pd.DataFrame:
         keys[number], values[number] = slug, value
     return pd.DataFrame(
         {
-            "response": np.fromiter((i for p in parts for i in p[2]), np.int64, sum(sizes)),
+            "response": _concatenate([p[2] for p in parts]),
             "question": np.repeat(keys, sizes),
             "value": np.repeat(values, sizes),
         }
     )
+
+
+def _concatenate(arrays: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(arrays) if arrays else np.empty(0, np.int64)
 
 
 def _own_costs(
