@@ -153,7 +153,7 @@ def grouped_load(
     slugs = dict(KeyTransaction.objects.values_list("pk", "slug"))
     codes = dict(Channel.objects.values_list("pk", "code"))
     volumes = {}
-    counted: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+    own_costs = _OwnCosts(places, catalogue, answers)
     with transaction.atomic(), connection.cursor() as cursor:
         # Streamed through a server-side cursor, a few groups at a time: the whole result
         # (every counted figure) was held at once as well as the arrays made from it. Planned
@@ -173,11 +173,11 @@ def grouped_load(
                 # As PostgreSQL's value::float8 (int8 to float8: a C cast, as numpy's).
                 values = _parse(value_text, count).astype(np.float64)
                 del id_text, value_text
-                counted.setdefault(codes[channel_id], []).append((ids, values))
+                own_costs.add(codes[channel_id], ids, values)
                 for part, (where, value) in places.split(ids, values, regions=True).items():
                     volumes[key + part] = (where.astype(np.int32), np.asarray(value, np.float64))
         transactions, offered, providers = _transaction_answers(cursor, head, params, slugs, places)
-    costs, at_default = _own_costs(counted, places, catalogue, answers)
+    costs, at_default = own_costs.cells()
     grouped = Grouped(volumes, offered, providers, costs, at_default, labels=places.gss)
     return grouped, transactions
 
@@ -274,48 +274,65 @@ def _concatenate(arrays: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(arrays) if arrays else np.empty(0, np.int64)
 
 
-def _own_costs(
-    counted: dict[str, list[tuple[np.ndarray, np.ndarray]]],
-    places: _Councils,
-    catalogue: Catalogue,
-    answers: pd.DataFrame,
-) -> tuple[dict, dict]:
-    """Own-cost cells (``tables.own_cost_cells``) from the counted figures the database
-    grouped: each figure at the council's own unit cost for its channel, else the published
-    default, rounded to whole pence (numpy's ``rint``, as the pandas path), summed exactly."""
-    own = own_unit_costs(catalogue, answers)
-    costs = {}
-    at_default = {}
-    for channel in catalogue.channels:
-        parts = counted.get(channel.code, [])
-        ids = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.int64)
-        values = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.float64)
-        default = np.nan if channel.default_cost is None else channel.default_cost
-        price = np.full(len(places.ids), default, dtype=np.float64)
-        mine = own[own["channel"] == channel.code]
-        price[places.where(mine["response"].to_numpy(dtype=np.int64))] = mine["cost"]
-        where = places.where(ids)
-        cost = price[where]
+class _OwnCosts:
+    """Own-cost cells (``tables.own_cost_cells``) summed as the counted figures' groups
+    arrive (the figures were kept for this, ids and values: 43 MB at 35,000 councils): each
+    figure at the council's own unit cost for its channel, else the published default,
+    rounded to whole pence (numpy's ``rint``, as the pandas path), summed exactly (integer
+    pence: in any order)."""
+
+    def __init__(self, places: _Councils, catalogue: Catalogue, answers: pd.DataFrame) -> None:
+        own = own_unit_costs(catalogue, answers)
+        self.places = places
+        self.channels = catalogue.channels
+        self.price: dict[str, np.ndarray] = {}
+        self.total: dict[str, np.ndarray] = {}
+        self.present: dict[str, np.ndarray] = {}
+        self.moving: dict[str, np.ndarray] = {}
+        size = len(places.ids)
+        for channel in catalogue.channels:
+            default = np.nan if channel.default_cost is None else channel.default_cost
+            price = np.full(size, default, dtype=np.float64)
+            mine = own[own["channel"] == channel.code]
+            price[places.where(mine["response"].to_numpy(dtype=np.int64))] = mine["cost"]
+            self.price[channel.code] = price
+            self.total[channel.code] = np.zeros(size, dtype=np.int64)
+            self.present[channel.code] = np.zeros(size, dtype=bool)
+            self.moving[channel.code] = np.zeros(size, dtype=bool)
+
+    def add(self, code: str, ids: np.ndarray, values: np.ndarray) -> None:
+        """Counted figures of channel ``code``: response ids and values."""
+        if code not in self.price:
+            return
+        where = self.places.where(ids)
+        cost = self.price[code][where]
         priced = ~np.isnan(cost)
         where, values, cost = where[priced], values[priced], cost[priced]
         pence = np.rint(values * cost * 100).astype(np.int64)
-        total = np.zeros(len(places.ids), dtype=np.int64)
-        np.add.at(total, where, pence)
-        present = np.zeros(len(places.ids), dtype=bool)
-        present[where] = True
-        moving = np.zeros(len(places.ids), dtype=bool)
-        moving[where[values > 0]] = True
-        for kind_code, kind in enumerate(places.kinds):
-            chosen = np.flatnonzero(present & (places.kind == kind_code))
-            if not len(chosen):
-                continue
-            gss = places.gss[chosen]
-            order = np.argsort(gss, kind="stable")
-            costs[channel.code, str(kind)] = (
-                chosen[order].astype(np.int32),
-                total[chosen[order]] / 100,
-            )
-            decided = chosen[moving[chosen]]
-            if len(decided):
-                at_default[channel.code, str(kind)] = bool((price[decided] == default).all())
-    return costs, at_default
+        np.add.at(self.total[code], where, pence)
+        self.present[code][where] = True
+        self.moving[code][where[values > 0]] = True
+
+    def cells(self) -> tuple[dict, dict]:
+        """(costs, at_default) as ``tables.own_cost_cells`` returns them."""
+        places = self.places
+        costs = {}
+        at_default = {}
+        for channel in self.channels:
+            default = np.nan if channel.default_cost is None else channel.default_cost
+            price, total = self.price[channel.code], self.total[channel.code]
+            present, moving = self.present[channel.code], self.moving[channel.code]
+            for kind_code, kind in enumerate(places.kinds):
+                chosen = np.flatnonzero(present & (places.kind == kind_code))
+                if not len(chosen):
+                    continue
+                gss = places.gss[chosen]
+                order = np.argsort(gss, kind="stable")
+                costs[channel.code, str(kind)] = (
+                    chosen[order].astype(np.int32),
+                    total[chosen[order]] / 100,
+                )
+                decided = chosen[moving[chosen]]
+                if len(decided):
+                    at_default[channel.code, str(kind)] = bool((price[decided] == default).all())
+        return costs, at_default
