@@ -2,12 +2,13 @@
 
 ``release_load`` on SQLite reads every figure, transaction answer and answer into pandas, one
 Python object per row; at 35,000 councils that held millions of objects at once. On
-PostgreSQL the database does the joins (which figures count: the council provides the
-transaction and offers the channel), prices each counted figure at the council's unit cost
-and groups everything by identifiers only (transaction, channel, answer): a few thousand
-rows of arrays of response ids. Python then splits each array by council type and region
-with numpy (``_Councils``) and keeps only each cell's contributions (``tables.Grouped``), as
-positions (int32) into one array of GSS codes, the disclosure engine's compact form. The
+PostgreSQL the database groups everything by identifiers only (transaction, channel,
+answer): a few thousand rows of arrays of response ids, fetched as text and parsed by numpy.
+Which figures count (the council provides the transaction and offers the channel) is read
+from the groups of transaction answers, each distinct offered list decoded once. Python
+then splits each array by council type and region with numpy (``_Councils``) and keeps only
+each cell's contributions (``tables.Grouped``), as positions (int32) into one array of GSS
+codes, the disclosure engine's compact form. The
 biggest query is read through a server-side cursor, a few groups at a time.
 The frames ``build_system`` still reads (transaction answers without the offered channels,
 closed answers) are rebuilt from the groups: each distinct answer is decoded once.
@@ -59,12 +60,6 @@ SUBMITTED = "WITH s(id) AS MATERIALIZED ({submitted})"
 # Groups of counted figures fetched at a time from the server-side cursor.
 STREAM_ROWS = 50
 
-# Whether a transaction answer offers channel c (its offered channels are a list holding
-# c's code), as ``tables.standing_channels`` reads it. A CASE, not two conditions: the
-# planner's guess for jsonb_typeof(...) = 'array' made it expect a few rows.
-OFFERS = """CASE WHEN jsonb_typeof(ta.channels_offered) = 'array'
-             THEN ta.channels_offered @> to_jsonb(c.code::text) ELSE false END"""
-
 
 def _ints(column: str) -> str:
     """The group's integers as one text "1,2,3" (``_parse``): fetched as arrays, each would
@@ -78,19 +73,6 @@ def _parse(text: str, count: int) -> np.ndarray:
     if len(parsed) != count:
         raise ValueError(f"expected {count} integers, parsed {len(parsed)}")
     return parsed
-
-
-def _counted_sql() -> str:
-    """FROM/WHERE of the figures that count (``tables.counted_figures``)."""
-    n = _names()
-    return f"""
-        FROM {n["figure"]} f
-        JOIN s ON s.id = f.response_id
-        JOIN {n["answer"]} ta
-          ON ta.response_id = f.response_id AND ta.transaction_id = f.transaction_id
-        JOIN {n["channel"]} c ON c.id = f.channel_id
-        WHERE f.value IS NOT NULL AND ta.provision = 'yes' AND {OFFERS}
-    """
 
 
 class _Councils:
@@ -112,19 +94,21 @@ class _Councils:
     def split(self, ids: Sequence[int], *values: Sequence, regions: bool = False):
         """{(kind,) or (kind, region): (positions, *values)} with each part's rows in
         response order (stable: a repeated response keeps its rows' order)."""
-        ids = np.asarray(ids, dtype=np.int64)
-        order = np.argsort(ids, kind="stable")
-        where = self.where(ids[order])
+        return self.split_at(self.where(np.asarray(ids, dtype=np.int64)), *values, regions=regions)
+
+    def split_at(self, where: np.ndarray, *values: Sequence, regions: bool = False):
+        """``split`` of the responses at positions ``where``: in one stable sort by part,
+        then position (positions are in response order)."""
         codes = (
             self.kind[where] * len(self.regions) + self.region[where]
             if regions
             else (self.kind[where])
         )
-        by = np.argsort(codes, kind="stable")
-        codes = codes[by]
+        by = np.argsort(codes.astype(np.int64) * len(self.ids) + where, kind="stable")
+        codes, where = codes[by], where[by]
         starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else []
         ends = [*starts[1:], len(codes)]
-        columns = [np.asarray(v)[order][by] for v in values]
+        columns = [np.asarray(v)[by] for v in values]
         result = {}
         for start, end in zip(starts, ends, strict=True):
             code = int(codes[start])
@@ -136,7 +120,7 @@ class _Councils:
                 if regions
                 else (str(self.kinds[code]),)
             )
-            result[key] = (where[by][start:end], *(c[start:end] for c in columns))
+            result[key] = (where[start:end], *(c[start:end] for c in columns))
         return result
 
 
@@ -155,28 +139,41 @@ def grouped_load(
     volumes = {}
     own_costs = _OwnCosts(places, catalogue, answers)
     with transaction.atomic(), connection.cursor() as cursor:
+        transactions, offered, providers, standing = _transaction_answers(
+            cursor, head, params, slugs, places
+        )
         # Streamed through a server-side cursor, a few groups at a time: the whole result
         # (every counted figure) was held at once as well as the arrays made from it. Planned
         # for all of its rows (cursor_tuple_fraction), as the plain query was.
         cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
         with cursor.connection.cursor(name="release_counted_figures") as stream:
             stream.itersize = STREAM_ROWS
+            # Every figure given, by transaction and channel; which of them count (the
+            # council provides the transaction and offers the channel) is read from the
+            # transaction answers' groups (``standing``): joined to each figure in the
+            # database, the transaction answers and their offered lists took most of the
+            # query's time (2.7 million jsonb lookups, the figures hashed to disk).
             stream.execute(
                 f"""{head} SELECT f.transaction_id, f.channel_id, count(*),
                            {_ints("f.response_id")}, {_ints("f.value")}
-                    {_counted_sql()} GROUP BY 1, 2""",
+                    FROM {_names()["figure"]} f JOIN s ON s.id = f.response_id
+                    WHERE f.value IS NOT NULL GROUP BY 1, 2""",  # noqa: S608 (model tables)
                 params,
             )
             for transaction_id, channel_id, count, id_text, value_text in stream:
                 key = (slugs[transaction_id], codes[channel_id])
-                ids = _parse(id_text, count)
+                where = places.where(_parse(id_text, count))
                 # As PostgreSQL's value::float8 (int8 to float8: a C cast, as numpy's).
                 values = _parse(value_text, count).astype(np.float64)
                 del id_text, value_text
-                own_costs.add(codes[channel_id], ids, values)
-                for part, (where, value) in places.split(ids, values, regions=True).items():
-                    volumes[key + part] = (where.astype(np.int32), np.asarray(value, np.float64))
-        transactions, offered, providers = _transaction_answers(cursor, head, params, slugs, places)
+                stands = standing.get(key)
+                if stands is None:
+                    continue
+                kept = stands[where]
+                where, values = where[kept], values[kept]
+                own_costs.add(key[1], where, values)
+                for part, (at, value) in places.split_at(where, values, regions=True).items():
+                    volumes[key + part] = (at.astype(np.int32), value)
     costs, at_default = own_costs.cells()
     grouped = Grouped(volumes, offered, providers, costs, at_default, labels=places.gss)
     return grouped, transactions
@@ -185,8 +182,9 @@ def grouped_load(
 def _transaction_answers(cursor, head: str, params: tuple, slugs: dict, places: _Councils):
     """``Inputs.transactions`` without the offered channels (in the order of the pandas
     path), the providers offering each channel and all providers (``tables.offered_groups``),
-    from one row per distinct (transaction, provision, end to end, offered) answer: each
-    offered list is decoded once."""
+    and whether each council's figures of (transaction, channel) count, from one row per
+    distinct (transaction, provision, end to end, offered) answer: each offered list is
+    decoded once."""
     cursor.execute(
         f"""{head} SELECT ta.transaction_id, ta.provision, ta.end_to_end,
                    ta.channels_offered::text, count(*), {_ints("ta.response_id")}, {_ints("ta.id")}
@@ -209,8 +207,12 @@ def _transaction_answers(cursor, head: str, params: tuple, slugs: dict, places: 
         for code in chosen if isinstance(chosen, list) else []:
             if isinstance(code, str):
                 offering.setdefault((slug, code), []).append(ids)
+    standing = {}
     offered = {}
     for (slug, code), lists in offering.items():
+        # Whether each council's figure for (transaction, channel) counts (``_Councils``).
+        standing[slug, code] = np.zeros(len(places.ids), dtype=bool)
+        standing[slug, code][places.where(np.concatenate(lists))] = True
         for (kind,), (where,) in places.split(np.concatenate(lists)).items():
             offered[slug, code, kind] = where.astype(np.int32)
     providers = {}
@@ -234,7 +236,7 @@ def _transaction_answers(cursor, head: str, params: tuple, slugs: dict, places: 
             "end_to_end": column(2),
         }
     )
-    return frame, offered, providers
+    return frame, offered, providers, standing
 
 
 def grouped_answers(submitted, wanted: list[str]) -> pd.DataFrame:
@@ -300,11 +302,10 @@ class _OwnCosts:
             self.present[channel.code] = np.zeros(size, dtype=bool)
             self.moving[channel.code] = np.zeros(size, dtype=bool)
 
-    def add(self, code: str, ids: np.ndarray, values: np.ndarray) -> None:
-        """Counted figures of channel ``code``: response ids and values."""
+    def add(self, code: str, where: np.ndarray, values: np.ndarray) -> None:
+        """Counted figures of channel ``code``: the councils' positions and the values."""
         if code not in self.price:
             return
-        where = self.places.where(ids)
         cost = self.price[code][where]
         priced = ~np.isnan(cost)
         where, values, cost = where[priced], values[priced], cost[priced]
