@@ -57,6 +57,10 @@ def _names() -> dict[str, str]:
 # estimated a handful of rows and chose nested loops over millions of figures.
 SUBMITTED = "WITH s(id) AS MATERIALIZED ({submitted})"
 
+# Response ids are looked up in a table (``_Councils.where``) when they span at most this many
+# times as many values as there are responses.
+DENSE = 16
+
 # Groups of counted figures fetched at a time from the server-side cursor.
 STREAM_ROWS = 50
 
@@ -86,10 +90,20 @@ class _Councils:
         self.kinds, self.kind = np.unique(kinds[order], return_inverse=True)
         regions = councils["region"].to_numpy(dtype=object)[order]
         self.regions, self.region = np.unique(regions, return_inverse=True)
+        # Each id's position by lookup when the ids are dense enough (a round's responses
+        # are, in practice): a binary search per figure took most of the splitting time.
+        self.first = int(self.ids[0]) if len(self.ids) else 0
+        span = int(self.ids[-1]) - self.first + 1 if len(self.ids) else 0
+        self.lookup = None
+        if span <= DENSE * len(self.ids):
+            self.lookup = np.zeros(span, dtype=np.int64)
+            self.lookup[self.ids - self.first] = np.arange(len(self.ids))
 
     def where(self, ids: np.ndarray) -> np.ndarray:
         """Positions of response ids in the arrays (every id is a submitted response)."""
-        return np.searchsorted(self.ids, ids)
+        if self.lookup is None:
+            return np.searchsorted(self.ids, ids)
+        return self.lookup[np.asarray(ids, dtype=np.int64) - self.first]
 
     def split(self, ids: Sequence[int], *values: Sequence, regions: bool = False):
         """{(kind,) or (kind, region): (positions, *values)} with each part's rows in
