@@ -2,12 +2,13 @@
 
 ``release_load`` on SQLite reads every figure, transaction answer and answer into pandas, one
 Python object per row; at 35,000 councils that held millions of objects at once. On
-PostgreSQL the database does the joins (which figures count: the council provides the
-transaction and offers the channel), prices each counted figure at the council's unit cost
-and groups everything by identifiers only (transaction, channel, answer): a few thousand
-rows of arrays of response ids. Python then splits each array by council type and region
-with numpy (``_Councils``) and keeps only each cell's contributions (``tables.Grouped``), as
-positions (int32) into one array of GSS codes, the disclosure engine's compact form. The
+PostgreSQL the database groups everything by identifiers only (transaction, channel,
+answer): a few thousand rows of arrays of response ids, fetched as text and parsed by numpy.
+Which figures count (the council provides the transaction and offers the channel) is read
+from the groups of transaction answers, each distinct offered list decoded once. Python
+then splits each array by council type and region with numpy (``_Councils``) and keeps only
+each cell's contributions (``tables.Grouped``), as positions (int32) into one array of GSS
+codes, the disclosure engine's compact form. The
 biggest query is read through a server-side cursor, a few groups at a time.
 The frames ``build_system`` still reads (transaction answers without the offered channels,
 closed answers) are rebuilt from the groups: each distinct answer is decoded once.
@@ -56,27 +57,26 @@ def _names() -> dict[str, str]:
 # estimated a handful of rows and chose nested loops over millions of figures.
 SUBMITTED = "WITH s(id) AS MATERIALIZED ({submitted})"
 
+# Response ids are looked up in a table (``_Councils.where``) when they span at most this many
+# times as many values as there are responses.
+DENSE = 16
+
 # Groups of counted figures fetched at a time from the server-side cursor.
 STREAM_ROWS = 50
 
-# Whether a transaction answer offers channel c (its offered channels are a list holding
-# c's code), as ``tables.standing_channels`` reads it. A CASE, not two conditions: the
-# planner's guess for jsonb_typeof(...) = 'array' made it expect a few rows.
-OFFERS = """CASE WHEN jsonb_typeof(ta.channels_offered) = 'array'
-             THEN ta.channels_offered @> to_jsonb(c.code::text) ELSE false END"""
+
+def _ints(column: str) -> str:
+    """The group's integers as one text "1,2,3" (``_parse``): fetched as arrays, each would
+    be a list of Python ints (36 bytes each, in memory Python keeps once it has grown)."""
+    return f"array_to_string(array_agg({column}), ',')"
 
 
-def _counted_sql() -> str:
-    """FROM/WHERE of the figures that count (``tables.counted_figures``)."""
-    n = _names()
-    return f"""
-        FROM {n["figure"]} f
-        JOIN s ON s.id = f.response_id
-        JOIN {n["answer"]} ta
-          ON ta.response_id = f.response_id AND ta.transaction_id = f.transaction_id
-        JOIN {n["channel"]} c ON c.id = f.channel_id
-        WHERE f.value IS NOT NULL AND ta.provision = 'yes' AND {OFFERS}
-    """
+def _parse(text: str, count: int) -> np.ndarray:
+    """The int64 array of an ``_ints`` text (parsed in C), of ``count`` integers."""
+    parsed = np.fromstring(text, dtype=np.int64, sep=",")
+    if len(parsed) != count:
+        raise ValueError(f"expected {count} integers, parsed {len(parsed)}")
+    return parsed
 
 
 class _Councils:
@@ -90,27 +90,39 @@ class _Councils:
         self.kinds, self.kind = np.unique(kinds[order], return_inverse=True)
         regions = councils["region"].to_numpy(dtype=object)[order]
         self.regions, self.region = np.unique(regions, return_inverse=True)
+        # Each id's position by lookup when the ids are dense enough (a round's responses
+        # are, in practice): a binary search per figure took most of the splitting time.
+        self.first = int(self.ids[0]) if len(self.ids) else 0
+        span = int(self.ids[-1]) - self.first + 1 if len(self.ids) else 0
+        self.lookup = None
+        if span <= DENSE * len(self.ids):
+            self.lookup = np.zeros(span, dtype=np.int64)
+            self.lookup[self.ids - self.first] = np.arange(len(self.ids))
 
     def where(self, ids: np.ndarray) -> np.ndarray:
         """Positions of response ids in the arrays (every id is a submitted response)."""
-        return np.searchsorted(self.ids, ids)
+        if self.lookup is None:
+            return np.searchsorted(self.ids, ids)
+        return self.lookup[np.asarray(ids, dtype=np.int64) - self.first]
 
     def split(self, ids: Sequence[int], *values: Sequence, regions: bool = False):
         """{(kind,) or (kind, region): (positions, *values)} with each part's rows in
         response order (stable: a repeated response keeps its rows' order)."""
-        ids = np.asarray(ids, dtype=np.int64)
-        order = np.argsort(ids, kind="stable")
-        where = self.where(ids[order])
+        return self.split_at(self.where(np.asarray(ids, dtype=np.int64)), *values, regions=regions)
+
+    def split_at(self, where: np.ndarray, *values: Sequence, regions: bool = False):
+        """``split`` of the responses at positions ``where``: in one stable sort by part,
+        then position (positions are in response order)."""
         codes = (
             self.kind[where] * len(self.regions) + self.region[where]
             if regions
             else (self.kind[where])
         )
-        by = np.argsort(codes, kind="stable")
-        codes = codes[by]
+        by = np.argsort(codes.astype(np.int64) * len(self.ids) + where, kind="stable")
+        codes, where = codes[by], where[by]
         starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else []
         ends = [*starts[1:], len(codes)]
-        columns = [np.asarray(v)[order][by] for v in values]
+        columns = [np.asarray(v)[by] for v in values]
         result = {}
         for start, end in zip(starts, ends, strict=True):
             code = int(codes[start])
@@ -122,7 +134,7 @@ class _Councils:
                 if regions
                 else (str(self.kinds[code]),)
             )
-            result[key] = (where[by][start:end], *(c[start:end] for c in columns))
+            result[key] = (where[start:end], *(c[start:end] for c in columns))
         return result
 
 
@@ -139,29 +151,44 @@ def grouped_load(
     slugs = dict(KeyTransaction.objects.values_list("pk", "slug"))
     codes = dict(Channel.objects.values_list("pk", "code"))
     volumes = {}
-    counted: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+    own_costs = _OwnCosts(places, catalogue, answers)
     with transaction.atomic(), connection.cursor() as cursor:
+        transactions, offered, providers, standing = _transaction_answers(
+            cursor, head, params, slugs, places
+        )
         # Streamed through a server-side cursor, a few groups at a time: the whole result
         # (every counted figure) was held at once as well as the arrays made from it. Planned
         # for all of its rows (cursor_tuple_fraction), as the plain query was.
         cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
         with cursor.connection.cursor(name="release_counted_figures") as stream:
             stream.itersize = STREAM_ROWS
+            # Every figure given, by transaction and channel; which of them count (the
+            # council provides the transaction and offers the channel) is read from the
+            # transaction answers' groups (``standing``): joined to each figure in the
+            # database, the transaction answers and their offered lists took most of the
+            # query's time (2.7 million jsonb lookups, the figures hashed to disk).
             stream.execute(
-                f"""{head} SELECT f.transaction_id, f.channel_id, array_agg(f.response_id),
-                           array_agg(f.value::float8) {_counted_sql()} GROUP BY 1, 2""",
+                f"""{head} SELECT f.transaction_id, f.channel_id, count(*),
+                           {_ints("f.response_id")}, {_ints("f.value")}
+                    FROM {_names()["figure"]} f JOIN s ON s.id = f.response_id
+                    WHERE f.value IS NOT NULL GROUP BY 1, 2""",  # noqa: S608 (model tables)
                 params,
             )
-            for transaction_id, channel_id, id_list, value_list in stream:
+            for transaction_id, channel_id, count, id_text, value_text in stream:
                 key = (slugs[transaction_id], codes[channel_id])
-                ids = np.array(id_list, dtype=np.int64)
-                values = np.array(value_list, dtype=np.float64)
-                del id_list, value_list
-                counted.setdefault(codes[channel_id], []).append((ids, values))
-                for part, (where, value) in places.split(ids, values, regions=True).items():
-                    volumes[key + part] = (where.astype(np.int32), np.asarray(value, np.float64))
-        transactions, offered, providers = _transaction_answers(cursor, head, params, slugs, places)
-    costs, at_default = _own_costs(counted, places, catalogue, answers)
+                where = places.where(_parse(id_text, count))
+                # As PostgreSQL's value::float8 (int8 to float8: a C cast, as numpy's).
+                values = _parse(value_text, count).astype(np.float64)
+                del id_text, value_text
+                stands = standing.get(key)
+                if stands is None:
+                    continue
+                kept = stands[where]
+                where, values = where[kept], values[kept]
+                own_costs.add(key[1], where, values)
+                for part, (at, value) in places.split_at(where, values, regions=True).items():
+                    volumes[key + part] = (at.astype(np.int32), value)
+    costs, at_default = own_costs.cells()
     grouped = Grouped(volumes, offered, providers, costs, at_default, labels=places.gss)
     return grouped, transactions
 
@@ -169,20 +196,23 @@ def grouped_load(
 def _transaction_answers(cursor, head: str, params: tuple, slugs: dict, places: _Councils):
     """``Inputs.transactions`` without the offered channels (in the order of the pandas
     path), the providers offering each channel and all providers (``tables.offered_groups``),
-    from one row per distinct (transaction, provision, end to end, offered) answer: each
-    offered list is decoded once."""
+    and whether each council's figures of (transaction, channel) count, from one row per
+    distinct (transaction, provision, end to end, offered) answer: each offered list is
+    decoded once."""
     cursor.execute(
         f"""{head} SELECT ta.transaction_id, ta.provision, ta.end_to_end,
-                   ta.channels_offered::text, array_agg(ta.response_id), array_agg(ta.id)
+                   ta.channels_offered::text, count(*), {_ints("ta.response_id")}, {_ints("ta.id")}
             FROM {_names()["answer"]} ta JOIN s ON s.id = ta.response_id
             GROUP BY 1, 2, 3, 4""",  # noqa: S608 (table names from the models)
         params,
     )
+    # The two arrays of a group hold its rows in the same order (one input to both).
     parts = [
-        (slugs[t], provision, end, text, ids, pks) for t, provision, end, text, ids, pks in cursor
+        (slugs[t], provision, end, text, _parse(ids, count), _parse(pks, count))
+        for t, provision, end, text, count, ids, pks in cursor
     ]
-    offering: dict[tuple[str, str], list[list[int]]] = {}
-    providing: dict[str, list[list[int]]] = {}
+    offering: dict[tuple[str, str], list[np.ndarray]] = {}
+    providing: dict[str, list[np.ndarray]] = {}
     for slug, provision, _end, text, ids, _pks in parts:
         if provision != "yes":
             continue
@@ -191,17 +221,21 @@ def _transaction_answers(cursor, head: str, params: tuple, slugs: dict, places: 
         for code in chosen if isinstance(chosen, list) else []:
             if isinstance(code, str):
                 offering.setdefault((slug, code), []).append(ids)
+    standing = {}
     offered = {}
     for (slug, code), lists in offering.items():
-        for (kind,), (where,) in places.split([i for ids in lists for i in ids]).items():
+        # Whether each council's figure for (transaction, channel) counts (``_Councils``).
+        standing[slug, code] = np.zeros(len(places.ids), dtype=bool)
+        standing[slug, code][places.where(np.concatenate(lists))] = True
+        for (kind,), (where,) in places.split(np.concatenate(lists)).items():
             offered[slug, code, kind] = where.astype(np.int32)
     providers = {}
     for slug, lists in providing.items():
-        for (kind,), (where,) in places.split([i for ids in lists for i in ids]).items():
+        for (kind,), (where,) in places.split(np.concatenate(lists)).items():
             providers[slug, kind] = where.astype(np.int32)
     sizes = [len(p[4]) for p in parts]
-    response = np.fromiter((i for p in parts for i in p[4]), np.int64, sum(sizes))
-    pks = np.fromiter((i for p in parts for i in p[5]), np.int64, sum(sizes))
+    response = _concatenate([p[4] for p in parts])
+    pks = _concatenate([p[5] for p in parts])
     order = np.lexsort((pks, response))
 
     def column(index: int) -> np.ndarray:
@@ -216,7 +250,7 @@ def _transaction_answers(cursor, head: str, params: tuple, slugs: dict, places: 
             "end_to_end": column(2),
         }
     )
-    return frame, offered, providers
+    return frame, offered, providers, standing
 
 
 def grouped_answers(submitted, wanted: list[str]) -> pd.DataFrame:
@@ -227,7 +261,7 @@ def grouped_answers(submitted, wanted: list[str]) -> pd.DataFrame:
     with connection.cursor() as cursor:
         cursor.execute(
             f"""{SUBMITTED.format(submitted=sub_sql)}
-                SELECT q.slug, a.value::text, array_agg(a.response_id)
+                SELECT q.slug, a.value::text, count(*), {_ints("a.response_id")}
                 FROM {n["closed"]} a JOIN s ON s.id = a.response_id
                 JOIN {n["question"]} q ON q.id = a.question_id
                 WHERE q.slug = ANY(%s) AND NOT q.free_text AND NOT q.personal_data
@@ -235,7 +269,8 @@ def grouped_answers(submitted, wanted: list[str]) -> pd.DataFrame:
             (*params, list(wanted)),
         )
         parts = [
-            (slug, None if text is None else json.loads(text), ids) for slug, text, ids in cursor
+            (slug, None if text is None else json.loads(text), _parse(ids, count))
+            for slug, text, count, ids in cursor
         ]
     sizes = [len(p[2]) for p in parts]
     keys = np.empty(len(parts), dtype=object)
@@ -244,55 +279,75 @@ def grouped_answers(submitted, wanted: list[str]) -> pd.DataFrame:
         keys[number], values[number] = slug, value
     return pd.DataFrame(
         {
-            "response": np.fromiter((i for p in parts for i in p[2]), np.int64, sum(sizes)),
+            "response": _concatenate([p[2] for p in parts]),
             "question": np.repeat(keys, sizes),
             "value": np.repeat(values, sizes),
         }
     )
 
 
-def _own_costs(
-    counted: dict[str, list[tuple[np.ndarray, np.ndarray]]],
-    places: _Councils,
-    catalogue: Catalogue,
-    answers: pd.DataFrame,
-) -> tuple[dict, dict]:
-    """Own-cost cells (``tables.own_cost_cells``) from the counted figures the database
-    grouped: each figure at the council's own unit cost for its channel, else the published
-    default, rounded to whole pence (numpy's ``rint``, as the pandas path), summed exactly."""
-    own = own_unit_costs(catalogue, answers)
-    costs = {}
-    at_default = {}
-    for channel in catalogue.channels:
-        parts = counted.get(channel.code, [])
-        ids = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.int64)
-        values = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.float64)
-        default = np.nan if channel.default_cost is None else channel.default_cost
-        price = np.full(len(places.ids), default, dtype=np.float64)
-        mine = own[own["channel"] == channel.code]
-        price[places.where(mine["response"].to_numpy(dtype=np.int64))] = mine["cost"]
-        where = places.where(ids)
-        cost = price[where]
+def _concatenate(arrays: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(arrays) if arrays else np.empty(0, np.int64)
+
+
+class _OwnCosts:
+    """Own-cost cells (``tables.own_cost_cells``) summed as the counted figures' groups
+    arrive (the figures were kept for this, ids and values: 43 MB at 35,000 councils): each
+    figure at the council's own unit cost for its channel, else the published default,
+    rounded to whole pence (numpy's ``rint``, as the pandas path), summed exactly (integer
+    pence: in any order)."""
+
+    def __init__(self, places: _Councils, catalogue: Catalogue, answers: pd.DataFrame) -> None:
+        own = own_unit_costs(catalogue, answers)
+        self.places = places
+        self.channels = catalogue.channels
+        self.price: dict[str, np.ndarray] = {}
+        self.total: dict[str, np.ndarray] = {}
+        self.present: dict[str, np.ndarray] = {}
+        self.moving: dict[str, np.ndarray] = {}
+        size = len(places.ids)
+        for channel in catalogue.channels:
+            default = np.nan if channel.default_cost is None else channel.default_cost
+            price = np.full(size, default, dtype=np.float64)
+            mine = own[own["channel"] == channel.code]
+            price[places.where(mine["response"].to_numpy(dtype=np.int64))] = mine["cost"]
+            self.price[channel.code] = price
+            self.total[channel.code] = np.zeros(size, dtype=np.int64)
+            self.present[channel.code] = np.zeros(size, dtype=bool)
+            self.moving[channel.code] = np.zeros(size, dtype=bool)
+
+    def add(self, code: str, where: np.ndarray, values: np.ndarray) -> None:
+        """Counted figures of channel ``code``: the councils' positions and the values."""
+        if code not in self.price:
+            return
+        cost = self.price[code][where]
         priced = ~np.isnan(cost)
         where, values, cost = where[priced], values[priced], cost[priced]
         pence = np.rint(values * cost * 100).astype(np.int64)
-        total = np.zeros(len(places.ids), dtype=np.int64)
-        np.add.at(total, where, pence)
-        present = np.zeros(len(places.ids), dtype=bool)
-        present[where] = True
-        moving = np.zeros(len(places.ids), dtype=bool)
-        moving[where[values > 0]] = True
-        for kind_code, kind in enumerate(places.kinds):
-            chosen = np.flatnonzero(present & (places.kind == kind_code))
-            if not len(chosen):
-                continue
-            gss = places.gss[chosen]
-            order = np.argsort(gss, kind="stable")
-            costs[channel.code, str(kind)] = (
-                chosen[order].astype(np.int32),
-                total[chosen[order]] / 100,
-            )
-            decided = chosen[moving[chosen]]
-            if len(decided):
-                at_default[channel.code, str(kind)] = bool((price[decided] == default).all())
-    return costs, at_default
+        np.add.at(self.total[code], where, pence)
+        self.present[code][where] = True
+        self.moving[code][where[values > 0]] = True
+
+    def cells(self) -> tuple[dict, dict]:
+        """(costs, at_default) as ``tables.own_cost_cells`` returns them."""
+        places = self.places
+        costs = {}
+        at_default = {}
+        for channel in self.channels:
+            default = np.nan if channel.default_cost is None else channel.default_cost
+            price, total = self.price[channel.code], self.total[channel.code]
+            present, moving = self.present[channel.code], self.moving[channel.code]
+            for kind_code, kind in enumerate(places.kinds):
+                chosen = np.flatnonzero(present & (places.kind == kind_code))
+                if not len(chosen):
+                    continue
+                gss = places.gss[chosen]
+                order = np.argsort(gss, kind="stable")
+                costs[channel.code, str(kind)] = (
+                    chosen[order].astype(np.int32),
+                    total[chosen[order]] / 100,
+                )
+                decided = chosen[moving[chosen]]
+                if len(decided):
+                    at_default[channel.code, str(kind)] = bool((price[decided] == default).all())
+        return costs, at_default

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 from django.db import connection
 from pandas.testing import assert_frame_equal
@@ -176,3 +177,22 @@ def test_the_demo_on_sqlite_builds_a_release_with_the_pandas_grouping(tmp_path, 
     assert done.returncode == 0, done.stderr[-3000:]
     status, respondents, cells = done.stdout.split()
     assert (status, respondents) == ("ready", "6") and int(cells) > 100
+
+
+@pytest.mark.parametrize("ids", [[7, 5, 9, 6], [7, 5, 3_000_000, 6]])
+def test_councils_find_each_response_by_lookup_or_by_search(ids):
+    """Dense ids are looked up in a table, sparse ones searched: the same positions."""
+    from reporting.grouping import _Councils
+
+    councils = pd.DataFrame(
+        {
+            "gss": [f"E0{i}" for i in ids],
+            "kind": ["unitary"] * len(ids),
+            "region": ["london"] * len(ids),
+        },
+        index=ids,
+    )
+    places = _Councils(councils)
+    assert (places.lookup is None) == (max(ids) > 1000)
+    asked = np.array([ids[2], ids[0], ids[2], ids[3], ids[1]], dtype=np.int64)
+    assert list(places.gss[places.where(asked)]) == [f"E0{i}" for i in asked]
