@@ -162,15 +162,19 @@ def test_invalid_link_page_is_accessible(page, council_response):
     assert axe_violations(page) == []
 
 
+def _save_and_continue_to(page, path: str) -> None:
+    page.get_by_role("button", name="Save and continue").click()
+    # A background save still in flight holds the submission back until it answers (its
+    # reply is the base the save merges from): the navigation can start after click() returns.
+    page.wait_for_url("**" + path)
+
+
 def _still_signed_in_and_saving(page) -> None:
     """The council-tax page still saves and moves on: the session was not ended."""
     page.get_by_role("group", name="Does your council provide this?").get_by_label(
         "Not our responsibility"
     ).check()
-    page.get_by_role("button", name="Save and continue").click()
-    # A background save still in flight holds the submission back until it answers (its
-    # reply is the base the save merges from): the navigation can start after click() returns.
-    page.wait_for_url("**/survey/transactions/council-tax-discount/")
+    _save_and_continue_to(page, "/survey/transactions/council-tax-discount/")
 
 
 def test_timeout_warning_lets_the_person_stay_signed_in(page, council_response, settings):
@@ -408,10 +412,7 @@ def test_a_channels_figure_shows_once_it_is_ticked_with_javascript(
     web.fill("1,250")
     page.get_by_role("group", name=re.compile("end to end online")).get_by_label("No").check()
     check_page(page, tmp_path, "transaction-one-ticked")
-    page.get_by_role("button", name="Save and continue").click()
-    # A background save still in flight holds the submission back until it answers (its
-    # reply is the base the save merges from): the navigation can start after click() returns.
-    page.wait_for_url("**/survey/transactions/council-tax-discount/")
+    _save_and_continue_to(page, "/survey/transactions/council-tax-discount/")
     saved = {f.channel.code: f.value for f in council_response.figures.all()}
     assert saved.get("WEB") == 1250
     assert saved.get("POST") is None
