@@ -447,6 +447,7 @@ def transaction_page(request: HttpRequest, slug: str) -> HttpResponse:
             to_confirm=_figures_to_confirm(request, data, key_transaction, result, unsaved),
             conflicts=[_conflict_text(c, names) for c in result.conflicts] if result else [],
             history=history[:HISTORY_SHOWN],
+            history_rows=markup.history_rows(history[:HISTORY_SHOWN]),
             older_history=len(history) > HISTORY_SHOWN,
         ),
     )

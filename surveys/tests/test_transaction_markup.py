@@ -1,8 +1,10 @@
 """The transaction page's radios and channel rows, built in Python (surveys.markup), are
 the same GOV.UK markup the Django templates rendered: markup_reference/ holds those
-templates as they were (the radios partial, the field-error partial and the channels group
-of transaction_page.html), rendered here with the same form in each state."""
+templates as they were (the radios partial, the field-error partial, the channels group
+and the history table's rows of transaction_page.html), rendered here with the same form
+in each state."""
 
+import datetime
 import re
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from surveys.forms import TransactionForm, choice_options
 REFERENCE = Path(__file__).parent / "markup_reference"
 RADIOS = Template((REFERENCE / "radios.html").read_text(encoding="utf-8"))
 CHANNELS = Template((REFERENCE / "channels.html").read_text(encoding="utf-8"))
+HISTORY_ROWS = Template((REFERENCE / "history_rows.html").read_text(encoding="utf-8"))
 
 
 def normalise(html: str) -> str:
@@ -101,3 +104,29 @@ def test_the_page_shows_the_python_markup(client_in, response):
     form.is_valid()
     assert normalise(markup.channels_group(form)) in normalise(page)
     assert "govuk-input--error" in page
+
+
+def test_history_rows_are_the_templates_rows():
+    """Times in UK style, and every value escaped: a name or an answer is text a person typed."""
+    history = [
+        {
+            "when": datetime.datetime(2015, 7, 9, 16, 5, tzinfo=datetime.UTC),
+            "who": "Sam O'Neill <sam@example.org>",
+            "what": "Web & online",
+            "old": "blank",
+            "new": "<b>1,200</b>",
+        },
+        {
+            "when": datetime.datetime(2015, 12, 1, 12, 0, tzinfo=datetime.UTC),
+            "who": "Chief executive's office",
+            "what": "Provides it",
+            "old": "No",
+            "new": "Yes",
+        },
+        {"when": None, "who": "", "what": "Channels offered", "old": "none", "new": "Web"},
+    ]
+    new = normalise(markup.history_rows(history))
+    assert new == normalise(HISTORY_ROWS.render(Context({"history": history})))
+    assert "5:05pm on 9 July 2015" in new and "midday on 1 December 2015" in new
+    assert "&lt;b&gt;1,200&lt;/b&gt;" in new and "O&#x27;Neill" in new and "<b>" not in new
+    assert markup.history_rows([]) == ""
