@@ -137,7 +137,9 @@ def load(scale: int) -> dict[str, object]:
             (copy, a) for copy in range(1, scale) for a in originals
         ]
         gss_of = [_copy_gss(a.gss_code, c) if c else a.gss_code for c, a in wanted]
-        have = set(Authority.objects.filter(gss_code__in=gss_of).values_list("gss_code", flat=True))
+        # Every council's code and id in one read: 353,000 codes in an IN list would be more
+        # parameters than PostgreSQL takes in one statement (65,535).
+        have = dict(Authority.objects.values_list("gss_code", "pk"))
         taken = set(Authority.objects.values_list("code", flat=True))
         codes = (c for c in map(_copy_code, range(9 * 36**3)) if c not in taken)
         Authority.objects.bulk_create(
@@ -157,9 +159,7 @@ def load(scale: int) -> dict[str, object]:
             ],
             batch_size=5000,
         )
-        authorities = dict(
-            Authority.objects.filter(gss_code__in=gss_of).values_list("gss_code", "pk")
-        )
+        authorities = dict(Authority.objects.values_list("gss_code", "pk"))
         through = Survey.chosen_authorities.through
         through.objects.bulk_create(
             [through(survey_id=survey.pk, authority_id=authorities[g]) for g in gss_of],
