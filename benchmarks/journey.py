@@ -7,11 +7,12 @@ cookies, no database query), Django's admin login page (a form with CSRF through
 middleware: the baseline a form page is compared with), a transaction page view, and a
 transaction page save (a real one: see ``save_bodies``). Sessions are read through Redis, as
 in production. BENCH_THREADS=4 runs the form cases again on threaded workers (gunicorn's
-gthread, 2 workers x 4 threads). Prints requests per second, p50, p95 and p99 latency, the
-ratios to both baselines, SQL statements per request in steady state (for the first and the
-last council of a round of 353: the same, since every query is by one response and one
-transaction, never per transaction, channel or council), and the time to save a whole
-questionnaire (22 transaction pages).
+gthread, 2 workers x 4 threads), BENCH_WORKERS=4 on 4 sync workers (more processes than
+cores: one runs while another waits for the database). Prints requests per second, p50,
+p95 and p99 latency, the ratios to both baselines, SQL statements per request in steady
+state (for the first and the last council of a round of 353: the same, since every query is
+by one response and one transaction, never per transaction, channel or council), and the
+time to save a whole questionnaire (22 transaction pages).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ DURATION = os.environ.get("BENCH_DURATION", "20s")
 CONNECTIONS = 8
 # BENCH_THREADS=4: the form cases once more on gunicorn's threaded workers (gthread).
 THREADS = int(os.environ.get("BENCH_THREADS", "0"))
+# BENCH_WORKERS=4: the form cases once more on that many sync workers.
+WORKERS = int(os.environ.get("BENCH_WORKERS", "0"))
 ENV = {
     **os.environ,
     "DEBUG": "false",
@@ -369,13 +372,19 @@ def main() -> None:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
-    threaded = {}
+    again = {}
+    settings = []
     if THREADS:
         # The form cases again on threaded workers: a thread waiting for the database
         # leaves the worker's CPU to another request.
-        server = start_server(PORT, 2, "--worker-class", "gthread", "--threads", str(THREADS))
+        settings.append((f"2 workers x {THREADS} threads (gthread)",
+                         (2, "--worker-class", "gthread", "--threads", str(THREADS))))  # fmt: skip
+    if WORKERS:
+        settings.append((f"{WORKERS} sync workers", (WORKERS,)))
+    for label, options in settings:
+        server = start_server(PORT, *options)
         try:
-            threaded = {
+            again[label] = {
                 "baseline: admin login form": wrk("/admin/login/", session),
                 "transaction page view": wrk(page, session),
                 "transaction page save": wrk(page, session, "POST", bodies, status=303),
@@ -386,9 +395,9 @@ def main() -> None:
 
     print()
     table(results, results["baseline: bare Django page"]["rps"])
-    if threaded:
-        print(f"\nThe same on gunicorn 2 workers x {THREADS} threads (gthread):")
-        table(threaded)
+    for label, cases in again.items():
+        print(f"\nThe same on gunicorn {label}:")
+        table(cases)
     print()
     for label, (view, save) in sql.items():
         print(f"SQL statements per request ({label}, 22 transactions x 10 channels): "
