@@ -136,6 +136,7 @@ class Chooser:
         # Per block: deviations found (rows of a ring buffer) and how many were stored.
         self._seen: dict[int, tuple[FloatArray, list[int]]] = {}
         self._falls: dict[tuple[int, int], tuple[FloatArray, FloatArray]] = {}
+        self._term_cache: dict[int, tuple[IntArray, IntArray, BoolArray, int]] = {}
         self._owners: dict[int, sparse.csr_array] = {}
         # Per block: every need satisfied so far (ordered, no repeats), and per need the
         # deviation that last proved it (sparse: positions in the block and values).
@@ -421,7 +422,10 @@ class Chooser:
             model = LinearProgram(matrix, np.zeros(block.matrix.shape[0]), lower, upper)
             self._relaxations[b] = model
         self.stats["lean"] = self.stats.get("lean", 0) + 1
+        # Counted as solved either way: the trim's allowance does not depend on the proof.
         self._lps[b] = self._lps.get(b, 0) + 1
+        if self._stuck(b, need, fixed):
+            return None
         status, x = model.solve(cost, lower, upper, may_be_infeasible=True)
         if status != "optimal" or x is None:
             return None
@@ -663,6 +667,40 @@ class Chooser:
         threshold = need.target * (1 + TARGET_MARGIN) * (1 - TARGET_MARGIN)
         return float(weights @ y) >= threshold, y
 
+    def _stuck(self, b: int, need: Need, fixed: BoolArray) -> bool:
+        """Whether the relations prove that no deviation moves a one-cell need's cell its way.
+
+        Sign propagation over the block's relations (``sum a_j y_j = 0``, a_j = +-1) with
+        y = 0 outside ``fixed`` and each cell's limits (a cell that may not fall has y >= 0):
+        a term may be positive only if another term of the row may be negative, and vice
+        versa. What this excludes, every deviation excludes, so True is exact: an LP would
+        find the need unmet. False proves nothing (the LP decides).
+        """
+        if len(need.weights) != 1 or need.weights[0][1] == 0:
+            return False
+        cell, weight = need.weights[0]
+        fall, rise = self._limits(b, need.insider)
+        up, down = _signs(self._terms(b), fixed & (rise > 0), fixed & (fall > 0))
+        j = int(self.local[cell])
+        return not (up[j] if weight > 0 else down[j])
+
+    def _terms(self, b: int) -> tuple[IntArray, IntArray, BoolArray, int]:
+        """The block's relation terms: row, column, whether the coefficient is positive, rows."""
+        found = self._term_cache.get(b)
+        if found is None:
+            coo = sparse.coo_array(self.blocks[b].matrix)
+            coo.sum_duplicates()
+            # A zero coefficient is no term (left in, it would look like a negative one).
+            real = coo.data != 0
+            found = (
+                coo.row[real].astype(np.int64),
+                coo.col[real].astype(np.int64),
+                coo.data[real] > 0,
+                int(coo.shape[0]),
+            )
+            self._term_cache[b] = found
+        return found
+
     def _prune(self, b: int, need: Need, cells: IntArray) -> IntArray:
         """Drop the dearest of the chosen cells while the rest still prove the need (LP)."""
         if len(cells) <= 1:
@@ -675,7 +713,12 @@ class Chooser:
         keep = np.ones(len(cells), dtype=bool)
         for i in order:
             fixed[self.local[cells[i]]] = False
-            met, _ = self._reach(b, need, fixed, weights)
+            if self._stuck(b, need, fixed):
+                # The relations alone keep the need's cell from moving its way: the LP would
+                # find nothing (most of the cells a pattern needs fail this way).
+                met = False
+            else:
+                met, _ = self._reach(b, need, fixed, weights)
             if met:
                 keep[i] = False
             else:
@@ -892,6 +935,36 @@ def _goal(reach: float, weight: float, *, exact: bool = False) -> float | None:
     if reach * abs(weight) >= 1 - 1e-12:
         return reach
     return None
+
+
+def _signs(
+    terms: tuple[IntArray, IntArray, BoolArray, int], up: BoolArray, down: BoolArray
+) -> tuple[BoolArray, BoolArray]:
+    """Which cells may still rise and fall once every relation's signs are taken into account.
+
+    ``up``/``down``: the cells that their limits let rise/fall. A term ``a_j y_j`` of a
+    relation may be positive only if another term may be negative (they sum to 0), and vice
+    versa; a cell loses a direction when any of its terms cannot take the sign it needs.
+    Repeated until nothing changes; the result is a superset of what deviations can do.
+    """
+    row, col, positive, rows = terms
+    n = len(up)
+    while True:
+        # Whether each term may be positive, and negative.
+        plus = np.where(positive, up[col], down[col])
+        minus = np.where(positive, down[col], up[col])
+        # Whether another term of its row may be positive, and negative.
+        other_plus = np.bincount(row, plus, rows)[row] - plus > 0
+        other_minus = np.bincount(row, minus, rows)[row] - minus > 0
+        # A term may be positive only if another may be negative, and vice versa.
+        no_plus = plus & ~other_minus
+        no_minus = minus & ~other_plus
+        no_up = np.bincount(col[np.where(positive, no_plus, no_minus)], minlength=n) > 0
+        no_down = np.bincount(col[np.where(positive, no_minus, no_plus)], minlength=n) > 0
+        still_up, still_down = up & ~no_up, down & ~no_down
+        if np.array_equal(still_up, up) and np.array_equal(still_down, down):
+            return up, down
+        up, down = still_up, still_down
 
 
 def _sparse(y: FloatArray) -> tuple[IntArray, FloatArray]:
