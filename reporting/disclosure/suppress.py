@@ -617,23 +617,28 @@ class Chooser:
         if len(columns) > 1:
             columns = np.unique(columns)
         reached = rows[:, columns] @ weights[columns]
+        if leave is not None:
+            # Only deviations that leave this cell (about to be published) alone.
+            reached[rows[:, leave] != 0] = -np.inf
+        # The insider's scale t lies in [0, 1], so a row short of a positive threshold stays
+        # short: only the others are scaled (the insider's cells are many columns).
+        hopeful = np.flatnonzero(reached >= threshold) if threshold > 0 else np.arange(len(rows))
+        if not len(hopeful):
+            return None
         scale = np.ones(len(rows))
         if need.insider is not None:
             positions, _own = self._own(b, need.insider)
             if len(positions):
                 fall, rise = self._limits(b, need.insider)
-                moves = rows[:, positions]
+                moves = rows[np.ix_(hopeful, positions)]
                 with np.errstate(divide="ignore", invalid="ignore"):
                     room = np.where(
                         moves < 0,
                         fall[positions] / -moves,
                         np.where(moves > 0, rise[positions] / moves, np.inf),
                     )
-                scale = np.minimum(1.0, room.min(axis=1))
+                scale[hopeful] = np.minimum(1.0, room.min(axis=1))
                 reached = reached * scale
-        if leave is not None:
-            # Only deviations that leave this cell (about to be published) alone.
-            reached[rows[:, leave] != 0] = -np.inf
         best = int(np.argmax(reached))
         return rows[best] * scale[best] if reached[best] >= threshold else None
 
@@ -948,7 +953,9 @@ def _signs(
     Repeated until nothing changes; the result is a superset of what deviations can do.
     """
     row, col, positive, rows = terms
-    n = len(up)
+    # Only the terms of cells that may still move matter (the others are 0 for good).
+    live = up[col] | down[col]
+    row, col, positive = row[live], col[live], positive[live]
     while True:
         # Whether each term may be positive, and negative.
         plus = np.where(positive, up[col], down[col])
@@ -959,12 +966,15 @@ def _signs(
         # A term may be positive only if another may be negative, and vice versa.
         no_plus = plus & ~other_minus
         no_minus = minus & ~other_plus
-        no_up = np.bincount(col[np.where(positive, no_plus, no_minus)], minlength=n) > 0
-        no_down = np.bincount(col[np.where(positive, no_minus, no_plus)], minlength=n) > 0
-        still_up, still_down = up & ~no_up, down & ~no_down
-        if np.array_equal(still_up, up) and np.array_equal(still_down, down):
+        no_up = np.where(positive, no_plus, no_minus)
+        no_down = np.where(positive, no_minus, no_plus)
+        if not (no_up.any() or no_down.any()):
             return up, down
-        up, down = still_up, still_down
+        up, down = up.copy(), down.copy()
+        up[col[no_up]] = False
+        down[col[no_down]] = False
+        live = up[col] | down[col]
+        row, col, positive = row[live], col[live], positive[live]
 
 
 def _sparse(y: FloatArray) -> tuple[IntArray, FloatArray]:
