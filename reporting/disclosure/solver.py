@@ -122,7 +122,9 @@ class LinearProgram:
             return None
         status = model.getModelStatus()
         if status == _highs.HighsModelStatus.kOptimal:
-            return "optimal", np.array(model.getSolution().col_value)
+            # fromiter: the same values as np.array of the list, without its type discovery.
+            values = model.getSolution().col_value
+            return "optimal", np.fromiter(values, np.float64, len(values))
         if status == _highs.HighsModelStatus.kUnbounded:
             return "unbounded", None
         if status == _highs.HighsModelStatus.kInfeasible and may_be_infeasible:
