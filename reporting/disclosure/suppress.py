@@ -1020,7 +1020,8 @@ def _interval_reach(
     live = (low[col] < 0) | (high[col] > 0)
     row, col, coefficient = row[live], col[live], coefficient[live]
     if not len(col):
-        return 0.0
+        # No relation holds a movable cell: only the limits bound the cell.
+        return float(high[j]) if upward else float(-low[j])
     positive = coefficient > 0
     # Each live cell's terms are one run: reduceat gives its tightest bound.
     starts = np.flatnonzero(np.concatenate([[True], col[1:] != col[:-1]]))
