@@ -200,11 +200,18 @@ def aggregate(codes: IntArray, values: FloatArray) -> tuple[IntArray, FloatArray
     # Codes are int32 (4 bytes per contribution: millions of them in a big release).
     if len(codes) == 0:
         return codes.astype(np.int32), values.astype(np.float64)
-    unique, inverse = np.unique(codes, return_inverse=True)
-    if len(unique) == len(codes):
-        order = np.argsort(codes, kind="stable")
-        return codes[order].astype(np.int32), values[order].astype(np.float64)
-    return unique.astype(np.int32), np.bincount(inverse, weights=values).astype(np.float64)
+    # One stable sort serves both cases (np.unique would sort again).
+    order = np.argsort(codes, kind="stable")
+    ordered = codes[order]
+    first = np.empty(len(codes), dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    if first.all():
+        return ordered.astype(np.int32), values[order].astype(np.float64)
+    # Summed in the input order per code, as np.bincount over np.unique's inverse does.
+    inverse = np.empty(len(codes), dtype=np.int64)
+    inverse[order] = np.cumsum(first) - 1
+    return ordered[first].astype(np.int32), np.bincount(inverse, weights=values).astype(np.float64)
 
 
 def _check_number(name: str, value: object) -> float:

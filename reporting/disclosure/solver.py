@@ -122,7 +122,9 @@ class LinearProgram:
             return None
         status = model.getModelStatus()
         if status == _highs.HighsModelStatus.kOptimal:
-            return "optimal", np.array(model.getSolution().col_value)
+            # fromiter: the same values as np.array of the list, without its type discovery.
+            values = model.getSolution().col_value
+            return "optimal", np.fromiter(values, np.float64, len(values))
         if status == _highs.HighsModelStatus.kUnbounded:
             return "unbounded", None
         if status == _highs.HighsModelStatus.kInfeasible and may_be_infeasible:
@@ -292,7 +294,10 @@ def null_basis(matrix: FloatArray, tol: float = 1e-9) -> FloatArray:
         factors[row] = 0.0
         hit = np.flatnonzero(np.abs(factors) > tol)
         if len(hit):
-            a[hit] -= np.multiply.outer(factors[hit], a[row])
+            # Only the pivot row's non-zero columns change (x - f * 0 is x): the same result
+            # as updating whole rows, at a fraction of the work on these sparse matrices.
+            nonzero = np.flatnonzero(a[row])
+            a[np.ix_(hit, nonzero)] -= np.multiply.outer(factors[hit], a[row, nonzero])
         a[:, col][np.abs(a[:, col]) <= tol] = 0.0
         a[row, col] = 1.0
         pivots.append(col)

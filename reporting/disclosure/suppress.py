@@ -76,6 +76,10 @@ TRIM_LP_SHARE = 0.25
 # Relative squared residual below which a primary cell counts as fixed for an insider in the
 # null-space screen; the warm LP of the need then decides.
 PINNED_SCREEN = 1e-7
+# Rounds of interval propagation before a pruning LP, and how far short of the target its
+# bound must stay (relative) for the LP to be skipped.
+INTERVAL_ROUNDS = 12
+SHORT_MARGIN = 1e-6
 
 
 def default_budget(requirements: int) -> float:
@@ -136,6 +140,7 @@ class Chooser:
         # Per block: deviations found (rows of a ring buffer) and how many were stored.
         self._seen: dict[int, tuple[FloatArray, list[int]]] = {}
         self._falls: dict[tuple[int, int], tuple[FloatArray, FloatArray]] = {}
+        self._term_cache: dict[int, tuple[IntArray, IntArray, FloatArray, int]] = {}
         self._owners: dict[int, sparse.csr_array] = {}
         # Per block: every need satisfied so far (ordered, no repeats), and per need the
         # deviation that last proved it (sparse: positions in the block and values).
@@ -421,7 +426,10 @@ class Chooser:
             model = LinearProgram(matrix, np.zeros(block.matrix.shape[0]), lower, upper)
             self._relaxations[b] = model
         self.stats["lean"] = self.stats.get("lean", 0) + 1
+        # Counted as solved either way: the trim's allowance does not depend on the proof.
         self._lps[b] = self._lps.get(b, 0) + 1
+        if self._stuck(b, need, fixed):
+            return None
         status, x = model.solve(cost, lower, upper, may_be_infeasible=True)
         if status != "optimal" or x is None:
             return None
@@ -613,23 +621,28 @@ class Chooser:
         if len(columns) > 1:
             columns = np.unique(columns)
         reached = rows[:, columns] @ weights[columns]
+        if leave is not None:
+            # Only deviations that leave this cell (about to be published) alone.
+            reached[rows[:, leave] != 0] = -np.inf
+        # The insider's scale t lies in [0, 1], so a row short of a positive threshold stays
+        # short: only the others are scaled (the insider's cells are many columns).
+        hopeful = np.flatnonzero(reached >= threshold) if threshold > 0 else np.arange(len(rows))
+        if not len(hopeful):
+            return None
         scale = np.ones(len(rows))
         if need.insider is not None:
             positions, _own = self._own(b, need.insider)
             if len(positions):
                 fall, rise = self._limits(b, need.insider)
-                moves = rows[:, positions]
+                moves = rows[np.ix_(hopeful, positions)]
                 with np.errstate(divide="ignore", invalid="ignore"):
                     room = np.where(
                         moves < 0,
                         fall[positions] / -moves,
                         np.where(moves > 0, rise[positions] / moves, np.inf),
                     )
-                scale = np.minimum(1.0, room.min(axis=1))
+                scale[hopeful] = np.minimum(1.0, room.min(axis=1))
                 reached = reached * scale
-        if leave is not None:
-            # Only deviations that leave this cell (about to be published) alone.
-            reached[rows[:, leave] != 0] = -np.inf
         best = int(np.argmax(reached))
         return rows[best] * scale[best] if reached[best] >= threshold else None
 
@@ -663,6 +676,51 @@ class Chooser:
         threshold = need.target * (1 + TARGET_MARGIN) * (1 - TARGET_MARGIN)
         return float(weights @ y) >= threshold, y
 
+    def _stuck(self, b: int, need: Need, fixed: BoolArray, magnitudes: bool = False) -> bool:
+        """Whether the relations prove that no deviation moves a one-cell need's cell its way.
+
+        Sign propagation over the block's relations (``sum a_j y_j = 0``, a_j = +-1) with
+        y = 0 outside ``fixed`` and each cell's limits (a cell that may not fall has y >= 0):
+        a term may be positive only if another term of the row may be negative, and vice
+        versa. What this excludes, every deviation excludes, so True is exact: an LP would
+        find the need unmet. False proves nothing (the LP decides).
+        """
+        if len(need.weights) != 1 or need.weights[0][1] == 0:
+            return False
+        cell, weight = need.weights[0]
+        fall, rise = self._limits(b, need.insider)
+        up, down = _signs(self._terms(b), fixed & (rise > 0), fixed & (fall > 0))
+        j = int(self.local[cell])
+        if not (up[j] if weight > 0 else down[j]):
+            return True
+        if not magnitudes:
+            return False
+        # How far the cell can move at most, from the limits through the relations.
+        low = np.where(down, -fall, 0.0)
+        high = np.where(up, rise, 0.0)
+        # Clear of the LP's tolerances: only a bound well short of the target decides.
+        needed = need.target * (1 - SHORT_MARGIN) / abs(weight)
+        return _interval_reach(self._terms(b), low, high, j, weight > 0, needed) < needed
+
+    def _terms(self, b: int) -> tuple[IntArray, IntArray, FloatArray, int]:
+        """The block's relation terms: row, column, coefficient (non-zero); and the rows."""
+        found = self._term_cache.get(b)
+        if found is None:
+            coo = sparse.coo_array(self.blocks[b].matrix)
+            coo.sum_duplicates()
+            # A zero coefficient is no term (left in, it would look like a negative one).
+            real = np.flatnonzero(coo.data != 0)
+            # Sorted by column: each cell's terms are one run (see _interval_reach).
+            real = real[np.lexsort((coo.row[real], coo.col[real]))]
+            found = (
+                coo.row[real].astype(np.int64),
+                coo.col[real].astype(np.int64),
+                coo.data[real].astype(np.float64),
+                int(coo.shape[0]),
+            )
+            self._term_cache[b] = found
+        return found
+
     def _prune(self, b: int, need: Need, cells: IntArray) -> IntArray:
         """Drop the dearest of the chosen cells while the rest still prove the need (LP)."""
         if len(cells) <= 1:
@@ -673,13 +731,26 @@ class Chooser:
         fixed[self.local[cells]] = True
         order = np.argsort(-self.system.costs[cells], kind="stable")[:PRUNE_TRIES]
         keep = np.ones(len(cells), dtype=bool)
+        # The deviation that proved the last drop: it proves the next one too if it leaves
+        # that cell alone (it respects the same limits on every other cell).
+        proof: FloatArray | None = None
         for i in order:
-            fixed[self.local[cells[i]]] = False
-            met, _ = self._reach(b, need, fixed, weights)
+            j = self.local[cells[i]]
+            fixed[j] = False
+            if proof is not None and proof[j] == 0:
+                met = True
+            elif self._stuck(b, need, fixed, magnitudes=True):
+                # The relations alone keep the need's cell from moving its way: the LP would
+                # find nothing (most of the cells a pattern needs fail this way).
+                met = False
+            else:
+                met, y = self._reach(b, need, fixed, weights)
+                if met:
+                    proof = y
             if met:
                 keep[i] = False
             else:
-                fixed[self.local[cells[i]]] = True
+                fixed[j] = True
         return cells[keep]
 
     def _pattern(self, b: int, need: Need) -> IntArray | None:
@@ -892,6 +963,92 @@ def _goal(reach: float, weight: float, *, exact: bool = False) -> float | None:
     if reach * abs(weight) >= 1 - 1e-12:
         return reach
     return None
+
+
+def _signs(
+    terms: tuple[IntArray, IntArray, FloatArray, int], up: BoolArray, down: BoolArray
+) -> tuple[BoolArray, BoolArray]:
+    """Which cells may still rise and fall once every relation's signs are taken into account.
+
+    ``up``/``down``: the cells that their limits let rise/fall. A term ``a_j y_j`` of a
+    relation may be positive only if another term may be negative (they sum to 0), and vice
+    versa; a cell loses a direction when any of its terms cannot take the sign it needs.
+    Repeated until nothing changes; the result is a superset of what deviations can do.
+    """
+    row, col, coefficient, rows = terms
+    positive = coefficient > 0
+    # Only the terms of cells that may still move matter (the others are 0 for good).
+    live = up[col] | down[col]
+    row, col, positive = row[live], col[live], positive[live]
+    while True:
+        # Whether each term may be positive, and negative.
+        plus = np.where(positive, up[col], down[col])
+        minus = np.where(positive, down[col], up[col])
+        # Whether another term of its row may be positive, and negative.
+        other_plus = np.bincount(row, plus, rows)[row] - plus > 0
+        other_minus = np.bincount(row, minus, rows)[row] - minus > 0
+        # A term may be positive only if another may be negative, and vice versa.
+        no_plus = plus & ~other_minus
+        no_minus = minus & ~other_plus
+        no_up = np.where(positive, no_plus, no_minus)
+        no_down = np.where(positive, no_minus, no_plus)
+        if not (no_up.any() or no_down.any()):
+            return up, down
+        up, down = up.copy(), down.copy()
+        up[col[no_up]] = False
+        down[col[no_down]] = False
+        live = up[col] | down[col]
+        row, col, positive = row[live], col[live], positive[live]
+
+
+def _interval_reach(
+    terms: tuple[IntArray, IntArray, FloatArray, int],
+    low: FloatArray,
+    high: FloatArray,
+    j: int,
+    upward: bool,
+    needed: float,
+) -> float:
+    """An upper bound on how far deviation j can rise (``upward``) or fall, by propagation.
+
+    Each relation ``sum a_k y_k = 0`` bounds ``a_j y_j`` by minus the other terms' range;
+    ``low``/``high``: each cell's limits (0 for cells that may not move). Repeated for at most
+    :data:`INTERVAL_ROUNDS` rounds, or until the bound is below ``needed``; every bound found
+    holds for every deviation. The terms come sorted by column.
+    """
+    row, col, coefficient, rows = terms
+    live = (low[col] < 0) | (high[col] > 0)
+    row, col, coefficient = row[live], col[live], coefficient[live]
+    if not len(col):
+        # No relation holds a movable cell: only the limits bound the cell.
+        return float(high[j]) if upward else float(-low[j])
+    positive = coefficient > 0
+    # Each live cell's terms are one run: reduceat gives its tightest bound.
+    starts = np.flatnonzero(np.concatenate([[True], col[1:] != col[:-1]]))
+    cells = col[starts]
+    low, high = low.copy(), high.copy()
+    for _ in range(INTERVAL_ROUNDS):
+        smallest = np.where(positive, coefficient * low[col], coefficient * high[col])
+        largest = np.where(positive, coefficient * high[col], coefficient * low[col])
+        others = []
+        for values, fill in ((smallest, -np.inf), (largest, np.inf)):
+            infinite = np.isinf(values)
+            finite = np.where(infinite, 0.0, values)
+            total = np.bincount(row, finite, rows)[row] - finite
+            unbounded = np.bincount(row, infinite, rows)[row] - infinite > 0
+            others.append(np.where(unbounded, fill, total))
+        others_min, others_max = others
+        # a_j y_j = -(the others): within [-others_max, -others_min].
+        upper = np.where(positive, -others_min, -others_max) / coefficient
+        lower = np.where(positive, -others_max, -others_min) / coefficient
+        new_high = np.minimum(high[cells], np.minimum.reduceat(upper, starts))
+        new_low = np.maximum(low[cells], np.maximum.reduceat(lower, starts))
+        if np.array_equal(new_high, high[cells]) and np.array_equal(new_low, low[cells]):
+            break
+        high[cells], low[cells] = new_high, new_low
+        if (high[j] if upward else -low[j]) < needed:
+            break
+    return float(high[j]) if upward else float(-low[j])
 
 
 def _sparse(y: FloatArray) -> tuple[IntArray, FloatArray]:
