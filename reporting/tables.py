@@ -419,6 +419,9 @@ class _Columns:
     def __init__(self, rows: pd.DataFrame, councils: pd.DataFrame, column: str, value: str):
         where = councils.index.get_indexer(rows["response"])
         kept = where >= 0
+        if kept.all():
+            # Every row is a council's (as loaded): views, not copies of every row's columns.
+            kept = slice(None)
         self.numbers, keys = pd.factorize(rows[column].to_numpy()[kept])
         self.number = {key: number for number, key in enumerate(keys)}
         self.where, self.values = where[kept], rows[value].to_numpy()[kept]
