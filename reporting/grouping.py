@@ -62,7 +62,7 @@ SUBMITTED = "WITH s(id) AS MATERIALIZED ({submitted})"
 DENSE = 16
 
 # Groups of counted figures fetched at a time from the server-side cursor.
-STREAM_ROWS = 50
+STREAM_ROWS = 10
 
 
 def _ints(column: str) -> str:

@@ -187,7 +187,9 @@ class System:
         cell_id = cell_key(table, keys)
         if labels is not None:
             gss = np.asarray(gss, dtype=np.int32)
-        cell = Cell(cell_id, contributions=Contributions(gss, values.astype(np.float64), labels))
+        # The grouped values as they are (no copy: 21 MB of volumes at 35,000 councils).
+        values = np.asarray(values, dtype=np.float64)
+        cell = Cell(cell_id, contributions=Contributions(gss, values, labels))
         return self._add(cell, table, keys, float(values.sum()))
 
     def frequency(
@@ -283,31 +285,38 @@ def build_system(catalogue: Catalogue, inputs: Inputs) -> System:
     inputs = replace(inputs, councils=councils)
     system = System()
     councils = inputs.councils
-    responded = _responded(system, catalogue, councils)
-    provided = _provision(system, catalogue, inputs, responded)
-    _end_to_end(system, catalogue, inputs, provided)
+    # The counts of councils name them as positions into one array of GSS codes (the
+    # disclosure engine's compact form, ``Members``): as lists of codes they held a pointer
+    # per council and cell, and the engine looked each code up one by one.
+    labels = councils["gss"].to_numpy(dtype=object)
+    responded = _responded(system, catalogue, councils, labels)
+    provided = _provision(system, catalogue, inputs, responded, labels)
+    _end_to_end(system, catalogue, inputs, provided, labels)
     _offered(system, catalogue, inputs, provided)
     _volumes(system, catalogue, inputs)
-    _answers(system, catalogue, inputs, responded)
+    _answers(system, catalogue, inputs, responded, labels)
     _own_costs(system, catalogue, inputs)
     return system
 
 
-def _responded(system: System, cat: Catalogue, councils: pd.DataFrame) -> dict[str, str]:
+def _responded(
+    system: System, cat: Catalogue, councils: pd.DataFrame, labels: np.ndarray
+) -> dict[str, str]:
     """Responding councils by type x region with margins; returns the type totals' ids.
 
     The councils invited to each group are public (the "invited" table), and no more of them
     can respond: every cell and margin carries that number as its upper bound, so that the
     audit sees, e.g., that a hidden "2 responded of 2 invited" can only fall.
     """
-    by_group = {key: list(g["gss"]) for key, g in councils.groupby(["kind", "region"])}
+    # Each group's councils as positions into ``labels`` (the rows of ``councils``), in order.
+    by_group = councils.groupby(["kind", "region"]).indices
     invited = cat.invited
     inner = {}
     for kind, region in cat.groups:
         keys = {"council_type": kind, "region": region}
-        gss = by_group.get((kind, region), [])
+        at = by_group.get((kind, region), [])
         inner[kind, region] = system.frequency(
-            RESPONDED, keys, gss, upper=float(invited[kind, region])
+            RESPONDED, keys, at, upper=float(invited[kind, region]), labels=labels
         )
     by_kind = {}
     for kind in cat.kinds:
@@ -343,21 +352,24 @@ def _categorical(
     answers: pd.DataFrame,
     categories: Iterable[str],
     totals: dict[str, str],
+    labels: np.ndarray,
 ) -> dict[str, str]:
     """Councils by answer category and type; each type's categories add up to ``totals``.
 
-    ``answers`` has columns gss, kind, answer (one row per council in the group's total).
-    Returns the ids of the type cells of the first category (used for linked tables).
+    ``answers`` has columns at (the council's position in ``labels``), kind, answer (one
+    row per council in the group's total). Returns the ids of the type cells of the first
+    category (used for linked tables).
     """
     categories = list(categories)
-    grouped = {key: list(g["gss"]) for key, g in answers.groupby(["answer", "kind"])}
+    at = answers["at"].to_numpy()
+    grouped = {key: at[rows] for key, rows in answers.groupby(["answer", "kind"]).indices.items()}
     first = {}
     by_category: dict[str, list[str]] = {c: [] for c in categories}
     for kind in cat.kinds:
         parts = []
         for category in categories:
             keys = {**base, "answer": category, "council_type": kind}
-            cell = system.frequency(table, keys, grouped.get((category, kind), []))
+            cell = system.frequency(table, keys, grouped.get((category, kind), []), labels=labels)
             parts.append(cell)
             by_category[category].append(cell)
         # Everyone of this type in one answer category would disclose each council's answer.
@@ -373,19 +385,27 @@ def _categorical(
 
 
 def _provision(
-    system: System, cat: Catalogue, inputs: Inputs, responded: dict[str, str]
+    system: System, cat: Catalogue, inputs: Inputs, responded: dict[str, str], labels: np.ndarray
 ) -> dict[str, dict[str, str]]:
     """Provision answers per transaction; returns the "yes" cells by transaction and type."""
     councils = inputs.councils
     # One column per transaction, one row per responding council (vectorised: a lookup
     # per council and transaction took most of the time at 35,000 councils).
     answered = _Columns(inputs.transactions, councils, "transaction", "provision")
+    at = np.arange(len(councils))
     provided = {}
     for slug, _name in cat.transactions:
         answer = answered[slug].fillna("").replace("", NOT_ANSWERED)
-        frame = pd.DataFrame({"gss": councils["gss"], "kind": councils["kind"], "answer": answer})
+        frame = pd.DataFrame({"at": at, "kind": councils["kind"], "answer": answer})
         provided[slug] = _categorical(
-            system, cat, PROVISION, {"transaction": slug}, frame, PROVISION_ANSWERS, responded
+            system,
+            cat,
+            PROVISION,
+            {"transaction": slug},
+            frame,
+            PROVISION_ANSWERS,
+            responded,
+            labels,
         )
     return provided
 
@@ -399,6 +419,9 @@ class _Columns:
     def __init__(self, rows: pd.DataFrame, councils: pd.DataFrame, column: str, value: str):
         where = councils.index.get_indexer(rows["response"])
         kept = where >= 0
+        if kept.all():
+            # Every row is a council's (as loaded): views, not copies of every row's columns.
+            kept = slice(None)
         self.numbers, keys = pd.factorize(rows[column].to_numpy()[kept])
         self.number = {key: number for number, key in enumerate(keys)}
         self.where, self.values = where[kept], rows[value].to_numpy()[kept]
@@ -426,7 +449,11 @@ def _providers(inputs: Inputs) -> pd.DataFrame:
 
 
 def _end_to_end(
-    system: System, cat: Catalogue, inputs: Inputs, provided: dict[str, dict[str, str]]
+    system: System,
+    cat: Catalogue,
+    inputs: Inputs,
+    provided: dict[str, dict[str, str]],
+    labels: np.ndarray,
 ) -> None:
     """End-to-end answers of each transaction's providers (``_providers``, in their order),
     read by positions: joining the councils onto every provider's row held one more copy of
@@ -436,14 +463,14 @@ def _end_to_end(
     rows = np.flatnonzero((transactions["provision"] == "yes").to_numpy() & (where >= 0))
     numbers, slugs = pd.factorize(transactions["transaction"].to_numpy()[rows])
     number = {slug: n for n, slug in enumerate(slugs)}
-    gss, kinds = councils["gss"].to_numpy(), councils["kind"].to_numpy()
+    kinds = councils["kind"].to_numpy()
     answers = transactions["end_to_end"].to_numpy()[rows]
     for slug, _name in cat.transactions:
         chosen = np.flatnonzero(numbers == number.get(slug, -2))
         at = where[rows[chosen]]
         frame = pd.DataFrame(
             {
-                "gss": gss[at],
+                "at": at,
                 "kind": kinds[at],
                 "answer": pd.Series(answers[chosen], dtype=object)
                 .replace("", NOT_ANSWERED)
@@ -458,6 +485,7 @@ def _end_to_end(
             frame,
             END_TO_END_ANSWERS,
             provided[slug],
+            labels,
         )
 
 
@@ -604,9 +632,12 @@ def _margin_relations(system: System, cat: Catalogue, cells: dict[tuple[str, str
     system.relate(cells[TOTAL, TOTAL], [cells[k, TOTAL] for k in cat.kinds])
 
 
-def _answers(system: System, cat: Catalogue, inputs: Inputs, responded: dict[str, str]) -> None:
+def _answers(
+    system: System, cat: Catalogue, inputs: Inputs, responded: dict[str, str], labels: np.ndarray
+) -> None:
     """Closed questions (platforms, capability, complex services) by answer and type."""
     councils = inputs.councils
+    at = np.arange(len(councils))
     given = _Columns(inputs.answers, councils, "question", "value")
     for question in cat.questions:
         column = (
@@ -615,11 +646,10 @@ def _answers(system: System, cat: Catalogue, inputs: Inputs, responded: dict[str
             else pd.Series(None, index=councils.index, dtype=object)
         )
         answer = column.map(lambda value, q=question: _category(value, q))
-        frame = pd.DataFrame({"gss": councils["gss"], "kind": councils["kind"], "answer": answer})
+        frame = pd.DataFrame({"at": at, "kind": councils["kind"], "answer": answer})
         base = {"section": question.section, "question": question.slug}
-        _categorical(
-            system, cat, ANSWERS, base, frame, (*question.categories, NOT_ANSWERED), responded
-        )
+        categories = (*question.categories, NOT_ANSWERED)
+        _categorical(system, cat, ANSWERS, base, frame, categories, responded, labels)
 
 
 def _category(value: object, question: QuestionInfo) -> str:

@@ -106,3 +106,15 @@ def test_an_empty_council_id_is_refused_in_the_compact_form() -> None:
     labels = np.array(["E1", ""], dtype=object)
     with pytest.raises(DisclosureInputError, match="non-empty strings"):
         build_system([Cell("f", contributors=Members(np.array([0], np.int32), labels))], [])
+
+
+def test_counted_councils_contribute_ones_that_take_no_memory():
+    """A frequency cell's contributions are ones by council code, as ``aggregate`` gives
+    them, held as a read-only view of one number (not 8 bytes per council counted)."""
+    labels = np.array(["E3", "E1", "E2"], dtype=object)
+    system = build_system([Cell("f", contributors=Members(np.array([2, 0], np.int32), labels))], [])
+    codes, values = system.store.get(0)
+    assert codes.dtype == np.int32 and codes.tolist() == sorted(codes.tolist())
+    assert [system.store.labels[c] for c in codes] == ["E2", "E3"]
+    assert values.tolist() == [1.0, 1.0] and values.strides == (0,)
+    assert not values.flags.writeable
