@@ -130,7 +130,10 @@ TEMPLATES = [
                 "publishing.context_processors.round_results",
             ],
             # GOV.UK-style date, time and money filters in every template and email.
-            "builtins": ["survey_site.templatetags.govuk_format"],
+            "builtins": [
+                "survey_site.templatetags.govuk_format",
+                "survey_site.templatetags.routes",
+            ],
         },
     },
 ]
@@ -303,7 +306,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "survey_site.storage.StaticFilesStorage"
         )
     },
 }
