@@ -14,7 +14,7 @@ from html import escape
 from django import forms
 from django.utils.safestring import SafeString, mark_safe
 
-from survey_site.formatting import datetime_text
+from survey_site.templatetags.govuk_format import datetime_text
 from surveys.forms import TransactionForm, choice_options
 
 CHANNELS_HINT = (
@@ -140,11 +140,12 @@ def channels_group(form: TransactionForm) -> SafeString:
 
 
 def history_rows(history: list[dict]) -> SafeString:
-    """The rows of a page's history table: when, who, what, from, to (the newest first)."""
+    """The rows of a page's history table: when, who, what, from, to (the newest first).
+    Times through the template's own datetime_text filter (blank for no time)."""
     return mark_safe(
         "\n".join(
             '<tr class="govuk-table__row">'
-            f'<td class="govuk-table__cell">{esc(_when(change["when"]))}</td>'
+            f'<td class="govuk-table__cell">{esc(datetime_text(change["when"]))}</td>'
             f'<td class="govuk-table__cell">{esc(change["who"])}</td>'
             f'<td class="govuk-table__cell">{esc(change["what"])}</td>'
             f'<td class="govuk-table__cell">{esc(change["old"])}</td>'
@@ -152,8 +153,3 @@ def history_rows(history: list[dict]) -> SafeString:
             for change in history
         )
     )
-
-
-def _when(moment) -> str:
-    """As the datetime_text filter: blank for no time."""
-    return "" if moment is None or moment == "" else datetime_text(moment)
