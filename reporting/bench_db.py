@@ -325,6 +325,8 @@ def run(scale: int) -> dict[str, object]:
             "protect": round(timings["protection_rules"] + timings["protection_suppression"], 2),
             "audit": round(timings["protection_audit"], 2),
             "write": round(timings.get("derivation", 0) + timings.get("store", 0), 2),
+            # The answers' fingerprints read again under the round's lock (published or not).
+            "publication_check": round(timings.get("publication", 0), 2),
         },
         "detail_s": {k: round(v, 2) for k, v in timings.items()},
         "total_s": round(timings["total"], 2),

@@ -21,7 +21,7 @@ own costs in GSS order), so the disclosure engine's input is the same
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -139,11 +139,13 @@ class _Councils:
 
 
 def grouped_load(
-    submitted, councils: pd.DataFrame, catalogue: Catalogue, answers: pd.DataFrame
+    submitted, councils: pd.DataFrame, catalogue: Catalogue, answers: Callable[[], pd.DataFrame]
 ) -> tuple[Grouped, pd.DataFrame]:
     """The big tables grouped by PostgreSQL, and the transaction answers frame (without the
     offered channels). ``submitted``: a queryset of the responses' pks; ``councils``: as
-    ``Inputs.councils``; ``answers``: as ``Inputs.answers`` (for councils' own unit costs)."""
+    ``Inputs.councils``; ``answers``: gives ``Inputs.answers`` (for councils' own unit
+    costs), asked for only after the transaction answers are read (it may be read on
+    another connection meanwhile)."""
     sub_sql, params = submitted.query.sql_with_params()
     params = tuple(params)
     head = SUBMITTED.format(submitted=sub_sql)
@@ -151,11 +153,11 @@ def grouped_load(
     slugs = dict(KeyTransaction.objects.values_list("pk", "slug"))
     codes = dict(Channel.objects.values_list("pk", "code"))
     volumes = {}
-    own_costs = _OwnCosts(places, catalogue, answers)
     with transaction.atomic(), connection.cursor() as cursor:
         transactions, offered, providers, standing = _transaction_answers(
             cursor, head, params, slugs, places
         )
+        own_costs = _OwnCosts(places, catalogue, answers())
         # Streamed through a server-side cursor, a few groups at a time: the whole result
         # (every counted figure) was held at once as well as the arrays made from it. Planned
         # for all of its rows (cursor_tuple_fraction), as the plain query was.

@@ -6,11 +6,13 @@ import datetime
 import io
 import json
 import re
+import threading
 
 import pytest
 import time_machine
 from django.contrib.auth.models import Group, Permission, User
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -579,3 +581,47 @@ def test_a_save_committed_after_the_answers_were_read_withholds_that_release(
         second = release_build_if_due(survey_id=small_round.pk)
     second.refresh_from_db()
     assert second.published_at is not None and second.number == first.number + 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fingerprints_are_read_beside_the_answers_in_the_same_snapshot(small_round, monkeypatch):
+    """A build of its own (a worker's) reads the answers' fingerprints on a second connection
+    while it loads the answers: both see the snapshot the build opened, not a save committed
+    after it, and the check before publishing still sees that save."""
+    figure = Figure.objects.filter(response__survey=small_round).first()
+    before = reporting_services.release_inputs(survey=small_round)
+    main = threading.current_thread()
+    saved = threading.Event()
+    readers = []
+    real_inputs, real_load = reporting_services.release_inputs, reporting_services.release_load
+
+    def inputs_once_the_save_is_in(*, survey):
+        if threading.current_thread() is not main:
+            readers.append(threading.current_thread().name)
+            assert saved.wait(10)
+        return real_inputs(survey=survey)
+
+    def save_then_load(**kwargs):
+        def save():
+            try:
+                Figure.objects.filter(pk=figure.pk).update(
+                    value=figure.value + 5, version=figure.version + 1, updated_at=timezone.now()
+                )
+            finally:
+                connection.close()
+
+        saver = threading.Thread(target=save)
+        saver.start()
+        saver.join()
+        saved.set()
+        return real_load(**kwargs)
+
+    monkeypatch.setattr(reporting_services, "release_inputs", inputs_once_the_save_is_in)
+    monkeypatch.setattr(reporting_services, "release_load", save_then_load)
+    built = release_build(survey_id=small_round.pk)
+
+    assert readers and readers[0].startswith("release-inputs")
+    assert built.status == ReleaseStatus.READY, built.error
+    assert built.inputs == before  # the snapshot's, not the saved figure's
+    assert real_inputs(survey=small_round) != before
+    assert built.published_at is None and built.withheld == Withheld.COLLECTING
