@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import gc
 import hashlib
 import json
@@ -260,11 +261,9 @@ def release_load(
     submitted = {"response__in": submitted_pks}
     if grouped:
         if answers is None:
-            frame = release_closed_answers(survey=survey, catalogue=catalogue)
-
-            def answers() -> pd.DataFrame:
-                return frame
-
+            answers = functools.cache(
+                functools.partial(release_closed_answers, survey=survey, catalogue=catalogue)
+            )
         groups, transactions = grouped_load(submitted_pks, councils, catalogue, answers)
         figures = pd.DataFrame(columns=["response", "transaction", "channel", "value"])
         figures["value"] = figures["value"].astype("float64")
@@ -388,13 +387,14 @@ def release_run(*, release_id: int) -> str:
 def _read_snapshot(survey: Survey, catalogue: Catalogue, *, shared: bool):
     """The answers' fingerprints and the answers themselves, as one snapshot shows them.
 
-    On PostgreSQL, when this build opened the snapshot (``shared``), a second connection
-    imports it (``pg_export_snapshot``) and reads the closed answers, then the
-    fingerprints, while this one reads the transaction answers and figures: the scans run
-    side by side, on two cores, and all see exactly the same rows. Inside a caller's
-    transaction (tests) the rows may not be committed, so all are read here.
+    ``shared``: this build opened a REPEATABLE READ transaction on PostgreSQL, so its
+    snapshot can be exported (``pg_export_snapshot``). A second connection then imports it
+    and reads the closed answers, then the fingerprints, while this one reads the
+    transaction answers and figures: the scans run side by side, on two cores, and all see
+    exactly the same rows. Otherwise (SQLite; inside a caller's transaction, as in tests,
+    where the rows may not be committed) all are read here.
     """
-    if not (shared and connection.vendor == "postgresql"):
+    if not shared:
         return release_inputs(survey=survey), release_load(survey=survey, catalogue=catalogue)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_export_snapshot()")
@@ -437,10 +437,11 @@ def _run(release: Release, attempt: int) -> str:
     rules = disclosure_rules()
     rules_record = _rules_record(rules)
     survey = release.survey
-    outermost = not connection.in_atomic_block
+    # One consistent snapshot of every answer, even while councils keep saving (inside a
+    # caller's transaction, that transaction's).
+    own_snapshot = not connection.in_atomic_block and connection.vendor == "postgresql"
     with transaction.atomic():
-        # One consistent snapshot of every answer, even while councils keep saving.
-        if outermost and connection.vendor == "postgresql":
+        if own_snapshot:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         # Whether any council could still change its answers when the snapshot was taken:
@@ -448,7 +449,7 @@ def _run(release: Release, attempt: int) -> str:
         collected = collection_finished(survey=survey, now=timezone.now())
         end = collection_end(survey=survey)
         catalogue = release_catalogue(survey=survey)
-        inputs_record, inputs = _read_snapshot(survey, catalogue, shared=outermost)
+        inputs_record, inputs = _read_snapshot(survey, catalogue, shared=own_snapshot)
     timings["load"] = time.perf_counter() - clock
     _progress(release.pk, attempt, "aggregating", 20)
     clock = time.perf_counter()
