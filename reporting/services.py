@@ -462,7 +462,7 @@ def _run(release: Release, attempt: int) -> str:
     timings["aggregation"] = time.perf_counter() - clock
     _progress(release.pk, attempt, "protecting", 35)
     clock = time.perf_counter()
-    result = protect(system.cells, system.relations, rules=rules)
+    result = protect(system.hand_over(), system.relations, rules=rules)
     timings["protection"] = time.perf_counter() - clock
     timings.update({f"protection_{k}": v for k, v in result.timings.items()})
     relations = [[r.total, list(r.parts)] for r in system.relations]

@@ -185,6 +185,8 @@ def protect(
     rules = rules or Rules()
     timings = {"rules": 0.0, "suppression": 0.0, "audit": 0.0}
     clock = time.perf_counter()
+    # The cells are read once, here (an iterator that lets them go is enough: the compiled
+    # system holds what protection needs).
     system = build_system(cells, relations, costs)
     primaries = find_primaries(system, rules)
     primary = _mask(system, primaries.requirements)

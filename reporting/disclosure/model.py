@@ -444,54 +444,63 @@ def build_system(
     relations: Iterable[Relation],
     costs: Mapping[str, float] | None = None,
 ) -> System:
-    """Validate cells, relations and costs and compile them into one :class:`System`."""
-    cell_list = list(cells)
+    """Validate cells, relations and costs and compile them into one :class:`System`.
+
+    The cells are read once, in order: given as an iterator that lets each go, a cell's own
+    contributions are freed as soon as they are compiled (``reporting.tables.System.hand_over``).
+    """
     interner = _Interner()
     index: dict[str, int] = {}
-    values = np.zeros(len(cell_list))
-    frequency = np.zeros(len(cell_list), dtype=bool)
-    forced = np.zeros(len(cell_list), dtype=bool)
-    public = np.zeros(len(cell_list), dtype=bool)
-    upper = np.full(len(cell_list), np.inf)
+    ids: list[str] = []
+    # Per cell: value, counts councils, forced primary, public, public upper bound, and whether
+    # it names its contributors (``_derivations``).
+    values, frequency, forced, public, upper, named = [], [], [], [], [], []
     count_only: dict[int, int] = {}
     leaf: dict[int, tuple[IntArray, FloatArray]] = {}
-    for i, cell in enumerate(cell_list):
+    for i, cell in enumerate(cells):
         if not isinstance(cell.id, str) or not cell.id:
             raise DisclosureInputError("every cell needs a non-empty string id")
         if cell.id in index:
             raise DisclosureInputError(f"duplicate cell id {cell.id}")
         index[cell.id] = i
-        frequency[i], count = _cell_kind(cell)
-        found = _cell_contributions(cell, interner, is_count=bool(frequency[i]))
-        values[i] = _cell_value(cell, found)
-        forced[i] = bool(cell.forced_primary)
-        public[i] = bool(cell.public)
-        if forced[i] and public[i]:
+        ids.append(cell.id)
+        is_count, count = _cell_kind(cell)
+        found = _cell_contributions(cell, interner, is_count=bool(is_count))
+        value = _cell_value(cell, found)
+        if cell.forced_primary and cell.public:
             raise DisclosureInputError(f"cell {cell.id}: a public cell cannot be primary")
-        upper[i] = _upper(cell, values[i])
+        values.append(value)
+        frequency.append(bool(is_count))
+        forced.append(bool(cell.forced_primary))
+        public.append(bool(cell.public))
+        upper.append(_upper(cell, value))
+        named.append(bool(cell.contributors))
         if found is not None:
             leaf[i] = found
         elif count is not None:
-            if count == 0 and values[i] > 0:
+            if count == 0 and value > 0:
                 raise DisclosureInputError(f"cell {cell.id}: positive value but no contributors")
             count_only[i] = count
-        if frequency[i] and found is not None and not _close(values[i], len(found[0])):
+        if is_count and found is not None and not _close(value, len(found[0])):
             raise DisclosureInputError(f"cell {cell.id}: a count must equal its contributors")
-    relation_list = _compile_relations(relations, index, values, cell_list)
-    derive_from = _derivations(relation_list, leaf, frequency, cell_list)
+    size = len(ids)
+    value_array = np.array(values, dtype=np.float64).reshape(size)
+    counts = np.array(frequency, dtype=bool).reshape(size)
+    relation_list = _compile_relations(relations, index, value_array)
+    derive_from = _derivations(relation_list, leaf, counts, np.array(named, dtype=bool))
     return System(
-        ids=[c.id for c in cell_list],
+        ids=ids,
         index=index,
-        values=values,
-        frequency=frequency,
-        forced=forced,
-        public=public,
+        values=value_array,
+        frequency=counts,
+        forced=np.array(forced, dtype=bool).reshape(size),
+        public=np.array(public, dtype=bool).reshape(size),
         count_only=count_only,
         relations=relation_list,
-        matrix=_relation_matrix(relation_list, len(cell_list)),
-        costs=_costs(costs, index, values),
+        matrix=_relation_matrix(relation_list, size),
+        costs=_costs(costs, index, value_array),
         store=ContributionStore(leaf=leaf, derive_from=derive_from, labels=interner.labels),
-        upper=upper,
+        upper=np.array(upper, dtype=np.float64).reshape(size),
     )
 
 
@@ -530,7 +539,7 @@ def _cell_kind(cell: Cell) -> tuple[bool, int | None]:
 
 
 def _compile_relations(
-    relations: Iterable[Relation], index: Mapping[str, int], values: FloatArray, cells: list[Cell]
+    relations: Iterable[Relation], index: Mapping[str, int], values: FloatArray
 ) -> list[tuple[int, tuple[int, ...], bool]]:
     compiled = []
     for relation in relations:
@@ -559,7 +568,7 @@ def _derivations(
     relations: list[tuple[int, tuple[int, ...], bool]],
     leaf: Mapping[int, object],
     frequency: BoolArray,
-    cells: list[Cell],
+    named: BoolArray,
 ) -> dict[int, tuple[int, ...]]:
     """Which relation each total without its own contributions takes them from (fixpoint)."""
     derive_from: dict[int, tuple[int, ...]] = {}
@@ -572,7 +581,7 @@ def _derivations(
             if all(p in leaf or p in derive_from for p in parts):
                 derive_from[total] = parts
                 # A total of council counts is itself a count.
-                if all(frequency[p] for p in parts) and not cells[total].contributors:
+                if all(frequency[p] for p in parts) and not named[total]:
                     frequency[total] = True
                 changed = True
     return derive_from
