@@ -114,13 +114,15 @@ def test_cells_grouped_by_postgresql_equal_cells_grouped_by_pandas(synthetic_rou
     grouped_text = in_database.transactions[["transaction", "provision", "end_to_end"]]
     assert all(isinstance(t, pd.CategoricalDtype) for t in grouped_text.dtypes)
     assert isinstance(in_database.answers["question"].dtype, pd.CategoricalDtype)
+    assert in_database.answers["response"].dtype == in_database.transactions["response"].dtype
+    assert in_database.answers["response"].dtype == np.int32
     assert_frame_equal(
         in_database.transactions[frames].astype(object),
         in_pandas.transactions[frames].astype(object),
     )
     by_answer = ["response", "question"]
     assert_frame_equal(
-        in_database.answers.astype({"question": object})
+        in_database.answers.astype({"question": object, "response": np.int64})
         .sort_values(by_answer)
         .reset_index(drop=True),
         in_pandas.answers.sort_values(by_answer).reset_index(drop=True),
