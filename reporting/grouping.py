@@ -154,14 +154,15 @@ def grouped_load(
     codes = dict(Channel.objects.values_list("pk", "code"))
     volumes = {}
     with transaction.atomic(), connection.cursor() as cursor:
+        # The big queries are streamed through server-side cursors, a few groups at a time:
+        # the whole result (every counted figure, every transaction answer's ids as text) was
+        # held at once by the client library as well as the arrays made from it. Planned for
+        # all of their rows (cursor_tuple_fraction), as the plain queries were.
+        cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
         transactions, offered, providers, standing = _transaction_answers(
             cursor, head, params, slugs, places
         )
         own_costs = _OwnCosts(places, catalogue, answers())
-        # Streamed through a server-side cursor, a few groups at a time: the whole result
-        # (every counted figure) was held at once as well as the arrays made from it. Planned
-        # for all of its rows (cursor_tuple_fraction), as the plain query was.
-        cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
         with cursor.connection.cursor(name="release_counted_figures") as stream:
             stream.itersize = STREAM_ROWS
             # Every figure given, by transaction and channel; which of them count (the
@@ -200,18 +201,22 @@ def _transaction_answers(cursor, head: str, params: tuple, slugs: dict, places: 
     and whether each council's figures of (transaction, channel) count, from one row per
     distinct (transaction, provision, end to end, offered) answer: each offered list is
     decoded once."""
-    cursor.execute(
-        f"""{head} SELECT ta.transaction_id, ta.provision, ta.end_to_end,
-                   ta.channels_offered::text, count(*), {_ints("ta.response_id")}, {_ints("ta.id")}
-            FROM {_names()["answer"]} ta JOIN s ON s.id = ta.response_id
-            GROUP BY 1, 2, 3, 4""",  # noqa: S608 (table names from the models)
-        params,
-    )
-    # The two arrays of a group hold its rows in the same order (one input to both).
-    parts = [
-        (slugs[t], provision, end, text, _parse(ids, count), _parse(pks, count))
-        for t, provision, end, text, count, ids, pks in cursor
-    ]
+    with cursor.connection.cursor(name="release_transaction_answers") as stream:
+        stream.itersize = STREAM_ROWS
+        stream.execute(
+            f"""{head} SELECT ta.transaction_id, ta.provision, ta.end_to_end,
+                       ta.channels_offered::text, count(*), {_ints("ta.response_id")},
+                       {_ints("ta.id")}
+                FROM {_names()["answer"]} ta JOIN s ON s.id = ta.response_id
+                GROUP BY 1, 2, 3, 4""",  # noqa: S608 (table names from the models)
+            params,
+        )
+        # The two arrays of a group hold its rows in the same order (one input to both).
+        # The answers' own ids only order the rows (int32 when they fit).
+        parts = [
+            (slugs[t], provision, end, text, _parse(ids, count), _narrow(_parse(pks, count)))
+            for t, provision, end, text, count, ids, pks in stream
+        ]
     offering: dict[tuple[str, str], list[np.ndarray]] = {}
     providing: dict[str, list[np.ndarray]] = {}
     for slug, provision, _end, text, ids, _pks in parts:
@@ -296,20 +301,25 @@ def grouped_answers(submitted, wanted: list[str]) -> pd.DataFrame:
     value is decoded once (as the JSON field decodes it) and shared by its councils."""
     sub_sql, params = submitted.query.sql_with_params()
     n = _names()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""{SUBMITTED.format(submitted=sub_sql)}
-                SELECT q.slug, a.value::text, count(*), {_ints("a.response_id")}
-                FROM {n["closed"]} a JOIN s ON s.id = a.response_id
-                JOIN {n["question"]} q ON q.id = a.question_id
-                WHERE q.slug = ANY(%s) AND NOT q.free_text AND NOT q.personal_data
-                GROUP BY 1, 2""",  # noqa: S608 (table names from the models)
-            (*params, list(wanted)),
-        )
-        parts = [
-            (slug, None if text is None else json.loads(text), _parse(ids, count))
-            for slug, text, count, ids in cursor
-        ]
+    # Streamed a few groups at a time (see ``grouped_load``), in a transaction of its own
+    # where the caller has none (a server-side cursor lives in one).
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
+        with cursor.connection.cursor(name="release_closed_answers") as stream:
+            stream.itersize = STREAM_ROWS
+            stream.execute(
+                f"""{SUBMITTED.format(submitted=sub_sql)}
+                    SELECT q.slug, a.value::text, count(*), {_ints("a.response_id")}
+                    FROM {n["closed"]} a JOIN s ON s.id = a.response_id
+                    JOIN {n["question"]} q ON q.id = a.question_id
+                    WHERE q.slug = ANY(%s) AND NOT q.free_text AND NOT q.personal_data
+                    GROUP BY 1, 2""",  # noqa: S608 (table names from the models)
+                (*params, list(wanted)),
+            )
+            parts = [
+                (slug, None if text is None else json.loads(text), _parse(ids, count))
+                for slug, text, count, ids in stream
+            ]
     sizes = [len(p[2]) for p in parts]
     values = np.empty(len(parts), dtype=object)
     for number, (_slug, value, _ids) in enumerate(parts):
