@@ -174,9 +174,8 @@ class System:
         their contributions into its own compact store, and once it has, nothing holds the
         given ones. The system keeps each cell without them: its id, value, public upper
         bound and whether it is public are all that is read afterwards (the kept cells cannot
-        be protected again). Both copies at once were a big release's peak while protecting
-        (45 MB at 35,300 councils). A list would not do: the caller's call holds its
-        arguments until the call returns."""
+        be protected again). Both copies at once were a big release's peak while protecting.
+        A list would not do: the caller's call holds its arguments until the call returns."""
         given = deque(self.cells)
         self.cells = [
             replace(cell, value=self.values[cell.id], contributions=None, contributors=None)
