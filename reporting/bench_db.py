@@ -287,7 +287,7 @@ def run(scale: int) -> dict[str, object]:
             peaks[ended[stage]] = _peak_mb()
         return progress(release_id, attempt, stage, percent)
 
-    def build_spy(catalogue, inputs):
+    def build_spy(catalogue, inputs, **options):
         # Sizes only: holding the inputs would keep them alive through protection.
         grouped = inputs.grouped
         seen["sizes"] = {
@@ -298,7 +298,7 @@ def run(scale: int) -> dict[str, object]:
             else len(inputs.figures),
             "answers": len(inputs.answers),
         }
-        seen["system"] = build(catalogue, inputs)
+        seen["system"] = build(catalogue, inputs, **options)
         return seen["system"]
 
     def protect_spy(*args, **kwargs):

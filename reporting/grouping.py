@@ -321,17 +321,35 @@ def grouped_answers(submitted, wanted: list[str]) -> pd.DataFrame:
                 for slug, text, count, ids in stream
             ]
     sizes = [len(p[2]) for p in parts]
-    values = np.empty(len(parts), dtype=object)
-    for number, (_slug, value, _ids) in enumerate(parts):
-        values[number] = value
     return pd.DataFrame(
         {
             "response": _narrow(_concatenate([p[2] for p in parts])),
             "question": _repeated([p[0] for p in parts], sizes),
-            # Decoded JSON (lists too): not a category, but each distinct value is shared.
-            "value": np.repeat(values, sizes),
+            "value": _decoded([p[1] for p in parts], sizes),
         }
     )
+
+
+def _decoded(values: list, sizes: list[int]):
+    """Each group's decoded answer repeated for its rows: as a category where every value
+    can be one (text and numbers; a missing value is NaN), else as shared objects (a list,
+    or values a category would merge, such as 1 and true)."""
+    shared = np.empty(len(values), dtype=object)
+    for number, value in enumerate(values):
+        shared[number] = value
+    codes = np.full(len(values), -1, dtype=np.int32)
+    distinct: dict[tuple[type, object], int] = {}
+    for number, value in enumerate(values):
+        if value is None:
+            continue
+        # (NaN, which JSON allows, is not equal to itself and cannot be a category.)
+        if not isinstance(value, str | int | float) or value != value:
+            return np.repeat(shared, sizes)
+        codes[number] = distinct.setdefault((type(value), value), len(distinct))
+    categories = pd.Index([value for _type, value in distinct], dtype=object)
+    if not categories.is_unique:
+        return np.repeat(shared, sizes)
+    return pd.Categorical.from_codes(np.repeat(codes, sizes), categories=categories)
 
 
 def _narrow(ids: np.ndarray) -> np.ndarray:

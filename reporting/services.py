@@ -454,7 +454,7 @@ def _run(release: Release, attempt: int) -> str:
     _progress(release.pk, attempt, "aggregating", 20)
     clock = time.perf_counter()
     _memory_release()
-    system = build_system(catalogue, inputs)
+    system = build_system(catalogue, inputs, spend=True)
     respondents = len(inputs.councils)
     # The answers are in the system's cells now: freed before protection, the build's peak.
     del inputs

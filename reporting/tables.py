@@ -297,8 +297,13 @@ def merge_small_kinds(catalogue: Catalogue) -> Catalogue:
     return replace(catalogue, kinds=kinds, invited=dict(invited))
 
 
-def build_system(catalogue: Catalogue, inputs: Inputs) -> System:
-    """All protected tables of a release as one linked system."""
+def build_system(catalogue: Catalogue, inputs: Inputs, *, spend: bool = False) -> System:
+    """All protected tables of a release as one linked system.
+
+    ``spend``: the caller is done with ``inputs`` (a release build): each frame is dropped
+    from them once its tables are built, so that it is not held while the rest are.
+    """
+    given = inputs
     catalogue = merge_small_kinds(catalogue)
     councils = inputs.councils.assign(kind=inputs.councils["kind"].replace(REPORTING_KIND))
     inputs = replace(inputs, councils=councils)
@@ -313,6 +318,10 @@ def build_system(catalogue: Catalogue, inputs: Inputs) -> System:
     _end_to_end(system, catalogue, inputs, provided, labels)
     _offered(system, catalogue, inputs, provided)
     _volumes(system, catalogue, inputs)
+    if spend and inputs.grouped is not None:
+        # The transaction answers are read (the own costs come grouped): not held while the
+        # closed answers' tables are built, a big build's peak.
+        given.transactions = inputs.transactions = None
     _answers(system, catalogue, inputs, responded, labels)
     _own_costs(system, catalogue, inputs)
     return system

@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from pandas.testing import assert_frame_equal
 
+from reporting import grouping
 from reporting.disclosure import Members
 from reporting.services import release_build, release_catalogue, release_load, responses_generate
 from reporting.tables import Contributions, System, build_system
@@ -114,6 +115,7 @@ def test_cells_grouped_by_postgresql_equal_cells_grouped_by_pandas(synthetic_rou
     grouped_text = in_database.transactions[["transaction", "provision", "end_to_end"]]
     assert all(isinstance(t, pd.CategoricalDtype) for t in grouped_text.dtypes)
     assert isinstance(in_database.answers["question"].dtype, pd.CategoricalDtype)
+    assert isinstance(in_database.answers["value"].dtype, pd.CategoricalDtype)
     assert in_database.answers["response"].dtype == in_database.transactions["response"].dtype
     assert in_database.answers["response"].dtype == np.int32
     assert_frame_equal(
@@ -122,7 +124,7 @@ def test_cells_grouped_by_postgresql_equal_cells_grouped_by_pandas(synthetic_rou
     )
     by_answer = ["response", "question"]
     assert_frame_equal(
-        in_database.answers.astype({"question": object, "response": np.int64})
+        in_database.answers.astype({"question": object, "value": object, "response": np.int64})
         .sort_values(by_answer)
         .reset_index(drop=True),
         in_pandas.answers.sort_values(by_answer).reset_index(drop=True),
@@ -143,14 +145,17 @@ def test_a_release_built_on_postgresql_reads_no_figure_frame(small_round, monkey
     seen = []
     original = build_system
 
-    def spy(catalogue, inputs):
+    def spy(catalogue, inputs, **options):
         seen.append(inputs.grouped is not None)
-        return original(catalogue, inputs)
+        system = original(catalogue, inputs, **options)
+        # The build spends its inputs: the transaction answers are dropped once read.
+        seen.append(inputs.transactions is None)
+        return system
 
     monkeypatch.setattr("reporting.services.build_system", spy)
     release = release_build(survey_id=small_round.pk)
     assert release.status == "ready" and release.published_at is not None
-    assert seen == [True]
+    assert seen == [True, True]
 
 
 SQLITE_BUILD = """
@@ -207,3 +212,29 @@ def test_councils_find_each_response_by_lookup_or_by_search(ids):
     assert (places.lookup is None) == (max(ids) > 1000)
     asked = np.array([ids[2], ids[0], ids[2], ids[3], ids[1]], dtype=np.int64)
     assert list(places.gss[places.where(asked)]) == [f"E0{i}" for i in asked]
+
+
+@pytest.mark.parametrize(
+    ("values", "category"),
+    [
+        (["yes", None, "2.50", 3, 0.125], True),
+        # A category would merge 1 and true (equal in Python), and cannot hold a list or NaN.
+        ([1, True], False),
+        (["a", ["b", "c"]], False),
+        (["a", float("nan")], False),
+    ],
+)
+def test_decoded_answers_are_a_category_only_where_every_value_stays_itself(values, category):
+    sizes = [2] * len(values)
+    column = grouping._decoded(values, sizes)
+    assert isinstance(column, pd.Categorical) is category
+    read = list(np.asarray(column, dtype=object))
+    expected = [value for value in values for _ in range(2)]
+    assert len(read) == len(expected)
+    for got, want in zip(read, expected, strict=True):
+        if want is None:
+            assert got is None or got != got  # NaN in a category
+        elif want != want:
+            assert got != got
+        else:
+            assert got == want and type(got) is type(want)
