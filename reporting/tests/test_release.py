@@ -625,3 +625,17 @@ def test_fingerprints_are_read_beside_the_answers_in_the_same_snapshot(small_rou
     assert built.inputs == before  # the snapshot's, not the saved figure's
     assert real_inputs(survey=small_round) != before
     assert built.published_at is None and built.withheld == Withheld.COLLECTING
+
+
+def test_a_build_keeps_the_fingerprints_as_text_and_stores_the_same_record(release, small_round):
+    """The build keeps the answers' fingerprints as their JSON text until the release is
+    stored: the stored record and its fingerprint are what the rows themselves give."""
+    rows = reporting_services.release_inputs(survey=small_round)
+    rules = release.rules
+    assert rules and isinstance(rules, dict)
+    text = reporting_services._inputs_text(survey=small_round)
+    assert json.loads(text) == rows == release.inputs
+    assert reporting_services._text_fingerprint(text, rules) == (
+        reporting_services._fingerprint(rows, rules)
+    )
+    assert release.inputs_fingerprint == reporting_services._fingerprint(rows, rules)
