@@ -185,7 +185,10 @@ def grouped_load(
                 del id_text, value_text
                 if key not in standing:
                     continue
-                kept = standing.mask(key)[where]
+                counts = np.zeros(len(places.ids), dtype=bool)
+                for at in standing[key]:
+                    counts[at] = True
+                kept = counts[where]
                 where, values = where[kept], values[kept]
                 own_costs.add(key[1], where, values)
                 for part, (at, value) in places.split_at(where, values, regions=True).items():
@@ -232,7 +235,7 @@ def _transaction_answers(cursor, head: str, params: tuple, slugs: dict, places: 
     for (slug, code), lists in offering.items():
         # The councils whose figures for (transaction, channel) count: those offering it, the
         # same position arrays as ``offered`` (a mask of every council per transaction and
-        # channel was 78 MB at 353,000 councils; ``_Standing`` makes one at a time).
+        # channel was 78 MB at 353,000 councils: one is made per group of figures as it arrives).
         standing[slug, code] = []
         for (kind,), (where,) in places.split(np.concatenate(lists)).items():
             offered[slug, code, kind] = where.astype(np.int32)
@@ -261,28 +264,7 @@ def _transaction_answers(cursor, head: str, params: tuple, slugs: dict, places: 
             "end_to_end": column(2),
         }
     )
-    return frame, offered, providers, _Standing(standing, len(places.ids))
-
-
-class _Standing(dict):
-    """(transaction, channel) -> the positions of the councils whose figures count, as the
-    arrays of ``offered``; ``mask`` gives them as a mask of every council, one at a time
-    (the figures' groups come once each per transaction and channel)."""
-
-    def __init__(self, positions: dict, councils: int) -> None:
-        super().__init__(positions)
-        self._mask = np.zeros(councils, dtype=bool)
-        self._set: tuple | None = None
-
-    def mask(self, key: tuple[str, str]) -> np.ndarray:
-        if self._set != key:
-            if self._set is not None:
-                for at in self[self._set]:
-                    self._mask[at] = False
-            for at in self[key]:
-                self._mask[at] = True
-            self._set = key
-        return self._mask
+    return frame, offered, providers, standing
 
 
 def _repeated(values: list, sizes: list[int], order: np.ndarray | None = None) -> pd.Categorical:

@@ -484,8 +484,8 @@ def build_system(
         if is_count and found is not None and not _close(value, len(found[0])):
             raise DisclosureInputError(f"cell {cell.id}: a count must equal its contributors")
     size = len(ids)
-    value_array = np.array(values, dtype=np.float64).reshape(size)
-    counts = np.array(frequency, dtype=bool).reshape(size)
+    value_array = np.array(values, dtype=np.float64)
+    counts = np.array(frequency, dtype=bool)
     relation_list = _compile_relations(relations, index, value_array)
     derive_from = _derivations(relation_list, leaf, counts, np.array(named, dtype=bool))
     return System(
@@ -493,14 +493,14 @@ def build_system(
         index=index,
         values=value_array,
         frequency=counts,
-        forced=np.array(forced, dtype=bool).reshape(size),
-        public=np.array(public, dtype=bool).reshape(size),
+        forced=np.array(forced, dtype=bool),
+        public=np.array(public, dtype=bool),
         count_only=count_only,
         relations=relation_list,
         matrix=_relation_matrix(relation_list, size),
         costs=_costs(costs, index, value_array),
         store=ContributionStore(leaf=leaf, derive_from=derive_from, labels=interner.labels),
-        upper=np.array(upper, dtype=np.float64).reshape(size),
+        upper=np.array(upper, dtype=np.float64),
     )
 
 
