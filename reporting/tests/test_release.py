@@ -12,7 +12,7 @@ import pytest
 import time_machine
 from django.contrib.auth.models import Group, Permission, User
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -32,7 +32,7 @@ from reporting.publication import Publication
 from reporting.services import release_build, release_build_if_due, release_run
 from reporting.tasks import release_build_due_task
 from survey_site.roles import ANALYSTS
-from surveys.models import Figure, Question, Response
+from surveys.models import Answer, Figure, Question, Response, TransactionAnswer
 from surveys.selectors import collection_end, collection_finished
 from surveys.services import response_grace_deadline
 from surveys.tests.factories import make_authority
@@ -639,3 +639,48 @@ def test_a_build_keeps_the_fingerprints_as_text_and_stores_the_same_record(relea
         reporting_services._fingerprint(rows, rules)
     )
     assert release.inputs_fingerprint == reporting_services._fingerprint(rows, rules)
+
+
+def test_any_write_to_a_response_s_answers_changes_its_fingerprint_and_no_other(small_round):
+    """On PostgreSQL the fingerprints come from each response's count of writes to its
+    answers, kept by the database: an update that leaves version and updated_at as they
+    were, a new answer and a deleted one each change that response's fingerprint, and only
+    its own. The count is the database's: a rolled-back write leaves it as it was."""
+    assert connection.vendor == "postgresql"
+    figure = Figure.objects.filter(response__survey=small_round).order_by("pk").first()
+    mine = figure.response_id
+
+    def fingerprints():
+        return {
+            pk: stamp for pk, _gss, stamp in reporting_services.release_inputs(survey=small_round)
+        }
+
+    seen = [fingerprints()]
+    assert mine in seen[0]
+
+    def written(write):
+        write()
+        now = fingerprints()
+        changed = {pk for pk in now if now[pk] != seen[-1][pk]}
+        seen.append(now)
+        return changed
+
+    # Same value, same version, same time: only the database knows it was written.
+    assert written(lambda: Figure.objects.filter(pk=figure.pk).update(value=figure.value)) == {mine}
+    answer = TransactionAnswer.objects.filter(response_id=mine).first()
+    assert written(
+        lambda: TransactionAnswer.objects.filter(pk=answer.pk).update(end_to_end="")
+    ) == {mine}
+    question = Question.objects.filter(section__questionnaire=small_round.questionnaire).first()
+    assert written(lambda: Answer.objects.create(response_id=mine, question=question, value=3)) == {
+        mine
+    }
+    assert written(lambda: Answer.objects.filter(response_id=mine).delete()) == {mine}
+
+    def rolled_back():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            Figure.objects.filter(pk=figure.pk).update(value=figure.value + 1)
+            raise RuntimeError
+
+    assert written(rolled_back) == set()
+    assert len(seen[0]) > 1  # the other responses were there, and kept their fingerprints
