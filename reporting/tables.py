@@ -12,6 +12,7 @@ Cell ids read ``table|key|key|...``; ``keys`` name the dimensions (``TOTAL`` for
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -20,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 import numpy as np
 import pandas as pd
 
-from reporting.disclosure import Cell, Contributions, Members, Relation
+from reporting.disclosure import Cell, Contributions, DeferredMembers, Members, Relation
 
 TOTAL = "total"
 NOT_ANSWERED = "not_answered"
@@ -215,15 +216,21 @@ class System:
         self,
         table: str,
         keys: dict[str, str],
-        gss: Sequence[str],
+        gss: Sequence[str] | DeferredMembers,
         *,
         upper: float | None = None,
         labels: np.ndarray | None = None,
     ) -> str:
         """A count of councils; ``upper``: a public bound on it (e.g. the councils invited);
-        ``labels``: when given, ``gss`` are positions into it (``Grouped.labels``)."""
+        ``labels``: when given, ``gss`` are positions into it (``Grouped.labels``); or the
+        councils as ``DeferredMembers``, made when the engine compiles the cell."""
         cell_id = cell_key(table, keys)
-        counted = list(gss) if labels is None else Members(np.asarray(gss, np.int32), labels)
+        if isinstance(gss, DeferredMembers):
+            counted = gss
+        elif labels is None:
+            counted = list(gss)
+        else:
+            counted = Members(np.asarray(gss, np.int32), labels)
         cell = Cell(cell_id, contributors=counted, upper=upper)
         return self._add(cell, table, keys, float(len(gss)))
 
@@ -568,8 +575,13 @@ def _offered(
                 offering = grouped.get((slug, channel.code, kind), [])
                 providing = by_provider.get((slug, kind), [])
                 if labels is not None:
-                    providing = np.asarray(providing, dtype=np.int32)
-                    rest = providing[~np.isin(providing, offering)]
+                    # Made when the engine compiles the cell, not held until then (135 MB at
+                    # 353,000 councils): those offering it are among the providers.
+                    rest = DeferredMembers(
+                        functools.partial(_not_in, providing, offering),
+                        len(providing) - len(offering),
+                        labels,
+                    )
                 else:
                     chosen = set(offering)
                     rest = [g for g in providing if g not in chosen]
@@ -580,6 +592,12 @@ def _offered(
             offered = system.total(OFFERED, england, parts)
             not_offered = system.total(NOT_OFFERED, england, others)
             system.relate(provided[slug][TOTAL], [offered, not_offered], group_check=True)
+
+
+def _not_in(every: np.ndarray, some: np.ndarray) -> np.ndarray:
+    """The positions of ``every`` not in ``some``, in order."""
+    every = np.asarray(every, dtype=np.int32)
+    return every[~np.isin(every, some)]
 
 
 def offered_groups(inputs: Inputs) -> tuple[dict, dict]:

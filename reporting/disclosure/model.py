@@ -8,7 +8,7 @@ per-cell contributions aggregated by contributor. Nothing in this package import
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,6 +83,24 @@ class Members:
         return len(self.positions)
 
 
+@dataclass(frozen=True)
+class DeferredMembers:
+    """:class:`Members` whose positions are made only when the engine compiles the cell
+    (``make()``), so that the caller does not hold them until then: a big release's
+    councils not offering each channel, made from the providers and those offering it.
+    ``count``: how many positions ``make`` gives, the cell's value (the engine checks it)."""
+
+    make: Callable[[], npt.NDArray[np.int32]]
+    count: int
+    labels: npt.NDArray[Any]
+
+    def __len__(self) -> int:
+        return self.count
+
+    def made(self) -> Members:
+        return Members(np.asarray(self.make(), dtype=np.int32), self.labels)
+
+
 ContributionInput = Sequence[float] | Sequence[tuple[str, float]] | Mapping[str, float]
 
 
@@ -101,7 +119,7 @@ class Cell:
     id: str
     value: float | None = None
     contributions: ContributionInput | Contributions | None = None
-    contributors: int | Sequence[str] | Members | None = None
+    contributors: int | Sequence[str] | Members | DeferredMembers | None = None
     frequency: bool = False
     forced_primary: bool = False
     upper: float | None = None
@@ -364,6 +382,13 @@ def _sequence_contributions(
 def _frequency_contributions(cell: Cell, interner: _Interner) -> tuple[IntArray, FloatArray]:
     """A count of councils: each counted council contributes 1."""
     named = cell.contributors
+    if isinstance(named, DeferredMembers):
+        count, named = named.count, named.made()
+        if len(named) != count:
+            raise DisclosureInputError(
+                f"cell {cell.id}: a count must equal its contributors ({count} said,"
+                f" {len(named)} made)"
+            )
     if isinstance(named, Members):
         where = _positions(cell.id, np.asarray(named.positions), named.labels)
         interner.check_ids(cell.id, named.labels)
@@ -523,7 +548,7 @@ def _cell_kind(cell: Cell) -> tuple[bool, int | None]:
     named = cell.contributors
     if named is None:
         return bool(cell.frequency), None
-    if isinstance(named, list | tuple | Members):
+    if isinstance(named, list | tuple | Members | DeferredMembers):
         if cell.contributions is not None:
             raise DisclosureInputError(f"cell {cell.id}: give contributions or contributors")
         return True, None

@@ -11,7 +11,7 @@ from django.db import connection
 from pandas.testing import assert_frame_equal
 
 from reporting import grouping
-from reporting.disclosure import Members
+from reporting.disclosure import DeferredMembers, Members
 from reporting.services import release_build, release_catalogue, release_load, responses_generate
 from reporting.tables import Contributions, System, build_system
 from surveys.models import Answer, Figure, Question, TransactionAnswer
@@ -88,6 +88,8 @@ def _normal(system: System) -> list:
             values = contributions.values
             contributions = (list(named), values.dtype.str, list(values))
         contributors = cell.contributors
+        if isinstance(contributors, DeferredMembers):
+            contributors = contributors.made()
         if isinstance(contributors, Members):
             contributors = contributors.labels[contributors.positions]
         if contributors is not None and not isinstance(contributors, int):

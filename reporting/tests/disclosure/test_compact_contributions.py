@@ -10,6 +10,7 @@ import pytest
 from reporting.disclosure import (
     Cell,
     Contributions,
+    DeferredMembers,
     DisclosureInputError,
     Members,
     Relation,
@@ -118,3 +119,30 @@ def test_counted_councils_contribute_ones_that_take_no_memory():
     assert [system.store.labels[c] for c in codes] == ["E2", "E3"]
     assert values.tolist() == [1.0, 1.0] and values.strides == (0,)
     assert not values.flags.writeable
+
+
+def test_deferred_members_are_made_when_compiled_and_give_what_members_give():
+    """``DeferredMembers``: the positions are made only when the engine compiles the cell
+    (once), and the engine reads exactly what the same ``Members`` give it."""
+    labels = np.array(["E3", "E1", "E2", "E4"], dtype=object)
+    made = []
+
+    def make():
+        made.append(True)
+        return np.array([3, 0, 2], np.int32)
+
+    deferred = Cell("f", contributors=DeferredMembers(make, 3, labels))
+    given = Cell("f", contributors=Members(np.array([3, 0, 2], np.int32), labels))
+    assert not made
+    later, now = build_system([deferred], []), build_system([given], [])
+    assert made == [True]
+    assert later.values.tolist() == now.values.tolist() == [3.0]
+    assert later.store.get(0)[0].tolist() == now.store.get(0)[0].tolist()
+    assert later.store.labels == now.store.labels
+
+
+def test_deferred_members_that_are_not_as_many_as_said_are_refused():
+    labels = np.array(["E1", "E2"], dtype=object)
+    fewer = DeferredMembers(lambda: np.array([1], np.int32), 2, labels)
+    with pytest.raises(DisclosureInputError, match="count must equal"):
+        build_system([Cell("f", contributors=fewer)], [])
