@@ -180,8 +180,11 @@ def grouped_load(
             for transaction_id, channel_id, count, id_text, value_text in stream:
                 key = (slugs[transaction_id], codes[channel_id])
                 where = places.where(_parse(id_text, count))
-                # As PostgreSQL's value::float8 (int8 to float8: a C cast, as numpy's).
-                values = _parse(value_text, count).astype(np.float64)
+                # Whole numbers as the database holds them, int32 (figures are at most
+                # MAX_FIGURE): half the memory of float64 (108 MB of 27 million counted
+                # figures at 353,000 councils). The engine makes each cell's float64 values
+                # when it compiles the cell (int to float8: a C cast, as PostgreSQL's).
+                values = _narrow(_parse(value_text, count))
                 del id_text, value_text
                 if key not in standing:
                     continue
@@ -335,8 +338,8 @@ def _decoded(values: list, sizes: list[int]):
 
 
 def _narrow(ids: np.ndarray) -> np.ndarray:
-    """Response ids as int32 when they fit (they do, in practice): half the memory of a
-    column of a row per answer."""
+    """Response ids (or figures) as int32 when they fit (they do, in practice): half the
+    memory of a column of a row per answer."""
     if not len(ids) or (ids.min() >= 0 and ids.max() <= np.iinfo(np.int32).max):
         return ids.astype(np.int32)
     return ids

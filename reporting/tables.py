@@ -118,11 +118,11 @@ class Grouped:
     """What the big tables need, grouped into cells: the same as grouping the frames here.
 
     volumes: (transaction, channel, kind, region) -> (gss, values) of counted figures, each
-    cell's rows in response order. offered: (transaction, channel, kind) -> gss of providers
-    offering the channel; providers: (transaction, kind) -> gss of providers, both in
-    response order. Each "gss" is an int32 array of positions into ``labels`` when given.
-    costs and at_default: as ``own_cost_cells`` returns them. Kinds are
-    reporting kinds (``REPORTING_KIND``).
+    cell's rows in response order (values: int32 whole numbers, as the database holds
+    them). offered: (transaction, channel, kind) -> gss of providers offering the channel;
+    providers: (transaction, kind) -> gss of providers, both in response order. Each "gss"
+    is an int32 array of positions into ``labels`` when given. costs and at_default: as
+    ``own_cost_cells`` returns them. Kinds are reporting kinds (``REPORTING_KIND``).
     """
 
     volumes: Split
@@ -207,8 +207,11 @@ class System:
         cell_id = cell_key(table, keys)
         if labels is not None:
             gss = np.asarray(gss, dtype=np.int32)
-        # The grouped values as they are (no copy: 21 MB of volumes at 35,000 councils).
-        values = np.asarray(values, dtype=np.float64)
+        # The grouped values as they are (no copy: 21 MB of volumes at 35,000 councils);
+        # whole numbers stay integers (summed exactly), made float64 by the engine.
+        values = np.asarray(values)
+        if values.dtype.kind not in "iu":
+            values = values.astype(np.float64, copy=False)
         cell = Cell(cell_id, contributions=Contributions(gss, values, labels))
         return self._add(cell, table, keys, float(values.sum()))
 

@@ -85,8 +85,10 @@ def _normal(system: System) -> list:
             named = contributions.contributors
             if contributions.labels is not None:  # the compact form: positions into labels
                 named = contributions.labels[named]
-            values = contributions.values
-            contributions = (list(named), values.dtype.str, list(values))
+            # Integers (whole figures, grouped) or float64: the engine compiles both to
+            # the same float64 values.
+            values = np.asarray(contributions.values, dtype=np.float64)
+            contributions = (list(named), list(values))
         contributors = cell.contributors
         if isinstance(contributors, DeferredMembers):
             contributors = contributors.made()

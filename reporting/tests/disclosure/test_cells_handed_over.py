@@ -38,7 +38,7 @@ def _system(seed: int = 7) -> System:
 
 def _compiled(system) -> tuple:
     store = system.store
-    leaves = {i: (codes.tolist(), values.tolist()) for i, (codes, values) in store.leaf.items()}
+    leaves = {i: tuple(a.tolist() for a in store.get(i)) for i in store.leaf}
     return (
         system.ids,
         system.values.tolist(),

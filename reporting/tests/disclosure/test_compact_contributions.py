@@ -17,7 +17,7 @@ from reporting.disclosure import (
     Rules,
     protect,
 )
-from reporting.disclosure.model import build_system
+from reporting.disclosure.model import CountedBits, build_system
 from reporting.disclosure.rules import find_primaries
 
 RULES = Rules(min_contributors=3, p=10.0, nk=(2, 85.0), group_min_size=10)
@@ -68,9 +68,10 @@ def test_compact_contributions_give_the_same_codes_and_primary_rules(seed: int) 
     compact = build_system(*_tables(seed, compact=True))
     assert compact.store.labels == named.store.labels
     assert compact.store.leaf.keys() == named.store.leaf.keys()
-    for cell, (codes, values) in named.store.leaf.items():
-        assert compact.store.leaf[cell][0].tolist() == codes.tolist()
-        assert compact.store.leaf[cell][1].tolist() == values.tolist()
+    for cell in named.store.leaf:
+        codes, values = named.store.get(cell)
+        assert compact.store.get(cell)[0].tolist() == codes.tolist()
+        assert compact.store.get(cell)[1].tolist() == values.tolist()
     assert compact.values.tolist() == named.values.tolist()
     assert compact.frequency.tolist() == named.frequency.tolist()
     before, after = find_primaries(named, RULES), find_primaries(compact, RULES)
@@ -146,3 +147,32 @@ def test_deferred_members_that_are_not_as_many_as_said_are_refused():
     fewer = DeferredMembers(lambda: np.array([1], np.int32), 2, labels)
     with pytest.raises(DisclosureInputError, match="count must equal"):
         build_system([Cell("f", contributors=fewer)], [])
+
+
+def test_a_count_s_councils_are_kept_as_bits_where_smaller_and_read_back_the_same():
+    """A count cell's councils are kept as a bit per code over their range where that takes
+    less room than int32 codes, and read back as the same sorted codes and ones; a few
+    councils spread over many codes stay codes."""
+    labels = np.array([f"E{n:04d}" for n in range(2000)], dtype=object)
+    dense = np.arange(100, 1100, 3, dtype=np.int32)
+    sparse_ = np.array([0, 1999], np.int32)
+    system = build_system(
+        [
+            Cell("all", contributors=Members(np.arange(2000, dtype=np.int32), labels)),
+            Cell("dense", contributors=Members(dense, labels)),
+            Cell("sparse", contributors=Members(sparse_, labels)),
+            Cell("m", contributions=Contributions(dense, np.full(len(dense), 2.0), labels)),
+        ],
+        [],
+    )
+    store = system.store
+    assert isinstance(store.leaf[1], CountedBits)
+    assert store.leaf[1].bits.nbytes * 8 < len(dense) * 32
+    assert not isinstance(store.leaf[2], CountedBits)  # two councils: codes are smaller
+    assert not isinstance(store.leaf[3], CountedBits)  # a magnitude keeps its values
+    for cell, members in ((1, dense), (2, sparse_)):
+        codes, values = store.get(cell)
+        assert codes.dtype == np.int32
+        assert [store.labels[c] for c in codes] == sorted(labels[members].tolist())
+        assert values.tolist() == [1.0] * len(members)
+    assert system.values.tolist() == [2000.0, len(dense), 2.0, 2.0 * len(dense)]
