@@ -185,6 +185,12 @@ class ContributionStore:
         """Whether the contributions of ``cell`` are known or derivable."""
         return cell in self.leaf or cell in self.derive_from
 
+    def counted_values(self, cell: int) -> FloatArray | None:
+        """The values (ones) of a count held as :class:`CountedBits`, without making its
+        codes; None for any other cell."""
+        found = self.leaf.get(cell)
+        return _ones(found.count) if isinstance(found, CountedBits) else None
+
     def get(self, cell: int) -> tuple[IntArray, FloatArray] | None:
         """Contributor codes (sorted, unique) and summed values of ``cell``, or None if unknown."""
         found = self.leaf.get(cell)

@@ -192,9 +192,12 @@ def find_primaries(system: System, rules: Rules) -> Primaries:
     readers = Counter(part for parts in store.derive_from.values() for part in parts)
     for cell in range(system.size):
         total = float(system.values[cell])
-        found = store.get(cell)
+        # A count held as bits: the rules need only how many it counts, not who (no magnitude
+        # rule applies to a count), so its codes are not made here.
+        ones = store.counted_values(cell)
+        found = store.get(cell) if ones is None else None
         _forget_read(store, readers, cell)  # found stays in hand for this cell
-        contributions = found[1] if found is not None else None
+        contributions = ones if found is None else found[1]
         count = system.count_only.get(cell)
         positive = int(np.count_nonzero(contributions > 0)) if contributions is not None else count
         # Structural zeros (nothing contributed) are published as they are, not suppressed.

@@ -176,3 +176,29 @@ def test_a_count_s_councils_are_kept_as_bits_where_smaller_and_read_back_the_sam
         assert [store.labels[c] for c in codes] == sorted(labels[members].tolist())
         assert values.tolist() == [1.0] * len(members)
     assert system.values.tolist() == [2000.0, len(dense), 2.0, 2.0 * len(dense)]
+
+
+def test_counts_held_as_bits_are_judged_by_how_many_they_count_without_making_codes(
+    monkeypatch,
+):
+    """The primary rules take a count held as bits by its number of councils alone: two
+    neighbouring councils are too few and three are enough, as with codes; the codes of a
+    bit-held count are made only where a total derives from it."""
+    labels = np.array([f"E{n:04d}" for n in range(40)], dtype=object)
+    counts = {"two": [4, 5], "three": [7, 8, 9], "many": list(range(10, 30))}
+    cells = [
+        Cell(k, contributors=Members(np.array(v, np.int32), labels)) for k, v in counts.items()
+    ]
+    system = build_system(cells, [])
+    store = system.store
+    assert all(isinstance(store.leaf[i], CountedBits) for i in range(3))
+    made = []
+    real = CountedBits.contributions
+    monkeypatch.setattr(
+        CountedBits, "contributions", lambda self: made.append(self.count) or real(self)
+    )
+    primaries = find_primaries(system, RULES)
+    assert made == []
+    assert sorted(primaries.requirements) == [0]
+    named = [Cell(k, contributors=[labels[c] for c in v]) for k, v in counts.items()]
+    assert sorted(find_primaries(build_system(named, []), RULES).requirements) == [0]
