@@ -601,13 +601,16 @@ class Chooser:
         threshold: float,
         leave: int | None = None,
     ) -> FloatArray | None:
-        """A deviation found earlier in the block (scaled down) that already meets the need.
+        """A deviation found earlier in the block (scaled down, or turned round) that already
+        meets the need.
 
         Every deviation found earlier is still feasible for the outsider (cells only get
         hidden; publishing one drops the deviations that move it). For an insider, who knows
         its own shares, a deviation y is scaled by the largest t <= 1 that keeps every cell of
         the insider within its limits; ``t y`` is then feasible for it (the relations are
-        homogeneous in y).
+        homogeneous in y). Failing that, ``-t y`` with t keeping every cell within the need's
+        limits: a cell's other side (e.g. a primary cell's protection downwards after the one
+        upwards) is often met by the same hidden cells, without an LP.
         """
         seen = self._seen.get(b)
         if seen is None:
@@ -624,6 +627,17 @@ class Chooser:
         if leave is not None:
             # Only deviations that leave this cell (about to be published) alone.
             reached[rows[:, leave] != 0] = -np.inf
+        found = self._scaled(b, need, rows, reached, threshold)
+        if found is None and threshold > 0:
+            if leave is not None:
+                reached[rows[:, leave] != 0] = np.inf
+            found = self._turned(b, need, rows, -reached, threshold)
+        return found
+
+    def _scaled(
+        self, b: int, need: Need, rows: FloatArray, reached: FloatArray, threshold: float
+    ) -> FloatArray | None:
+        """The remembered deviation reaching furthest, scaled to the insider's limits."""
         # The insider's scale t lies in [0, 1], so a row short of a positive threshold stays
         # short: only the others are scaled (the insider's cells are many columns).
         hopeful = np.flatnonzero(reached >= threshold) if threshold > 0 else np.arange(len(rows))
@@ -634,17 +648,30 @@ class Chooser:
             positions, _own = self._own(b, need.insider)
             if len(positions):
                 fall, rise = self._limits(b, need.insider)
-                moves = rows[np.ix_(hopeful, positions)]
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    room = np.where(
-                        moves < 0,
-                        fall[positions] / -moves,
-                        np.where(moves > 0, rise[positions] / moves, np.inf),
-                    )
-                scale[hopeful] = np.minimum(1.0, room.min(axis=1))
+                scale[hopeful] = _room(
+                    rows[np.ix_(hopeful, positions)], fall[positions], rise[positions]
+                )
                 reached = reached * scale
         best = int(np.argmax(reached))
         return rows[best] * scale[best] if reached[best] >= threshold else None
+
+    def _turned(
+        self, b: int, need: Need, rows: FloatArray, reached: FloatArray, threshold: float
+    ) -> FloatArray | None:
+        """The remembered deviation that, turned round and scaled to every cell's limits (a
+        deviation was found within them one way, not the other), reaches furthest."""
+        hopeful = np.flatnonzero(reached >= threshold)
+        if not len(hopeful):
+            return None
+        fall, rise = self._limits(b, need.insider)
+        turned = -rows[hopeful]
+        scale = _room(turned, fall, rise)
+        reached = reached[hopeful] * scale
+        best = int(np.argmax(reached))
+        if reached[best] < threshold:
+            return None
+        self.stats["turned"] = self.stats.get("turned", 0) + 1
+        return turned[best] * scale[best]
 
     def forget(self, b: int, cells: IntArray) -> None:
         """Drop the remembered deviations of block b that move any of these (published) cells."""
@@ -1049,6 +1076,14 @@ def _interval_reach(
         if (high[j] if upward else -low[j]) < needed:
             break
     return float(high[j]) if upward else float(-low[j])
+
+
+def _room(moves: FloatArray, fall: FloatArray, rise: FloatArray) -> FloatArray:
+    """Per row of deviations, the largest t <= 1 that keeps ``t * row`` within the limits
+    (cells fall at most ``fall``, rise at most ``rise``)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        room = np.where(moves < 0, fall / -moves, np.where(moves > 0, rise / moves, np.inf))
+    return np.minimum(1.0, room.min(axis=1)) if room.shape[1] else np.ones(len(moves))
 
 
 def _sparse(y: FloatArray) -> tuple[IntArray, FloatArray]:

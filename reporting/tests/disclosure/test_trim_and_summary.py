@@ -153,17 +153,27 @@ def test_a_release_hides_no_secondary_cell_that_the_audit_pins() -> None:
             assert high is None or high - low > 1e-6 * max(1.0, cell.value), cell
 
 
-def test_every_kept_proof_moves_only_hidden_cells_and_meets_its_need() -> None:
-    # The chooser keeps one proof per need through the trim (including the proofs found by a
-    # try that failed) and trusts it instead of solving again: each must stay a deviation of
-    # the hidden cells that balances every relation and reaches its need's target.
+def _linked_3d_chooser():
+    """A chooser (no MILP time) over a realistic linked 3-D release, nothing hidden yet."""
     shape = next(s for s in SHAPES if s.name.startswith("linked 3-D"))
     cells, relations = realistic_release(shape, seed=61)
     system = build_system(cells, relations)
     primaries = find_primaries(system, Rules())
     primary = np.zeros(system.size, dtype=bool)
     primary[list(primaries.requirements)] = True
-    chooser = Chooser(system, primaries, primary, ~primaries.empty, budget=0.0)
+    return (
+        system,
+        primaries,
+        primary,
+        Chooser(system, primaries, primary, ~primaries.empty, budget=0.0),
+    )
+
+
+def test_every_kept_proof_moves_only_hidden_cells_and_meets_its_need() -> None:
+    # The chooser keeps one proof per need through the trim (including the proofs found by a
+    # try that failed) and trusts it instead of solving again: each must stay a deviation of
+    # the hidden cells that balances every relation and reaches its need's target.
+    system, primaries, primary, chooser = _linked_3d_chooser()
     chooser.satisfy(suppress.needs_for_primaries(system, primaries))
     chooser.publish_fixed(primary)
     chooser.trim(primary)
@@ -186,3 +196,28 @@ def test_every_kept_proof_moves_only_hidden_cells_and_meets_its_need() -> None:
             )
             checked += 1
     assert checked > 10
+
+
+def test_proofs_turned_round_stay_within_every_cell_s_limits() -> None:
+    # A deviation found for one side of a cell, turned round, often proves the other side
+    # without an LP; it was found within the limits one way only, so it is scaled down until
+    # every cell it moves stays within the need's limits (the insider's, for an insider).
+    system, primaries, _, chooser = _linked_3d_chooser()
+    turned = []
+    original = chooser._turned
+    chooser._turned = lambda b, need, *a: _kept(turned, b, need, original(b, need, *a))
+    chooser.satisfy(suppress.needs_for_primaries(system, primaries))
+    assert len(turned) > 5
+    for b, need, y in turned:
+        fall, rise = chooser._limits(b, need.insider)
+        tolerance = 1e-9 * np.maximum(1.0, system.values[chooser.blocks[b].cells])
+        assert np.all(y >= -fall - tolerance) and np.all(y <= rise + tolerance), need
+        assert np.abs(chooser.blocks[b].matrix @ y).max() <= 1e-6 * max(1.0, need.target)
+        reached = sum(w * y[chooser.local[c]] for c, w in need.weights)
+        assert reached >= need.target * (1 - 1e-6), need
+
+
+def _kept(found, b, need, y):
+    if y is not None:
+        found.append((b, need, y))
+    return y
