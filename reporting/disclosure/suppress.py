@@ -9,9 +9,10 @@ is a deviation y with ``A y = 0`` for every relation, y = 0 on published cells, 
 
 For each need in turn the chooser first checks whether the cells already hidden allow such a y:
 first against the proof it kept for the need and the deviations it has already found in the
-block (any of them is still feasible while the cells it moves stay hidden), then with an LP (for
-a need on one cell, the LP relaxation below, which picks no new cell exactly when the hidden ones
-suffice). If not it solves a MILP that picks the cheapest extra cells::
+block (any of them is still feasible while the cells it moves stay hidden; turned round, once
+scaled to the limits), then with an LP (for a need on one cell, the LP relaxation below,
+which picks no new cell exactly when the hidden ones suffice). If not it solves a MILP that
+picks the cheapest extra cells::
 
     min  sum c_j s_j     s.t.  A y = 0,  g . y >= t,  -L_j s_j <= y_j <= M_j s_j,  s binary
 
