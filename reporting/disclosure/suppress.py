@@ -625,14 +625,14 @@ class Chooser:
         if len(columns) > 1:
             columns = np.unique(columns)
         reached = rows[:, columns] @ weights[columns]
+        back = -reached
         if leave is not None:
-            # Only deviations that leave this cell (about to be published) alone.
-            reached[rows[:, leave] != 0] = -np.inf
+            # Only deviations that leave this cell (about to be published) alone, either way.
+            moving = rows[:, leave] != 0
+            reached[moving] = back[moving] = -np.inf
         found = self._scaled(b, need, rows, reached, threshold)
         if found is None and threshold > 0:
-            if leave is not None:
-                reached[rows[:, leave] != 0] = np.inf
-            found = self._turned(b, need, rows, -reached, threshold)
+            found = self._turned(b, need, rows, back, threshold)
         return found
 
     def _scaled(

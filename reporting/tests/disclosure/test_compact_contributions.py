@@ -182,8 +182,8 @@ def test_counts_held_as_bits_are_judged_by_how_many_they_count_without_making_co
     monkeypatch,
 ):
     """The primary rules take a count held as bits by its number of councils alone: two
-    neighbouring councils are too few and three are enough, as with codes; the codes of a
-    bit-held count are made only where a total derives from it."""
+    neighbouring councils are too few and three are enough, as with named councils, and no
+    codes are made."""
     labels = np.array([f"E{n:04d}" for n in range(40)], dtype=object)
     counts = {"two": [4, 5], "three": [7, 8, 9], "many": list(range(10, 30))}
     cells = [
