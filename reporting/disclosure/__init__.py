@@ -17,7 +17,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import partial
 from typing import Any, Literal
 
 import numpy as np
@@ -36,7 +35,7 @@ from .model import (
     System,
     build_system,
 )
-from .parallel import run_split, shares, worker_count
+from .parallel import chunks, run_shared, worker_count
 from .rules import GROUP, Primaries, find_primaries
 from .suppress import (
     Chooser,
@@ -201,27 +200,13 @@ def protect(
     chooser.trims = trim
     needs = needs_for_primaries(system, primaries)
     count = worker_count(workers, len(chooser.blocks), int(hideable.sum()))
-    split = shares([len(b.cells) for b in chooser.blocks], count) if count > 1 else [None]
-    budget = chooser.budget
-    chooser.budget = budget / len(split)
-    planned = run_split([partial(_plan, chooser, needs, primary, share) for share in split])
-    chooser.budget = budget
-    for share, (cells, spent, _) in zip(split[1:], planned[1:], strict=True):
-        chooser.hidden[chooser.block_cells(share)] = False
-        chooser.hidden[cells] = True
-        chooser.spent += spent
-    chooser.untrimmed = sum(untrimmed for _, _, untrimmed in planned)
-    clock = _lap(timings, "suppression", clock)
-    regions = [None if share is None else chooser.block_cells(share) for share in split]
-    hidden_now = chooser.hidden
-    audits = run_split(
-        [partial(audit_system, system, hidden_now, primaries, region=r) for r in regions]
-    )
-    report = audits[0]
-    for region, part in zip(regions[1:], audits[1:], strict=True):
-        assert region is not None
-        report = merge_audits(system, primaries, report, part, region)
-    clock = _lap(timings, "audit", clock)
+    if count > 1:
+        planned, report = _plan_shared(chooser, needs, primary, count)
+    else:
+        planned = [_plan_and_audit(chooser, needs, primary, None)]
+        report = planned[0].audit
+    chooser.untrimmed = sum(part.untrimmed for part in planned)
+    clock = _share_laps(timings, planned, clock)
     audited = chooser.hidden.copy()
     for _ in range(MAX_REPAIR_ROUNDS):
         if report.passed:
@@ -245,6 +230,82 @@ def protect(
         clock = _lap(timings, "audit", clock)
     result = _result(system, primaries, hidden, primary, report, timings)
     return replace(result, secondary_untrimmed=chooser.untrimmed if trim else None)
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """What planning and auditing one share of the blocks found (returned by a child)."""
+
+    hidden: IntArray
+    spent: float
+    untrimmed: int
+    audit: Audit
+    seconds: tuple[float, float]
+
+
+def _plan_shared(
+    chooser: Chooser, needs: list[Need], primary: BoolArray, processes: int
+) -> tuple[list[_Planned], Audit]:
+    """Plan and audit the blocks chunk by chunk in several processes (see :mod:`.parallel`).
+
+    Each chunk gets the share of the MILP budget that its needs are of all needs, so what a
+    chunk may spend does not depend on which process takes it, or when.
+    """
+    system, primaries = chooser.system, chooser.primaries
+    split = chunks([len(block.cells) for block in chooser.blocks], processes)
+    per_block = np.bincount(
+        [int(chooser.block_of[need.weights[0][0]]) for need in needs],
+        minlength=len(chooser.blocks),
+    )
+    total = max(1, int(per_block.sum()))
+    allowances = [chooser.budget * int(per_block[chunk].sum()) / total for chunk in split]
+    budget, spent = chooser.budget, chooser.spent
+
+    def chunk_work(index: int) -> _Planned:
+        # Only what this chunk may spend from here is left to it.
+        chooser.budget = chooser.spent + allowances[index]
+        return _plan_and_audit(chooser, needs, primary, split[index])
+
+    planned = run_shared(range(len(split)), chunk_work, processes)
+    chooser.budget = budget
+    chooser.spent = spent + sum(part.spent for part in planned)
+    report = planned[0].audit
+    for chunk, part in zip(split, planned, strict=True):
+        # The chunks done in a child: their cells as it left them (those done here already are).
+        region = chooser.block_cells(chunk)
+        chooser.hidden[region] = False
+        chooser.hidden[part.hidden] = True
+        if part is not planned[0]:
+            report = merge_audits(system, primaries, report, part.audit, region)
+    return planned, report
+
+
+def _plan_and_audit(
+    chooser: Chooser,
+    needs: list[Need],
+    primary: BoolArray,
+    share: Sequence[int] | None,
+) -> _Planned:
+    """Plan some blocks (None: all), then audit them (exact for a union of blocks)."""
+    started = time.perf_counter()
+    found, spent, untrimmed = _plan(chooser, needs, primary, share)
+    planned = time.perf_counter()
+    region = None if share is None else chooser.block_cells(share)
+    report = audit_system(chooser.system, chooser.hidden, chooser.primaries, region=region)
+    seconds = (planned - started, time.perf_counter() - planned)
+    return _Planned(found, spent, untrimmed, report, seconds)
+
+
+def _share_laps(timings: dict[str, float], planned: Sequence[_Planned], since: float) -> float:
+    """Split the wall time of planning and auditing between the two stages, in the proportion
+    of the seconds the processes spent in each (they run together, chunk by chunk)."""
+    now = time.perf_counter()
+    plan = sum(part.seconds[0] for part in planned)
+    audited = sum(part.seconds[1] for part in planned)
+    share = plan / (plan + audited) if plan + audited > 0 else 1.0
+    timings["suppression"] += (now - since) * share
+    timings["audit"] += (now - since) * (1 - share)
+    return now
 
 
 def _plan(

@@ -2,12 +2,14 @@
 
 Blocks share no cell and no relation, so choosing secondary cells and auditing can run block by
 block in separate processes with the same results as in one (the audit of a union of blocks is
-exact for it, see :func:`.audit.audit_system`). The work is split in two shares of about equal
-size: the first runs in this process, the others in children forked from it, which inherit the
-compiled system and return only their results through a pipe.
+exact for it, see :func:`.audit.audit_system`). The blocks are put in chunks, and each process
+(this one, and children forked from it, which inherit the compiled system) takes the next chunk
+whenever it is free (:func:`run_shared`): the work per cell differs between blocks, so shares
+fixed in advance leave one process waiting for the other. Children return only their results,
+through a pipe.
 
 ``fork`` is used (no new interpreter, nothing to pickle on the way in); where it is unavailable,
-or a child cannot be started or fails, its share simply runs here, so the outcome never depends
+or a child cannot be started or fails, its chunks simply run here, so the outcome never depends
 on the processes. Children are daemonic and never touch files, sockets or the database.
 """
 
@@ -24,6 +26,8 @@ T = TypeVar("T")
 
 # Below this many hideable cells a fork costs more than it saves.
 MIN_CELLS = 4000
+# Chunks of blocks per process when processes share the blocks as they go (see :func:`chunks`).
+CHUNKS_PER_PROCESS = 8
 
 
 def worker_count(requested: int | None, blocks: int, cells: int) -> int:
@@ -35,19 +39,72 @@ def worker_count(requested: int | None, blocks: int, cells: int) -> int:
     return min(2, os.cpu_count() or 1, blocks)
 
 
-def shares(sizes: Sequence[int], count: int) -> list[list[int]]:
-    """Block indices split into ``count`` shares of about equal total size (largest first)."""
-    loads = [0] * count
-    split: list[list[int]] = [[] for _ in range(count)]
-    for b in np.argsort(-np.asarray(sizes), kind="stable").tolist():
-        least = loads.index(min(loads))
-        split[least].append(b)
-        loads[least] += sizes[b]
-    return [sorted(share) for share in split if share]
+def chunks(
+    sizes: Sequence[int], processes: int, per_process: int = CHUNKS_PER_PROCESS
+) -> list[list[int]]:
+    """Block indices in chunks of about ``1 / (processes * per_process)`` of all the cells.
+
+    A block at least that big is a chunk of its own; smaller blocks are put together, the
+    biggest first. Chunks come biggest first, the order in which processes should take them:
+    the last ones taken are small, so the processes finish at about the same time however the
+    work per cell differs between blocks.
+    """
+    order = np.argsort(-np.asarray(sizes), kind="stable").tolist()
+    target = sum(sizes) / max(1, processes * per_process)
+    found: list[list[int]] = []
+    current: list[int] = []
+    load = 0
+    for b in order:
+        if sizes[b] >= target:
+            found.append([b])
+            continue
+        current.append(b)
+        load += sizes[b]
+        if load >= target:
+            found.append(current)
+            current, load = [], 0
+    if current:
+        found.append(current)
+    found.sort(key=lambda chunk: -sum(sizes[b] for b in chunk))
+    return [sorted(chunk) for chunk in found]
 
 
-def run_split(tasks: Sequence[Callable[[], T]]) -> list[T]:
-    """Run the first task here and the others in forked children; results in task order."""
+def run_shared(items: Sequence[Any], work: Callable[[Any], T], processes: int) -> list[T]:
+    """``work(item)`` for every item, in ``processes`` processes taking the next item whenever
+    they are free (this one and forked children); results in item order.
+
+    The items a child took are done again here when it fails, so nothing is lost or done
+    twice in the results.
+    """
+    if processes <= 1 or len(items) <= 1 or not _can_fork():
+        return [work(item) for item in items]
+    context = multiprocessing.get_context("fork")
+    taken = context.Value("l", 0)
+
+    def take() -> list[tuple[int, T]]:
+        done = []
+        while True:
+            with taken.get_lock():
+                index = int(taken.value)
+                taken.value = index + 1
+            if index >= len(items):
+                return done
+            done.append((index, work(items[index])))
+
+    found: dict[int, T] = {}
+    for part in run_split([take] * processes, fallback=list):
+        found.update(part)
+    for index, item in enumerate(items):
+        if index not in found:
+            found[index] = work(item)
+    return [found[index] for index in range(len(items))]
+
+
+def run_split(tasks: Sequence[Callable[[], T]], fallback: Callable[[], T] | None = None) -> list[T]:
+    """Run the first task here and the others in forked children; results in task order.
+
+    A child that fails has its task run again here, or ``fallback`` in its place when given.
+    """
     if len(tasks) <= 1 or not _can_fork():
         return [task() for task in tasks]
     context = multiprocessing.get_context("fork")
@@ -67,7 +124,7 @@ def run_split(tasks: Sequence[Callable[[], T]]) -> list[T]:
         children.append((process, receive))
     results = [tasks[0]()]
     for task, child in zip(tasks[1:], children, strict=True):
-        results.append(_collect(task, child))
+        results.append(_collect(task if fallback is None else fallback, child))
     return results
 
 

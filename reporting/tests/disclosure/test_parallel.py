@@ -1,0 +1,63 @@
+"""Processes sharing the blocks: chunks, taking the next chunk when free, and failures."""
+
+import os
+import time
+
+from reporting.disclosure.parallel import chunks, run_shared, run_split
+
+
+def _pid() -> int:
+    return os.getpid()
+
+
+def test_the_tasks_after_the_first_run_in_another_process() -> None:
+    here, there = run_split([_pid, _pid])
+    assert here == os.getpid()
+    assert there != here
+
+
+def test_a_task_whose_process_fails_is_done_again_here() -> None:
+    parent = os.getpid()
+
+    def only_here() -> tuple[str, int]:
+        if os.getpid() != parent:
+            raise RuntimeError("the child's task fails")
+        return ("done", os.getpid())
+
+    assert run_split([_pid, only_here]) == [parent, ("done", parent)]
+
+
+def _slow(item: int) -> tuple[int, int]:
+    time.sleep(0.02)
+    return item, os.getpid()
+
+
+def test_every_item_is_done_once_in_order_by_whichever_process_is_free() -> None:
+    done = run_shared(range(40), _slow, 2)
+    assert [item for item, _ in done] == list(range(40))
+    # Both processes took items.
+    assert len({pid for _, pid in done}) == 2
+
+
+def test_the_items_of_a_failed_child_are_done_here() -> None:
+    parent = os.getpid()
+
+    def work(item: int) -> tuple[int, int]:
+        if os.getpid() != parent:
+            os._exit(1)  # the child dies with the item it took
+        return item, os.getpid()
+
+    assert run_shared(range(10), work, 2) == [(item, parent) for item in range(10)]
+
+
+def test_chunks_hold_every_block_once_biggest_first() -> None:
+    sizes = [346, 3333, 421, 416, 352, 351, 350, 349, 348, 347, 6, 6]
+    split = chunks(sizes, 2, per_process=4)
+    assert sorted(b for chunk in split for b in chunk) == list(range(len(sizes)))
+    loads = [sum(sizes[b] for b in chunk) for chunk in split]
+    assert loads == sorted(loads, reverse=True)
+    # The big block is a chunk on its own; the small ones are put together, none left alone.
+    assert split[0] == [1]
+    assert all(len(chunk) > 1 for chunk in split[1:-1])
+    target = sum(sizes) / 8
+    assert all(load < 2 * target for load in loads[1:])
