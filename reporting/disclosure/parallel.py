@@ -8,13 +8,16 @@ whenever it is free (:func:`run_shared`): the work per cell differs between bloc
 fixed in advance leave one process waiting for the other. Children return only their results,
 through a pipe.
 
-``fork`` is used (no new interpreter, nothing to pickle on the way in); where it is unavailable,
-or a child cannot be started or fails, its chunks simply run here, so the outcome never depends
-on the processes. Children are daemonic and never touch files, sockets or the database.
+``fork`` is used (no new interpreter, nothing to pickle on the way in), directly, so that a
+Celery pool worker (a daemonic process) may have children too; where it is unavailable, or a
+child cannot be started or fails, its chunks simply run here, so the outcome never depends on
+the processes. Children never touch files, sockets or the database, and leave with
+``os._exit`` once their result is sent.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
@@ -107,40 +110,62 @@ def run_split(tasks: Sequence[Callable[[], T]], fallback: Callable[[], T] | None
     """
     if len(tasks) <= 1 or not _can_fork():
         return [task() for task in tasks]
-    context = multiprocessing.get_context("fork")
-    children: list[tuple[Any, Any] | None] = []
-    for task in tasks[1:]:
-        receive, send = context.Pipe(duplex=False)
-        try:
-            process = context.Process(target=_child, args=(task, send), daemon=True)
-            process.start()
-        except (AssertionError, OSError):
-            # E.g. a daemonic parent may not have children: this share runs here instead.
-            receive.close()
-            send.close()
-            children.append(None)
-            continue
-        send.close()
-        children.append((process, receive))
+    children = [_fork(task) for task in tasks[1:]]
     results = [tasks[0]()]
     for task, child in zip(tasks[1:], children, strict=True):
         results.append(_collect(task if fallback is None else fallback, child))
     return results
 
 
-def _collect(task: Callable[[], T], child: tuple[Any, Any] | None) -> T:
+def _fork(task: Callable[[], Any]) -> tuple[int, Any] | None:
+    """A child running ``task`` (its pid and the end of the pipe its result comes through).
+
+    ``os.fork`` rather than ``multiprocessing.Process``: a Celery pool worker, where releases
+    are built, is a daemonic process, which ``multiprocessing`` forbids to have children. The
+    child leaves with ``os._exit``, so it never runs the parent's exit handlers nor closes its
+    connections. None when no child can be started (its task then runs here).
+    """
+    try:
+        receive, send = multiprocessing.Pipe(duplex=False)
+    except OSError:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        receive.close()
+        send.close()
+        return None
+    if pid == 0:
+        code = 1
+        try:
+            receive.close()
+            _child(task, send)
+            code = 0
+        finally:
+            os._exit(code)
+    send.close()
+    return pid, receive
+
+
+def _collect(task: Callable[[], T], child: tuple[int, Any] | None) -> T:
     if child is None:
         return task()
-    process, receive = child
+    pid, receive = child
     try:
         ok, value = receive.recv()
     except (EOFError, OSError):
         ok, value = False, None
     finally:
         receive.close()
-        process.join()
+        _reap(pid)
     # A child that failed in any way: its share is done again here, so nothing is lost.
     return value if ok else task()
+
+
+def _reap(pid: int) -> None:
+    # Already reaped when a SIGCHLD handler got there first.
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
 
 
 def _child(task: Callable[[], Any], send: Any) -> None:
@@ -153,4 +178,4 @@ def _child(task: Callable[[], Any], send: Any) -> None:
 
 
 def _can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods()
+    return hasattr(os, "fork")

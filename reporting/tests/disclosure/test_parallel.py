@@ -1,5 +1,6 @@
 """Processes sharing the blocks: chunks, taking the next chunk when free, and failures."""
 
+import multiprocessing
 import os
 import time
 
@@ -14,6 +15,21 @@ def test_the_tasks_after_the_first_run_in_another_process() -> None:
     here, there = run_split([_pid, _pid])
     assert here == os.getpid()
     assert there != here
+
+
+def _pids_in(queue) -> None:
+    queue.put((os.getpid(), run_split([_pid, _pid])))
+
+
+def test_a_daemonic_process_such_as_a_celery_pool_worker_has_a_child_too() -> None:
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    worker = context.Process(target=_pids_in, args=(queue,), daemon=True)
+    worker.start()
+    parent, (here, there) = queue.get(timeout=60)
+    worker.join()
+    assert here == parent
+    assert there not in (parent, os.getpid())
 
 
 def test_a_task_whose_process_fails_is_done_again_here() -> None:
