@@ -31,6 +31,10 @@ T = TypeVar("T")
 MIN_CELLS = 4000
 # Chunks of blocks per process when processes share the blocks as they go (see :func:`chunks`).
 CHUNKS_PER_PROCESS = 8
+# The shared counter's lock is held for one increment. A process that waits this long for it
+# takes it that its holder died there (killed from outside) and stops taking items; the items
+# nobody finished are then done in this process (see :func:`run_shared`).
+LOCK_WAIT_SECONDS = 30.0
 
 
 def worker_count(requested: int | None, blocks: int, cells: int) -> int:
@@ -77,7 +81,8 @@ def run_shared(items: Sequence[Any], work: Callable[[Any], T], processes: int) -
     they are free (this one and forked children); results in item order.
 
     The items a child took are done again here when it fails, so nothing is lost or done
-    twice in the results.
+    twice in the results; and a child killed while it holds the shared counter's lock stops
+    the others taking items, not the build.
     """
     if processes <= 1 or len(items) <= 1 or not _can_fork():
         return [work(item) for item in items]
@@ -87,10 +92,8 @@ def run_shared(items: Sequence[Any], work: Callable[[Any], T], processes: int) -
     def take() -> list[tuple[int, T]]:
         done = []
         while True:
-            with taken.get_lock():
-                index = int(taken.value)
-                taken.value = index + 1
-            if index >= len(items):
+            index = _next(taken)
+            if index is None or index >= len(items):
                 return done
             done.append((index, work(items[index])))
 
@@ -101,6 +104,19 @@ def run_shared(items: Sequence[Any], work: Callable[[Any], T], processes: int) -
         if index not in found:
             found[index] = work(item)
     return [found[index] for index in range(len(items))]
+
+
+def _next(taken: Any) -> int | None:
+    """The shared counter's value, counted up; None when its lock cannot be had."""
+    lock = taken.get_lock()
+    if not lock.acquire(timeout=LOCK_WAIT_SECONDS):
+        return None
+    try:
+        index = int(taken.value)
+        taken.value = index + 1
+    finally:
+        lock.release()
+    return index
 
 
 def run_split(tasks: Sequence[Callable[[], T]], fallback: Callable[[], T] | None = None) -> list[T]:

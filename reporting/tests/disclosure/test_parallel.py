@@ -4,6 +4,7 @@ import multiprocessing
 import os
 import time
 
+from reporting.disclosure import parallel
 from reporting.disclosure.parallel import chunks, run_shared, run_split
 
 
@@ -64,6 +65,23 @@ def test_the_items_of_a_failed_child_are_done_here() -> None:
         return item, os.getpid()
 
     assert run_shared(range(10), work, 2) == [(item, parent) for item in range(10)]
+
+
+def test_a_child_killed_while_holding_the_counter_does_not_stop_the_build(monkeypatch) -> None:
+    parent = os.getpid()
+    take_next = parallel._next
+
+    def dies_holding_the_lock(taken):
+        if os.getpid() != parent:
+            taken.get_lock().acquire()
+            os._exit(1)  # as if killed from outside between taking the lock and letting it go
+        return take_next(taken)
+
+    monkeypatch.setattr(parallel, "_next", dies_holding_the_lock)
+    monkeypatch.setattr(parallel, "LOCK_WAIT_SECONDS", 0.5)
+    # Without a limit on the wait this process would wait for the dead child's lock for ever.
+    done = run_shared(range(20), _slow, 2)
+    assert done == [(item, parent) for item in range(20)]
 
 
 def test_chunks_hold_every_block_once_biggest_first() -> None:
