@@ -18,6 +18,17 @@ def test_the_tasks_after_the_first_run_in_another_process() -> None:
     assert there != here
 
 
+def _niceness() -> int:
+    return os.nice(0)
+
+
+def test_children_run_at_a_lower_priority_than_the_build() -> None:
+    # A child protecting part of a release must give way to the web workers on a small box.
+    here, there = run_split([_niceness, _niceness])
+    assert here == os.nice(0)
+    assert there == min(19, here + parallel.CHILD_NICENESS) > here
+
+
 def _pids_in(queue) -> None:
     queue.put((os.getpid(), run_split([_pid, _pid])))
 
