@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ import pandas as pd
 
 from reporting.derived import derive
 from reporting.disclosure import Rules, protect
+from reporting.disclosure.parallel import peak_rss_mb
 from reporting.synthetic import synthetic_inputs
 from reporting.tables import Catalogue, ChannelInfo, QuestionInfo, build_system
 
@@ -174,7 +174,7 @@ def run(scale: int, seed: int = 2015) -> dict[str, object]:
         "protection_s": round(protection, 2),
         "derivation_s": round(derivation, 2),
         "total_s": round(aggregation + protection + derivation, 2),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_rss_mb": round(peak_rss_mb()),
     }
 
 

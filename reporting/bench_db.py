@@ -14,9 +14,10 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import resource
 import time
 from urllib.parse import urlsplit, urlunsplit
+
+from reporting.disclosure.parallel import peak_rss_mb
 
 BENCH_DATABASE = "survey_bench_release"
 CHUNK_COPIES = 20  # copies of the 353 councils generated and written at a time
@@ -69,7 +70,7 @@ def _django() -> None:
 
 
 def _peak_mb() -> int:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    return round(peak_rss_mb())
 
 
 def _slug(scale: int) -> str:

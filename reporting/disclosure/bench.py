@@ -21,7 +21,6 @@ total times is printed.
 from __future__ import annotations
 
 import importlib
-import resource
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from . import Cell, Contributions, Relation, protect
+from .parallel import peak_rss_mb
 
 TYPES = ("CTY", "NMD", "UA", "MD", "LBO", "CC", "IOS")
 REGIONS = ("EM", "EE", "LON", "NE", "NW", "SE", "SW", "WM", "YH")
@@ -252,8 +252,9 @@ def run(shape: Shape, against: str | None = None) -> dict[str, object]:
         "suppression_s": result.timings["suppression"],
         "audit_s": result.timings["audit"],
         "total_s": elapsed,
-        # Peak resident memory of this process (input generation included).
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        # Peak resident memory of this process (input generation included) or of a child
+        # protecting, whichever is bigger.
+        "peak_rss_mb": peak_rss_mb(),
         "passed": result.passed,
     }
 

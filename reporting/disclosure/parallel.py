@@ -3,17 +3,17 @@
 Blocks share no cell and no relation, so choosing secondary cells and auditing can run block by
 block in separate processes with the same results as in one (the audit of a union of blocks is
 exact for it, see :func:`.audit.audit_system`). The blocks are put in chunks, and each process
-(this one, and children forked from it, which inherit the compiled system) takes the next chunk
+(children forked from this one, which inherit the compiled system) takes the next chunk
 whenever it is free (:func:`run_shared`): the work per cell differs between blocks, so shares
 fixed in advance leave one process waiting for the other. Children return only their results,
-through a pipe.
+through a pipe; the build's own process only waits for them.
 
 ``fork`` is used (no new interpreter, nothing to pickle on the way in), directly, so that a
 Celery pool worker (a daemonic process) may have children too; where it is unavailable, or a
 child cannot be started or fails, its chunks simply run here, so the outcome never depends on
 the processes. Children never touch files, sockets or the database, and leave with
 ``os._exit`` once their result is sent. They run at a lower CPU priority (:data:`CHILD_NICENESS`):
-on a small box a release rebuilt during the survey must not take the web workers' core.
+on a small box a release rebuilt during the survey must not take the web workers' cores.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import resource
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -39,9 +40,9 @@ LOCK_WAIT_SECONDS = 30.0
 # Added to a child's niceness, so that it gives way to the web workers. With the web server
 # on the same 2-core box (deadline day at twice the real pace), children at the same priority
 # took the web's core for the seconds a rebuild's protection lasts: page views' p99 891 ms,
-# against 199 ms with this. On an idle machine it changes nothing. The build's own process
-# keeps its priority, as before there were children: lowering it could not be undone
-# without privileges.
+# against 199 ms with this. On an idle machine it changes nothing. So that all of the
+# protecting gives way, every task runs in a child and the build's own process only waits:
+# that process cannot lower its own priority for a while (raising it again needs privileges).
 CHILD_NICENESS = 10
 
 
@@ -85,8 +86,8 @@ def chunks(
 
 
 def run_shared(items: Sequence[Any], work: Callable[[Any], T], processes: int) -> list[T]:
-    """``work(item)`` for every item, in ``processes`` processes taking the next item whenever
-    they are free (this one and forked children); results in item order.
+    """``work(item)`` for every item, in ``processes`` forked children taking the next item
+    whenever they are free; results in item order.
 
     The items a child took are done again here when it fails, so nothing is lost or done
     twice in the results; and a child killed while it holds the shared counter's lock stops
@@ -128,17 +129,17 @@ def _next(taken: Any) -> int | None:
 
 
 def run_split(tasks: Sequence[Callable[[], T]], fallback: Callable[[], T] | None = None) -> list[T]:
-    """Run the first task here and the others in forked children; results in task order.
+    """Run each task in a forked child, this process only waiting; results in task order.
 
     A child that fails has its task run again here, or ``fallback`` in its place when given.
     """
     if len(tasks) <= 1 or not _can_fork():
         return [task() for task in tasks]
-    children = [_fork(task) for task in tasks[1:]]
-    results = [tasks[0]()]
-    for task, child in zip(tasks[1:], children, strict=True):
-        results.append(_collect(task if fallback is None else fallback, child))
-    return results
+    children = [_fork(task) for task in tasks]
+    return [
+        _collect(task if fallback is None else fallback, child)
+        for task, child in zip(tasks, children, strict=True)
+    ]
 
 
 def _fork(task: Callable[[], Any]) -> tuple[int, Any] | None:
@@ -205,3 +206,10 @@ def _child(task: Callable[[], Any], send: Any) -> None:
 
 def _can_fork() -> bool:
     return hasattr(os, "fork")
+
+
+def peak_rss_mb() -> float:
+    """The biggest peak resident memory, in MB, of this process and of the children it has
+    waited for: with every task in a child, the protecting's peak is a child's."""
+    who = (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    return max(resource.getrusage(one).ru_maxrss for one in who) / 1024
